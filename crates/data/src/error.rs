@@ -1,0 +1,44 @@
+//! Errors of the data crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong reading, validating or storing data.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("malformed OSM XML at byte {position}: {message}")]
+    OsmXml { position: u64, message: String },
+    #[error("malformed OSM PBF: {0}")]
+    OsmPbf(String),
+    #[error("malformed GeoJSON: {0}")]
+    GeoJson(String),
+    /// A feature that parsed but breaks a rule; `feature` names it (index, id or name).
+    #[error("{feature}: {message}")]
+    InvalidFeature { feature: String, message: String },
+    #[error("CSV line {line}: {message}")]
+    Csv { line: u64, message: String },
+    #[error("unknown layer `{0}` (expected communities, grids, buildings or stations)")]
+    UnknownLayer(String),
+    #[error("store error: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("store migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("corrupt stored value in {table}.{column} (row {id}): {message}")]
+    Corrupt {
+        table: &'static str,
+        column: &'static str,
+        id: i64,
+        message: String,
+    },
+    #[error("unsupported database URL `{0}` (expected sqlite://PATH)")]
+    UnsupportedUrl(String),
+    #[error("import cancelled: {0}")]
+    Cancelled(String),
+}
+
+pub type Result<T, E = DataError> = std::result::Result<T, E>;

@@ -1,0 +1,244 @@
+//! The domain model: street office → community → grid → building, plus
+//! service stations, people, and the basemap/street features kept from OSM.
+//!
+//! All coordinates are WGS84 (EPSG:4326) longitude/latitude.
+
+use geo::{LineString, MultiPolygon, Point};
+use serde::{Deserialize, Serialize};
+
+/// Store-assigned row id. Stable for the life of a store.
+pub type Id = i64;
+
+/// 街道 / 乡镇: the sub-district administration, parent of communities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreetOffice {
+    pub id: Id,
+    /// GB/T 2260 county-level admin code (6 digits) + 3-digit street number.
+    pub code: String,
+    pub name: String,
+}
+
+/// 社区 / 村: the unit grids must nest inside.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Community {
+    pub id: Id,
+    pub street_office_id: Option<Id>,
+    /// 12 digits: 6 admin + 3 street + 3 community.
+    pub code: String,
+    pub name: String,
+    pub boundary: MultiPolygon<f64>,
+}
+
+/// Basic grid or dedicated grid (专属网格) for one institution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GridKind {
+    Basic,
+    Dedicated,
+}
+
+/// 网格: part of one community, a few hundred households, one worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    pub id: Id,
+    pub community_id: Id,
+    /// 15 digits: 6 admin + 3 street + 3 community + 3 sequence.
+    pub code: String,
+    pub name: String,
+    pub kind: GridKind,
+    pub boundary: MultiPolygon<f64>,
+}
+
+/// Where a building's household count comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HouseholdSource {
+    /// Imported from a survey or register.
+    Surveyed,
+    /// Derived from footprint × levels ÷ dwelling size (BRIEF §3).
+    Estimated,
+}
+
+/// 楼栋: the atom of assignment; never split between grids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Building {
+    pub id: Id,
+    pub osm_id: Option<i64>,
+    pub name: Option<String>,
+    pub address: Option<String>,
+    /// OSM `building=*` value (`residential`, `yes`, `school`, …).
+    pub class: String,
+    pub levels: Option<u32>,
+    pub households: u32,
+    pub household_source: HouseholdSource,
+    pub footprint: MultiPolygon<f64>,
+    /// A point guaranteed to lie on the footprint (used for assignment).
+    pub point: Point<f64>,
+    pub grid_id: Option<Id>,
+}
+
+/// The three tiers of 党群服务中心 / 站 / 点.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StationTier {
+    Centre,
+    Station,
+    Point,
+}
+
+/// A service station residents walk to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Station {
+    pub id: Id,
+    pub osm_id: Option<i64>,
+    pub name: String,
+    pub tier: StationTier,
+    /// OSM `amenity`/`office` value the station was taken from, if any.
+    pub kind: Option<String>,
+    pub opening_hours: Option<String>,
+    pub point: Point<f64>,
+}
+
+/// A person's role attached to a grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonRole {
+    /// 网格长
+    GridLeader,
+    /// 网格员
+    GridWorker,
+    /// 楼栋长
+    BuildingSteward,
+}
+
+/// A public contact of a grid (name, role, public phone).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: Id,
+    pub grid_id: Id,
+    pub name: String,
+    pub role: PersonRole,
+    pub phone: Option<String>,
+    /// Demo people are fictional and flagged so the UI can say so.
+    pub sample: bool,
+}
+
+/// A street segment (an OSM highway way) kept for the basemap and the walking graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Road {
+    pub id: Id,
+    pub osm_id: Option<i64>,
+    /// OSM `highway=*` value.
+    pub class: String,
+    pub name: Option<String>,
+    /// Whether pedestrians may use it (motorways and links are not walkable).
+    pub walkable: bool,
+    pub geometry: LineString<f64>,
+    /// OSM node ids of the vertices, parallel to `geometry`, for graph topology.
+    pub node_ids: Vec<i64>,
+}
+
+/// A basemap area: water or land use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Area {
+    pub id: Id,
+    pub osm_id: Option<i64>,
+    /// `water`, or the OSM `landuse`/`leisure`/`natural` value.
+    pub kind: String,
+    pub name: Option<String>,
+    pub geometry: MultiPolygon<f64>,
+}
+
+impl GridKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GridKind::Basic => "basic",
+            GridKind::Dedicated => "dedicated",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "basic" => Some(GridKind::Basic),
+            "dedicated" => Some(GridKind::Dedicated),
+            _ => None,
+        }
+    }
+}
+
+impl HouseholdSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HouseholdSource::Surveyed => "surveyed",
+            HouseholdSource::Estimated => "estimated",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "surveyed" => Some(HouseholdSource::Surveyed),
+            "estimated" => Some(HouseholdSource::Estimated),
+            _ => None,
+        }
+    }
+}
+
+impl StationTier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StationTier::Centre => "centre",
+            StationTier::Station => "station",
+            StationTier::Point => "point",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "centre" => Some(StationTier::Centre),
+            "station" => Some(StationTier::Station),
+            "point" => Some(StationTier::Point),
+            _ => None,
+        }
+    }
+}
+
+impl PersonRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonRole::GridLeader => "grid_leader",
+            PersonRole::GridWorker => "grid_worker",
+            PersonRole::BuildingSteward => "building_steward",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "grid_leader" => Some(PersonRole::GridLeader),
+            "grid_worker" => Some(PersonRole::GridWorker),
+            "building_steward" => Some(PersonRole::BuildingSteward),
+            _ => None,
+        }
+    }
+}
+
+/// Everything a store holds, as loaded into memory to build an [`crate::Atlas`].
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub street_offices: Vec<StreetOffice>,
+    pub communities: Vec<Community>,
+    pub grids: Vec<Grid>,
+    pub buildings: Vec<Building>,
+    pub stations: Vec<Station>,
+    pub people: Vec<Person>,
+    pub roads: Vec<Road>,
+    pub areas: Vec<Area>,
+}
+
+/// Row counts of a store or snapshot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub street_offices: u64,
+    pub communities: u64,
+    pub grids: u64,
+    pub buildings: u64,
+    pub stations: u64,
+    pub people: u64,
+    pub roads: u64,
+    pub areas: u64,
+}

@@ -1,0 +1,68 @@
+//! Persistence. [`Store`] is what every backend implements; the embedded
+//! SQLite store is the default, and a PostGIS store is a sibling module.
+//! Writes go through a [`WriteTx`]: nothing is visible until `commit`, and a
+//! transaction dropped without commit (an import that failed half-way) is
+//! rolled back, leaving the store as it was.
+
+mod codec;
+mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::error::{DataError, Result};
+use crate::model::{
+    Area, Building, Community, Counts, Dataset, Grid, HouseholdSource, Id, Person, Road, Station,
+    StreetOffice,
+};
+pub use sqlite::SqliteStore;
+
+/// A gridmap store: the durable home of the domain model.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgis`.
+    fn backend(&self) -> &'static str;
+    /// Row counts per table.
+    async fn counts(&self) -> Result<Counts>;
+    /// Everything, to build an in-memory [`crate::Atlas`].
+    async fn load(&self) -> Result<Dataset>;
+    /// Just the grids (cheaper than a full load).
+    async fn load_grids(&self) -> Result<Vec<Grid>>;
+    /// A value from the key/value metadata table.
+    async fn meta(&self, key: &str) -> Result<Option<String>>;
+    /// Start a write transaction.
+    async fn begin(&self) -> Result<Box<dyn WriteTx>>;
+}
+
+/// One write transaction. Dropping it without [`WriteTx::commit`] rolls back.
+/// Inserts ignore the `id` of the value passed and return the new row id.
+#[async_trait]
+pub trait WriteTx: Send {
+    async fn insert_street_office(&mut self, s: &StreetOffice) -> Result<Id>;
+    async fn insert_community(&mut self, c: &Community) -> Result<Id>;
+    async fn insert_grid(&mut self, g: &Grid) -> Result<Id>;
+    async fn insert_building(&mut self, b: &Building) -> Result<Id>;
+    async fn insert_station(&mut self, s: &Station) -> Result<Id>;
+    async fn insert_person(&mut self, p: &Person) -> Result<Id>;
+    async fn insert_road(&mut self, r: &Road) -> Result<Id>;
+    async fn insert_area(&mut self, a: &Area) -> Result<Id>;
+    /// Set a building's household count; false when no such building.
+    async fn set_households(
+        &mut self,
+        building: Id,
+        households: u32,
+        source: HouseholdSource,
+    ) -> Result<bool>;
+    /// Put a building in a grid (or none); false when no such building.
+    async fn set_building_grid(&mut self, building: Id, grid: Option<Id>) -> Result<bool>;
+    async fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// Open (and migrate) the store a `--db` URL names.
+pub async fn open(url: &str) -> Result<Box<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Box::new(SqliteStore::open(url).await?))
+    } else {
+        Err(DataError::UnsupportedUrl(url.to_owned()))
+    }
+}

@@ -1,0 +1,405 @@
+//! The embedded default store: one SQLite file (bundled, WAL mode) through sqlx.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use geo::Point;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+
+use super::codec;
+use super::{Store, WriteTx};
+use crate::error::{DataError, Result};
+use crate::model::*;
+
+/// SQLite store at a `sqlite://PATH` URL.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Open or create the file, switch to WAL and run migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|_| DataError::UnsupportedUrl(url.to_owned()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// The pool, for tests and tools that need raw SQL.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn opt_u32(v: Option<i64>) -> Option<u32> {
+    v.and_then(|v| u32::try_from(v).ok())
+}
+
+fn bad(table: &'static str, column: &'static str, id: i64, value: &str) -> DataError {
+    DataError::Corrupt {
+        table,
+        column,
+        id,
+        message: format!("unexpected value `{value}`"),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let row = sqlx::query(
+            "SELECT (SELECT count(*) FROM street_offices), (SELECT count(*) FROM communities),
+                    (SELECT count(*) FROM grids), (SELECT count(*) FROM buildings),
+                    (SELECT count(*) FROM stations), (SELECT count(*) FROM people),
+                    (SELECT count(*) FROM roads), (SELECT count(*) FROM areas)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let n = |i: usize| -> Result<u64> { Ok(row.try_get::<i64, _>(i)?.max(0) as u64) };
+        Ok(Counts {
+            street_offices: n(0)?,
+            communities: n(1)?,
+            grids: n(2)?,
+            buildings: n(3)?,
+            stations: n(4)?,
+            people: n(5)?,
+            roads: n(6)?,
+            areas: n(7)?,
+        })
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn load_grids(&self) -> Result<Vec<Grid>> {
+        let mut grids = Vec::new();
+        for r in sqlx::query(
+            "SELECT id, community_id, code, name, kind, boundary FROM grids ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let id: i64 = r.try_get(0)?;
+            let kind: String = r.try_get(4)?;
+            grids.push(Grid {
+                id,
+                community_id: r.try_get(1)?,
+                code: r.try_get(2)?,
+                name: r.try_get(3)?,
+                kind: GridKind::parse(&kind).ok_or_else(|| bad("grids", "kind", id, &kind))?,
+                boundary: codec::decode_multipolygon(r.try_get(5)?, "grids", "boundary", id)?,
+            });
+        }
+        Ok(grids)
+    }
+
+    async fn load(&self) -> Result<Dataset> {
+        let mut conn = self.pool.acquire().await?;
+        let mut d = Dataset::default();
+        for r in sqlx::query("SELECT id, code, name FROM street_offices ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            d.street_offices.push(StreetOffice {
+                id: r.try_get(0)?,
+                code: r.try_get(1)?,
+                name: r.try_get(2)?,
+            });
+        }
+        for r in sqlx::query(
+            "SELECT id, street_office_id, code, name, boundary FROM communities ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let id: i64 = r.try_get(0)?;
+            d.communities.push(Community {
+                id,
+                street_office_id: r.try_get(1)?,
+                code: r.try_get(2)?,
+                name: r.try_get(3)?,
+                boundary: codec::decode_multipolygon(r.try_get(4)?, "communities", "boundary", id)?,
+            });
+        }
+        d.grids = self.load_grids().await?;
+        for r in sqlx::query(
+            "SELECT id, osm_id, name, address, class, levels, households, household_source,
+                    footprint, lon, lat, grid_id FROM buildings ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let id: i64 = r.try_get(0)?;
+            let source: String = r.try_get(7)?;
+            let households: i64 = r.try_get(6)?;
+            d.buildings.push(Building {
+                id,
+                osm_id: r.try_get(1)?,
+                name: r.try_get(2)?,
+                address: r.try_get(3)?,
+                class: r.try_get(4)?,
+                levels: opt_u32(r.try_get(5)?),
+                households: u32::try_from(households)
+                    .map_err(|_| bad("buildings", "households", id, &households.to_string()))?,
+                household_source: HouseholdSource::parse(&source)
+                    .ok_or_else(|| bad("buildings", "household_source", id, &source))?,
+                footprint: codec::decode_multipolygon(r.try_get(8)?, "buildings", "footprint", id)?,
+                point: Point::new(r.try_get(9)?, r.try_get(10)?),
+                grid_id: r.try_get(11)?,
+            });
+        }
+        for r in sqlx::query(
+            "SELECT id, osm_id, name, tier, kind, opening_hours, lon, lat FROM stations ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let id: i64 = r.try_get(0)?;
+            let tier: String = r.try_get(3)?;
+            d.stations.push(Station {
+                id,
+                osm_id: r.try_get(1)?,
+                name: r.try_get(2)?,
+                tier: StationTier::parse(&tier).ok_or_else(|| bad("stations", "tier", id, &tier))?,
+                kind: r.try_get(4)?,
+                opening_hours: r.try_get(5)?,
+                point: Point::new(r.try_get(6)?, r.try_get(7)?),
+            });
+        }
+        for r in
+            sqlx::query("SELECT id, grid_id, name, role, phone, sample FROM people ORDER BY id")
+                .fetch_all(&mut *conn)
+                .await?
+        {
+            let id: i64 = r.try_get(0)?;
+            let role: String = r.try_get(3)?;
+            d.people.push(Person {
+                id,
+                grid_id: r.try_get(1)?,
+                name: r.try_get(2)?,
+                role: PersonRole::parse(&role).ok_or_else(|| bad("people", "role", id, &role))?,
+                phone: r.try_get(4)?,
+                sample: r.try_get::<i64, _>(5)? != 0,
+            });
+        }
+        for r in sqlx::query(
+            "SELECT id, osm_id, class, name, walkable, geometry, node_ids FROM roads ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let id: i64 = r.try_get(0)?;
+            let ids: Vec<u8> = r.try_get(6)?;
+            d.roads.push(Road {
+                id,
+                osm_id: r.try_get(1)?,
+                class: r.try_get(2)?,
+                name: r.try_get(3)?,
+                walkable: r.try_get::<i64, _>(4)? != 0,
+                geometry: codec::decode_line(r.try_get(5)?, "roads", "geometry", id)?,
+                node_ids: codec::decode_ids(&ids, "roads", "node_ids", id)?,
+            });
+        }
+        for r in sqlx::query("SELECT id, osm_id, kind, name, geometry FROM areas ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            let id: i64 = r.try_get(0)?;
+            d.areas.push(Area {
+                id,
+                osm_id: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                name: r.try_get(3)?,
+                geometry: codec::decode_multipolygon(r.try_get(4)?, "areas", "geometry", id)?,
+            });
+        }
+        Ok(d)
+    }
+
+    async fn begin(&self) -> Result<Box<dyn WriteTx>> {
+        Ok(Box::new(SqliteTx {
+            tx: self.pool.begin().await?,
+        }))
+    }
+}
+
+struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+#[async_trait]
+impl WriteTx for SqliteTx {
+    async fn insert_street_office(&mut self, s: &StreetOffice) -> Result<Id> {
+        let r = sqlx::query("INSERT INTO street_offices (code, name) VALUES (?, ?)")
+            .bind(&s.code)
+            .bind(&s.name)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    async fn insert_community(&mut self, c: &Community) -> Result<Id> {
+        let r = sqlx::query(
+            "INSERT INTO communities (street_office_id, code, name, boundary) VALUES (?, ?, ?, ?)",
+        )
+        .bind(c.street_office_id)
+        .bind(&c.code)
+        .bind(&c.name)
+        .bind(codec::encode_multipolygon(&c.boundary)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    async fn insert_grid(&mut self, g: &Grid) -> Result<Id> {
+        let r = sqlx::query(
+            "INSERT INTO grids (community_id, code, name, kind, boundary) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(g.community_id)
+        .bind(&g.code)
+        .bind(&g.name)
+        .bind(g.kind.as_str())
+        .bind(codec::encode_multipolygon(&g.boundary)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    async fn insert_building(&mut self, b: &Building) -> Result<Id> {
+        let r = sqlx::query(
+            "INSERT INTO buildings (osm_id, name, address, class, levels, households,
+                household_source, footprint, lon, lat, grid_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(b.osm_id)
+        .bind(&b.name)
+        .bind(&b.address)
+        .bind(&b.class)
+        .bind(b.levels.map(i64::from))
+        .bind(i64::from(b.households))
+        .bind(b.household_source.as_str())
+        .bind(codec::encode_multipolygon(&b.footprint)?)
+        .bind(b.point.x())
+        .bind(b.point.y())
+        .bind(b.grid_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    async fn insert_station(&mut self, s: &Station) -> Result<Id> {
+        let r = sqlx::query(
+            "INSERT INTO stations (osm_id, name, tier, kind, opening_hours, lon, lat)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(s.osm_id)
+        .bind(&s.name)
+        .bind(s.tier.as_str())
+        .bind(&s.kind)
+        .bind(&s.opening_hours)
+        .bind(s.point.x())
+        .bind(s.point.y())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    async fn insert_person(&mut self, p: &Person) -> Result<Id> {
+        let r = sqlx::query(
+            "INSERT INTO people (grid_id, name, role, phone, sample) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(p.grid_id)
+        .bind(&p.name)
+        .bind(p.role.as_str())
+        .bind(&p.phone)
+        .bind(i64::from(p.sample))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    async fn insert_road(&mut self, r: &Road) -> Result<Id> {
+        let res = sqlx::query(
+            "INSERT INTO roads (osm_id, class, name, walkable, geometry, node_ids) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(r.osm_id)
+        .bind(&r.class)
+        .bind(&r.name)
+        .bind(i64::from(r.walkable))
+        .bind(codec::encode_line(&r.geometry)?)
+        .bind(codec::encode_ids(&r.node_ids))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(res.last_insert_rowid())
+    }
+
+    async fn insert_area(&mut self, a: &Area) -> Result<Id> {
+        let r = sqlx::query("INSERT INTO areas (osm_id, kind, name, geometry) VALUES (?, ?, ?, ?)")
+            .bind(a.osm_id)
+            .bind(&a.kind)
+            .bind(&a.name)
+            .bind(codec::encode_multipolygon(&a.geometry)?)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    async fn set_households(
+        &mut self,
+        building: Id,
+        households: u32,
+        source: HouseholdSource,
+    ) -> Result<bool> {
+        let r =
+            sqlx::query("UPDATE buildings SET households = ?, household_source = ? WHERE id = ?")
+                .bind(i64::from(households))
+                .bind(source.as_str())
+                .bind(building)
+                .execute(&mut *self.tx)
+                .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn set_building_grid(&mut self, building: Id, grid: Option<Id>) -> Result<bool> {
+        let r = sqlx::query("UPDATE buildings SET grid_id = ? WHERE id = ?")
+            .bind(grid)
+            .bind(building)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

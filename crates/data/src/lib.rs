@@ -13,6 +13,7 @@ pub mod import;
 pub mod model;
 pub mod sample;
 pub mod store;
+pub mod synth;
 
 pub use atlas::Atlas;
 pub use error::{DataError, Result};

@@ -66,3 +66,63 @@ pub async fn open(url: &str) -> Result<Box<dyn Store>> {
         Err(DataError::UnsupportedUrl(url.to_owned()))
     }
 }
+
+/// Write a whole dataset (e.g. a synthetic city) into a transaction,
+/// mapping its ids to the store's new ids. Returns the building count.
+pub async fn write_dataset(tx: &mut dyn WriteTx, d: &Dataset) -> Result<u64> {
+    use std::collections::HashMap;
+    let mut offices = HashMap::new();
+    for s in &d.street_offices {
+        offices.insert(s.id, tx.insert_street_office(s).await?);
+    }
+    let mut communities = HashMap::new();
+    for c in &d.communities {
+        let mut c2 = c.clone();
+        c2.street_office_id = c.street_office_id.and_then(|o| offices.get(&o).copied());
+        communities.insert(c.id, tx.insert_community(&c2).await?);
+    }
+    let mut grids = HashMap::new();
+    for g in &d.grids {
+        let community_id =
+            *communities
+                .get(&g.community_id)
+                .ok_or_else(|| DataError::InvalidFeature {
+                    feature: format!("grid {}", g.code),
+                    message: format!("unknown community {}", g.community_id),
+                })?;
+        let id = tx
+            .insert_grid(&Grid {
+                community_id,
+                ..g.clone()
+            })
+            .await?;
+        grids.insert(g.id, id);
+    }
+    for b in &d.buildings {
+        let grid_id = b.grid_id.and_then(|g| grids.get(&g).copied());
+        tx.insert_building(&Building {
+            grid_id,
+            ..b.clone()
+        })
+        .await?;
+    }
+    for s in &d.stations {
+        tx.insert_station(s).await?;
+    }
+    for p in &d.people {
+        if let Some(&grid_id) = grids.get(&p.grid_id) {
+            tx.insert_person(&Person {
+                grid_id,
+                ..p.clone()
+            })
+            .await?;
+        }
+    }
+    for r in &d.roads {
+        tx.insert_road(r).await?;
+    }
+    for a in &d.areas {
+        tx.insert_area(a).await?;
+    }
+    Ok(d.buildings.len() as u64)
+}

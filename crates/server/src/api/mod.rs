@@ -1,0 +1,29 @@
+//! The HTTP API: one module per resource, and the router that joins them.
+
+mod buildings;
+mod health;
+mod lookup;
+mod params;
+mod public;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Build the whole HTTP application (tested with `oneshot`, served by `serve`).
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(health::index))
+        .route("/health", get(health::health))
+        .route("/api/lookup", get(lookup::lookup))
+        .route("/api/buildings/search", get(buildings::search))
+        .route("/api/buildings/{id}", get(buildings::get_one))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route")
+}

@@ -1,1 +1,7 @@
-fn main() {}
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Black-box tests: they start the real `gridmap` binary on a temporary
+//! store and talk to it over HTTP and the command line.
+
+mod cli;
+mod harness;
+mod http_api;

@@ -1,0 +1,181 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Store round trips, transactions and importers writing through the store.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use gridmap_data::import::{self, geojson::Layer};
+use gridmap_data::model::*;
+use gridmap_data::store::{self, Store};
+use gridmap_data::{Atlas, synth};
+
+async fn temp_store() -> (tempfile::TempDir, Box<dyn Store>) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let s = store::open(&url).await.expect("open");
+    (dir, s)
+}
+
+fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/samples")
+        .join(name)
+}
+
+#[tokio::test]
+async fn a_dataset_round_trips_exactly() {
+    let (_dir, s) = temp_store().await;
+    let mut d = synth::city(200, 3);
+    d.areas.push(Area {
+        id: 1,
+        osm_id: Some(-5),
+        kind: "water".into(),
+        name: Some("玄武湖".into()),
+        geometry: d.grids[0].boundary.clone(),
+    });
+    let mut tx = s.begin().await.expect("begin");
+    store::write_dataset(tx.as_mut(), &d).await.expect("write");
+    tx.commit().await.expect("commit");
+    let back = s.load().await.expect("load");
+    // Ids are assigned in insertion order from 1, so the whole dataset is equal.
+    assert_eq!(back.communities, d.communities);
+    assert_eq!(back.grids, d.grids);
+    assert_eq!(back.buildings, d.buildings);
+    assert_eq!(back.stations, d.stations);
+    assert_eq!(back.people, d.people);
+    assert_eq!(back.roads, d.roads);
+    assert_eq!(back.areas, d.areas);
+    let c = s.counts().await.expect("counts");
+    assert_eq!(c.buildings, 200);
+    assert_eq!(c.roads as usize, d.roads.len());
+}
+
+#[tokio::test]
+async fn a_dropped_transaction_leaves_nothing() {
+    let (_dir, s) = temp_store().await;
+    let d = synth::city(50, 1);
+    {
+        let mut tx = s.begin().await.expect("begin");
+        store::write_dataset(tx.as_mut(), &d).await.expect("write");
+        // dropped without commit
+    }
+    assert_eq!(s.counts().await.expect("counts"), Counts::default());
+}
+
+#[tokio::test]
+async fn osm_import_is_all_or_nothing() {
+    let (dir, s) = temp_store().await;
+    // Valid elements first, then a broken tail: nothing may be stored.
+    let text = std::fs::read_to_string(sample("nanjing-xinjiekou.osm")).expect("sample");
+    let cut = text.find("<relation").expect("has relations");
+    let broken = dir.path().join("broken.osm");
+    std::fs::write(&broken, format!("{}<relation id=\"oops\">", &text[..cut])).expect("write");
+    let e = import::import_osm(s.as_ref(), &broken, Arc::new(|_| {})).await;
+    assert!(e.is_err());
+    assert_eq!(s.counts().await.expect("counts"), Counts::default());
+    // The real file imports.
+    let r = import::import_osm(
+        s.as_ref(),
+        &sample("nanjing-xinjiekou.osm"),
+        Arc::new(|_| {}),
+    )
+    .await
+    .expect("import");
+    assert_eq!(r.buildings, 1_277);
+    assert_eq!(s.counts().await.expect("counts").buildings, 1_277);
+}
+
+const COMMUNITY: &str = r#"{"type":"FeatureCollection","features":[
+ {"type":"Feature","properties":{"code":"320104001001","name":"甲社区","street_office_name":"测试街道"},
+  "geometry":{"type":"Polygon","coordinates":[[[118.0,32.0],[118.02,32.0],[118.02,32.01],[118.0,32.01],[118.0,32.0]]]}}]}"#;
+const GRIDS: &str = r#"{"type":"FeatureCollection","features":[
+ {"type":"Feature","properties":{"code":"320104001001001","name":"一网格"},
+  "geometry":{"type":"Polygon","coordinates":[[[118.0,32.0],[118.01,32.0],[118.01,32.01],[118.0,32.01],[118.0,32.0]]]}},
+ {"type":"Feature","properties":{"code":"320104001001002","name":"二网格","community_code":"320104001001","kind":"dedicated"},
+  "geometry":{"type":"Polygon","coordinates":[[[118.01,32.0],[118.02,32.0],[118.02,32.01],[118.01,32.01],[118.01,32.0]]]}}]}"#;
+const BUILDINGS: &str = r#"{"type":"FeatureCollection","features":[
+ {"type":"Feature","properties":{"name":"1号楼","households":120},
+  "geometry":{"type":"Polygon","coordinates":[[[118.002,32.002],[118.003,32.002],[118.003,32.003],[118.002,32.003],[118.002,32.002]]]}},
+ {"type":"Feature","properties":{"name":"2号楼","class":"residential","osm_id":77},
+  "geometry":{"type":"Polygon","coordinates":[[[118.012,32.002],[118.013,32.002],[118.013,32.003],[118.012,32.003],[118.012,32.002]]]}}]}"#;
+
+#[tokio::test]
+async fn geojson_layers_and_household_csv() {
+    let (dir, s) = temp_store().await;
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    import::import_geojson(
+        s.as_ref(),
+        Layer::Communities,
+        &file("c.geojson", COMMUNITY),
+    )
+    .await
+    .expect("communities");
+    let r = import::import_geojson(s.as_ref(), Layer::Grids, &file("g.geojson", GRIDS))
+        .await
+        .expect("grids");
+    assert_eq!(r.grids, 2);
+    let r = import::import_geojson(s.as_ref(), Layer::Buildings, &file("b.geojson", BUILDINGS))
+        .await
+        .expect("buildings");
+    assert_eq!((r.buildings, r.assigned_buildings), (2, 2));
+    let d = s.load().await.expect("load");
+    assert_eq!(d.street_offices[0].name, "测试街道");
+    assert_eq!(d.grids[1].kind, GridKind::Dedicated);
+    assert_eq!(d.buildings[0].grid_id, Some(d.grids[0].id));
+    assert_eq!(d.buildings[1].grid_id, Some(d.grids[1].id));
+    assert_eq!(d.buildings[0].household_source, HouseholdSource::Surveyed);
+    assert_eq!(d.buildings[1].household_source, HouseholdSource::Estimated);
+
+    // A duplicate grid code is refused and nothing changes.
+    let before = s.counts().await.expect("counts");
+    let e = import::import_geojson(s.as_ref(), Layer::Grids, &file("g2.geojson", GRIDS))
+        .await
+        .expect_err("dup");
+    assert!(e.to_string().contains("already used"), "{e}");
+    assert_eq!(s.counts().await.expect("counts"), before);
+
+    // Households by OSM id.
+    import::import_households(s.as_ref(), &file("h.csv", "osm_id,households\nw77,33\n"))
+        .await
+        .expect("csv");
+    let d = s.load().await.expect("load");
+    assert_eq!(
+        (d.buildings[1].households, d.buildings[1].household_source),
+        (33, HouseholdSource::Surveyed)
+    );
+
+    // One unknown id on line 3 rejects the whole file: line 2 is not applied either.
+    let e = import::import_households(
+        s.as_ref(),
+        &file("bad.csv", "building_id,households\n1,500\n999,3\n"),
+    )
+    .await
+    .expect_err("unknown id");
+    assert_eq!(e.to_string(), "CSV line 3: no building with id 999");
+    let d = s.load().await.expect("load");
+    assert_eq!(d.buildings[0].households, 120);
+    let e = import::import_households(
+        s.as_ref(),
+        &file("neg.csv", "building_id,households\n1,-4\n"),
+    )
+    .await
+    .expect_err("negative");
+    assert!(e.to_string().contains("line 2"), "{e}");
+}
+
+#[tokio::test]
+async fn atlas_from_the_store_finds_grids() {
+    let (_dir, s) = temp_store().await;
+    let d = synth::city(400, 9);
+    let mut tx = s.begin().await.expect("begin");
+    store::write_dataset(tx.as_mut(), &d).await.expect("write");
+    tx.commit().await.expect("commit");
+    let atlas = Atlas::build(s.load().await.expect("load"), 1);
+    for b in atlas.data().buildings.iter().step_by(7) {
+        assert_eq!(atlas.grid_at(b.point).map(|g| g.id), b.grid_id);
+    }
+}

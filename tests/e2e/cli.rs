@@ -1,0 +1,82 @@
+//! The command line: imports, bad input, exit codes.
+
+use crate::harness::{self, cli};
+
+fn counts(db: &str) -> String {
+    let out = cli(db, &["info"]);
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn import_osm_xml_and_pbf_from_the_command_line() {
+    for file in ["nanjing-xinjiekou.osm", "nanjing-xinjiekou.osm.pbf"] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = harness::db_url(dir.path());
+        let path = harness::samples().join(file);
+        let out = cli(&db, &["import", "osm", path.to_str().expect("path")]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("imported 1277 buildings"), "{stdout}");
+        assert!(stdout.contains("384 streets"), "{stdout}");
+        assert!(counts(&db).contains("buildings 1277"));
+    }
+}
+
+#[test]
+fn bad_input_fails_with_one_line_and_leaves_the_store_alone() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = harness::db_url(dir.path());
+    let ok = cli(&db, &["sample"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let before = counts(&db);
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p.to_str().expect("path").to_owned()
+    };
+    let bowtie = write(
+        "bad.geojson",
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"坏楼"},"geometry":{"type":"Polygon","coordinates":[[[118.78,32.04],[118.79,32.05],[118.79,32.04],[118.78,32.05],[118.78,32.04]]]}}]}"#,
+    );
+    let csv = write("h.csv", "building_id,households\n1,10\n424242,5\n");
+    let broken = write("broken.osm", "<osm><node id=\"1\" lat=\"32\" lon=\"118\">");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["import", "geojson", "--layer", "buildings", &bowtie],
+            "feature #1 (坏楼)",
+        ),
+        (
+            vec!["import", "geojson", "--layer", "roads", &bowtie],
+            "unknown layer `roads`",
+        ),
+        (vec!["import", "households", &csv], "CSV line 3"),
+        (vec!["import", "osm", &broken], "malformed OSM XML"),
+        (vec!["import", "osm", "/no/such/file.osm"], "cannot read"),
+        (vec!["sample"], "already holds buildings"),
+    ];
+    for (args, expect) in cases {
+        let out = cli(&db, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr.contains(expect), "{args:?}: {stderr}");
+        let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(error_lines.len(), 1, "{args:?}: {stderr}");
+        assert_eq!(counts(&db), before, "{args:?} changed the store");
+    }
+}
+
+#[test]
+fn unsupported_database_url_is_refused() {
+    let out = cli("mysql://x", &["info"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}

@@ -1,0 +1,109 @@
+//! Start and stop a real `gridmap serve` on a free port.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_gridmap")
+}
+
+pub fn samples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples")
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn db_url(&self) -> String {
+        db_url(self.dir.path())
+    }
+
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let url = format!("{}{}", self.base, path);
+        match ureq::get(&url).call() {
+            Ok(r) => {
+                let status = r.status();
+                (status, r.into_json().expect("json body"))
+            }
+            Err(ureq::Error::Status(status, r)) => {
+                (status, r.into_json().expect("json error body"))
+            }
+            Err(e) => panic!("GET {url}: {e}"),
+        }
+    }
+
+    pub fn get_text(&self, path: &str) -> (u16, String) {
+        let url = format!("{}{}", self.base, path);
+        match ureq::get(&url).call() {
+            Ok(r) => (r.status(), r.into_string().expect("body")),
+            Err(ureq::Error::Status(status, r)) => (status, r.into_string().expect("body")),
+            Err(e) => panic!("GET {url}: {e}"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn db_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("gridmap.db").display())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Start `gridmap serve` on a new temp store (with the sample unless `extra` says otherwise).
+pub fn start(extra: &[&str]) -> Server {
+    let dir = tempfile::tempdir().expect("tmp");
+    start_in(dir, extra)
+}
+
+pub fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Server {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(bin())
+        .args(["--db", &db_url(dir.path()), "serve", "--listen", &listen])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn gridmap");
+    let server = Server {
+        child,
+        base: format!("http://{listen}"),
+        dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if ureq::get(&format!("{}/health", server.base)).call().is_ok() {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("gridmap serve did not answer /health within 60 s");
+}
+
+/// Run the CLI against a store.
+pub fn cli(db: &str, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run gridmap")
+}

@@ -207,3 +207,80 @@ mod tests {
         assert!(d.grids.iter().all(|g| g.code.len() == 15));
     }
 }
+
+/// Write a dataset's buildings, streets and stations as OSM XML (for
+/// importer scale tests: `gridmap synth --osm city.osm`). Building corners
+/// become nodes; streets reuse their node ids.
+pub fn write_osm_xml(d: &Dataset, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(out, r#"<osm version="0.6" generator="gridmap synth">"#)?;
+    let street_nodes: i64 = d
+        .roads
+        .iter()
+        .flat_map(|r| r.node_ids.iter().copied())
+        .max()
+        .unwrap_or(0);
+    // Street nodes first (ids 1..=street_nodes), then building corners, then stations.
+    let mut written = std::collections::HashSet::new();
+    for r in &d.roads {
+        for (id, c) in r.node_ids.iter().zip(r.geometry.0.iter()) {
+            if written.insert(*id) {
+                writeln!(
+                    out,
+                    r#"<node id="{id}" lat="{:.7}" lon="{:.7}"/>"#,
+                    c.y, c.x
+                )?;
+            }
+        }
+    }
+    drop(written);
+    let mut next = street_nodes + 1;
+    let mut ways = Vec::with_capacity(d.buildings.len());
+    for b in &d.buildings {
+        let Some(poly) = b.footprint.0.first() else {
+            continue;
+        };
+        let ring = &poly.exterior().0;
+        let first = next;
+        for c in &ring[..ring.len().saturating_sub(1)] {
+            writeln!(
+                out,
+                r#"<node id="{next}" lat="{:.7}" lon="{:.7}"/>"#,
+                c.y, c.x
+            )?;
+            next += 1;
+        }
+        ways.push((first, next - first, b.households));
+    }
+    for s in &d.stations {
+        writeln!(
+            out,
+            r#"<node id="{next}" lat="{:.7}" lon="{:.7}"><tag k="amenity" v="community_centre"/><tag k="name" v="{}"/></node>"#,
+            s.point.y(),
+            s.point.x(),
+            s.name
+        )?;
+        next += 1;
+    }
+    let mut way_id = 1i64;
+    for (first, n, _) in &ways {
+        write!(out, r#"<way id="{way_id}">"#)?;
+        for k in 0..*n {
+            write!(out, r#"<nd ref="{}"/>"#, first + k)?;
+        }
+        writeln!(
+            out,
+            r#"<nd ref="{first}"/><tag k="building" v="residential"/></way>"#
+        )?;
+        way_id += 1;
+    }
+    for r in &d.roads {
+        write!(out, r#"<way id="{way_id}">"#)?;
+        for id in &r.node_ids {
+            write!(out, r#"<nd ref="{id}"/>"#)?;
+        }
+        writeln!(out, r#"<tag k="highway" v="{}"/></way>"#, r.class)?;
+        way_id += 1;
+    }
+    writeln!(out, "</osm>")
+}

@@ -65,6 +65,9 @@ enum Command {
         buildings: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Write the city as OSM XML to this file instead of into the store.
+        #[arg(long)]
+        osm: Option<PathBuf>,
     },
     /// Print what the store holds.
     Info,
@@ -148,7 +151,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             bootstrap::bootstrap_sample(store.as_ref(), progress_bar("sample")).await?;
             print_counts(store.as_ref()).await
         }
-        Command::Synth { buildings, seed } => {
+        Command::Synth {
+            buildings,
+            seed,
+            osm: Some(path),
+        } => {
+            let started = Instant::now();
+            let d = tokio::task::spawn_blocking(move || gridmap_data::synth::city(buildings, seed))
+                .await?;
+            let file = std::fs::File::create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            gridmap_data::synth::write_osm_xml(&d, &mut out)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            std::io::Write::flush(&mut out)?;
+            println!(
+                "synthetic city: {} buildings written to {} in {:.1} s",
+                d.buildings.len(),
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Synth {
+            buildings,
+            seed,
+            osm: None,
+        } => {
             if store.counts().await?.buildings > 0 {
                 anyhow::bail!(
                     "the store already holds buildings; synth writes only into an empty store"

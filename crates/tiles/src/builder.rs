@@ -182,12 +182,22 @@ impl LayerBuilder {
     /// simplified and snapped to the grid, or when it is a geometry
     /// collection mixing points, lines and polygons. A repeated key keeps
     /// its first value.
-    pub fn add(&mut self, id: u64, geometry: &Geometry<f64>, properties: &[(&str, Value<'_>)]) -> bool {
+    pub fn add(
+        &mut self,
+        id: u64,
+        geometry: &Geometry<f64>,
+        properties: &[(&str, Value<'_>)],
+    ) -> bool {
         self.add_with(id, geometry, properties.iter().map(|(k, v)| (*k, v)))
     }
 
     /// [`LayerBuilder::add`] with the properties from an iterator.
-    pub fn add_with<'p, 'v: 'p, I>(&mut self, id: u64, geometry: &Geometry<f64>, properties: I) -> bool
+    pub fn add_with<'p, 'v: 'p, I>(
+        &mut self,
+        id: u64,
+        geometry: &Geometry<f64>,
+        properties: I,
+    ) -> bool
     where
         I: IntoIterator<Item = (&'p str, &'p Value<'v>)>,
     {

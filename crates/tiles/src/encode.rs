@@ -184,7 +184,10 @@ mod tests {
             (127, vec![0x7f]),
             (128, vec![0x80, 0x01]),
             (300, vec![0xac, 0x02]),
-            (u64::MAX, vec![0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            (
+                u64::MAX,
+                vec![0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            ),
         ] {
             let mut buf = Vec::new();
             write_varint(&mut buf, v);
@@ -211,11 +214,19 @@ mod tests {
         assert_eq!(w.cmds, vec![9, 50, 34]);
         // 4.3.5.3: a linestring (2,2) (2,10) (10,10).
         w.clear();
-        w.line(&[IntPoint::new(2, 2), IntPoint::new(2, 10), IntPoint::new(10, 10)]);
+        w.line(&[
+            IntPoint::new(2, 2),
+            IntPoint::new(2, 10),
+            IntPoint::new(10, 10),
+        ]);
         assert_eq!(w.cmds, vec![9, 4, 4, 18, 0, 16, 16, 0]);
         // 4.3.5.5: a polygon (3,6) (8,12) (20,34).
         w.clear();
-        w.ring(&[IntPoint::new(3, 6), IntPoint::new(8, 12), IntPoint::new(20, 34)]);
+        w.ring(&[
+            IntPoint::new(3, 6),
+            IntPoint::new(8, 12),
+            IntPoint::new(20, 34),
+        ]);
         assert_eq!(w.cmds, vec![9, 6, 12, 18, 10, 12, 24, 44, 15]);
     }
 }

@@ -242,8 +242,7 @@ impl Pipeline {
         }
         if self.tolerance > 0.0 {
             self.simplifier.ring(&mut self.line, self.tolerance);
-            if self.line.len() < 3
-                || ring_area(&self.line).abs() < self.tolerance * self.tolerance
+            if self.line.len() < 3 || ring_area(&self.line).abs() < self.tolerance * self.tolerance
             {
                 return false;
             }

@@ -182,10 +182,8 @@ pub(crate) fn clip_line(
                     out.push(ca);
                 }
                 out.push(cb);
-                if b_cut {
-                    if let Some(s) = start.take() {
-                        parts.push(s..out.len());
-                    }
+                if b_cut && let Some(s) = start.take() {
+                    parts.push(s..out.len());
                 }
             }
         }

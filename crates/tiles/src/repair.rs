@@ -13,7 +13,7 @@ use i_overlay::core::overlay_rule::OverlayRule;
 use i_overlay::core::solver::Solver;
 use i_overlay::i_float::int::point::IntPoint;
 
-use crate::ring::RingSpan;
+use crate::ring::{RingSpan, area2};
 
 /// A reusable integer overlay.
 pub(crate) struct Repairer {
@@ -38,7 +38,7 @@ impl Repairer {
     /// Replaces the rings with the OGC-valid polygons covering the area of
     /// positive winding. Input exteriors must have positive area and holes
     /// negative area (see [`crate::ring::area2`]); so do the outputs, each
-    /// exterior followed by its holes.
+    /// exterior followed by its holes, none with zero area.
     pub(crate) fn repair(&mut self, points: &mut Vec<IntPoint>, rings: &mut Vec<RingSpan>) {
         self.overlay.clear();
         for r in rings.iter() {
@@ -54,15 +54,22 @@ impl Repairer {
         rings.clear();
         for shape in shapes {
             for (k, contour) in shape.into_iter().enumerate() {
-                if contour.len() < 3 {
+                let hole = k > 0;
+                let area = area2(&contour);
+                if contour.len() < 3 || area == 0 {
                     continue;
                 }
                 let start = points.len();
                 points.extend_from_slice(&contour);
+                // i_overlay does not always orient holes that touch their
+                // exterior (OGC mode): enforce the MVT winding here.
+                if (area < 0) != hole {
+                    points[start..].reverse();
+                }
                 rings.push(RingSpan {
                     start,
                     end: points.len(),
-                    hole: k > 0,
+                    hole,
                 });
             }
         }
@@ -72,7 +79,7 @@ impl Repairer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ring::{area2, is_valid};
+    use crate::ring::is_valid;
 
     fn pts(v: &[(i32, i32)]) -> Vec<IntPoint> {
         v.iter().map(|&(x, y)| IntPoint::new(x, y)).collect()
@@ -137,6 +144,40 @@ mod tests {
         assert_eq!(r.len(), 2);
         assert!(area2(&p[r[0].start..r[0].end]) > 0);
         assert!(r[1].hole);
+        assert!(area2(&p[r[1].start..r[1].end]) < 0);
+    }
+
+    #[test]
+    fn hole_touching_its_exterior_is_wound_negative() {
+        // Found by the property test: i_overlay (OGC mode) returned this
+        // hole with the exterior's orientation.
+        let mut p = pts(&[
+            (4134, 1140),
+            (4133, 1141),
+            (4132, 1140),
+            (4133, 1139),
+            (4135, 1138),
+            (4134, 1139),
+            (4133, 1139),
+            (4133, 1140),
+        ]);
+        let mut r = vec![
+            RingSpan {
+                start: 0,
+                end: 5,
+                hole: false,
+            },
+            RingSpan {
+                start: 5,
+                end: 8,
+                hole: true,
+            },
+        ];
+        assert!(area2(&p[5..8]) < 0);
+        Repairer::default().repair(&mut p, &mut r);
+        assert_eq!(r.len(), 2);
+        assert!(!r[0].hole && r[1].hole);
+        assert!(area2(&p[r[0].start..r[0].end]) > 0);
         assert!(area2(&p[r[1].start..r[1].end]) < 0);
     }
 }

@@ -96,10 +96,10 @@ pub fn decode_commands(geom: &[u32], ty: i32) -> Vec<Path> {
                 assert!(count >= 1, "MoveTo with count 0");
                 if ty != POINT {
                     assert_eq!(count, 1, "MoveTo count must be 1 for lines and polygons");
-                    if let Some(last) = paths.last() {
-                        if ty == POLYGON {
-                            assert!(last.closed, "ring not closed before next MoveTo");
-                        }
+                    if let Some(last) = paths.last()
+                        && ty == POLYGON
+                    {
+                        assert!(last.closed, "ring not closed before next MoveTo");
                     }
                 }
                 for _ in 0..count {

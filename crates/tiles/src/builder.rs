@@ -20,7 +20,7 @@ use crate::value::{KeyTable, Value, ValueTable};
 /// use gridmap_tiles::{TileBuilder, TileCoord, TileOptions, Value};
 /// use geo::{Geometry, point};
 ///
-/// let coord = TileCoord::new(14, 13598, 6774)?;
+/// let coord = TileCoord::new(14, 13597, 6651)?;
 /// let mut tile = TileBuilder::new(coord, TileOptions::default())?;
 /// let centre = coord.bounds().center();
 /// let written = tile.layer("poi").add(

@@ -25,13 +25,17 @@
 //! use gridmap_tiles::{TileBuilder, TileCoord, TileOptions, Value};
 //! use geo::{Geometry, polygon};
 //!
-//! let coord = TileCoord::new(14, 13598, 6774)?;
+//! // The z14 tile over central Nanjing.
+//! let coord = TileCoord::new(14, 13597, 6651)?;
 //! let mut tile = TileBuilder::new(coord, TileOptions::default())?;
 //! let building = polygon![
 //!     (x: 118.7800, y: 32.0400), (x: 118.7805, y: 32.0400),
 //!     (x: 118.7805, y: 32.0404), (x: 118.7800, y: 32.0404),
 //! ];
-//! tile.layer("buildings").add(1, &Geometry::Polygon(building), &[("floors", Value::Int(6))]);
+//! let written = tile
+//!     .layer("buildings")
+//!     .add(1, &Geometry::Polygon(building), &[("floors", Value::Int(6))]);
+//! assert!(written);
 //! let mvt: Vec<u8> = tile.encode();
 //! # assert!(!mvt.is_empty());
 //! # Ok::<(), gridmap_tiles::TileError>(())

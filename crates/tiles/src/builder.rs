@@ -205,8 +205,8 @@ impl LayerBuilder {
             return false;
         };
         self.tags.clear();
-        for (key, value) in properties {
-            let k = self.keys.index_of(key);
+        for (position, (key, value)) in properties.into_iter().enumerate() {
+            let k = self.keys.index_of(position, key);
             if self.tags.chunks_exact(2).any(|kv| kv[0] == k) {
                 continue;
             }
@@ -219,9 +219,9 @@ impl LayerBuilder {
     }
 
     fn write_feature(&mut self, id: u64, ty: u64) {
-        let geometry = &self.pipeline.commands.cmds;
+        let geometry = &self.pipeline.commands.bytes;
         let tags_payload = packed_len(&self.tags);
-        let geom_payload = packed_len(geometry);
+        let geom_payload = geometry.len();
         let mut len = varint_field_len(FEATURE_ID, id)
             + varint_field_len(FEATURE_TYPE, ty)
             + bytes_field_len(FEATURE_GEOMETRY, geom_payload);
@@ -237,7 +237,7 @@ impl LayerBuilder {
             write_packed(buf, FEATURE_TAGS, &self.tags, tags_payload);
         }
         write_varint_field(buf, FEATURE_TYPE, ty);
-        write_packed(buf, FEATURE_GEOMETRY, geometry, geom_payload);
+        write_bytes_field(buf, FEATURE_GEOMETRY, geometry);
         self.feature_count += 1;
     }
 

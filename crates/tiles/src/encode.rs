@@ -116,27 +116,33 @@ fn command(id: u32, count: u32) -> u32 {
     (id & 0x7) | (count << 3)
 }
 
-/// Accumulates the geometry command stream of one feature.
+/// Accumulates the geometry command stream of one feature, already
+/// varint-encoded (the payload of the packed `geometry` field).
 #[derive(Debug, Default)]
 pub(crate) struct CommandWriter {
-    pub(crate) cmds: Vec<u32>,
+    pub(crate) bytes: Vec<u8>,
     cursor: IntPoint,
 }
 
 impl CommandWriter {
     pub(crate) fn clear(&mut self) {
-        self.cmds.clear();
+        self.bytes.clear();
         self.cursor = IntPoint::ZERO;
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.cmds.is_empty()
+        self.bytes.is_empty()
+    }
+
+    #[inline]
+    fn push(&mut self, v: u32) {
+        write_varint(&mut self.bytes, u64::from(v));
     }
 
     #[inline]
     fn delta(&mut self, p: IntPoint) {
-        self.cmds.push(zigzag(p.x.wrapping_sub(self.cursor.x)));
-        self.cmds.push(zigzag(p.y.wrapping_sub(self.cursor.y)));
+        self.push(zigzag(p.x.wrapping_sub(self.cursor.x)));
+        self.push(zigzag(p.y.wrapping_sub(self.cursor.y)));
         self.cursor = p;
     }
 
@@ -145,7 +151,7 @@ impl CommandWriter {
         if pts.is_empty() {
             return;
         }
-        self.cmds.push(command(CMD_MOVE_TO, pts.len() as u32));
+        self.push(command(CMD_MOVE_TO, pts.len() as u32));
         for &p in pts {
             self.delta(p);
         }
@@ -156,9 +162,9 @@ impl CommandWriter {
         let Some((&first, rest)) = pts.split_first() else {
             return;
         };
-        self.cmds.push(command(CMD_MOVE_TO, 1));
+        self.push(command(CMD_MOVE_TO, 1));
         self.delta(first);
-        self.cmds.push(command(CMD_LINE_TO, rest.len() as u32));
+        self.push(command(CMD_LINE_TO, rest.len() as u32));
         for &p in rest {
             self.delta(p);
         }
@@ -168,7 +174,7 @@ impl CommandWriter {
     /// point.
     pub(crate) fn ring(&mut self, pts: &[IntPoint]) {
         self.line(pts);
-        self.cmds.push(command(CMD_CLOSE_PATH, 1));
+        self.push(command(CMD_CLOSE_PATH, 1));
     }
 }
 
@@ -206,12 +212,20 @@ mod tests {
         assert_eq!(zigzag(i32::MIN), u32::MAX);
     }
 
+    fn varints(values: &[u32]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        for &v in values {
+            write_varint(&mut buf, u64::from(v));
+        }
+        buf
+    }
+
     #[test]
     fn spec_example_commands() {
         // MVT 2.1 spec, section 4.3.5.1: a point at (25, 17).
         let mut w = CommandWriter::default();
         w.points(&[IntPoint::new(25, 17)]);
-        assert_eq!(w.cmds, vec![9, 50, 34]);
+        assert_eq!(w.bytes, varints(&[9, 50, 34]));
         // 4.3.5.3: a linestring (2,2) (2,10) (10,10).
         w.clear();
         w.line(&[
@@ -219,7 +233,7 @@ mod tests {
             IntPoint::new(2, 10),
             IntPoint::new(10, 10),
         ]);
-        assert_eq!(w.cmds, vec![9, 4, 4, 18, 0, 16, 16, 0]);
+        assert_eq!(w.bytes, varints(&[9, 4, 4, 18, 0, 16, 16, 0]));
         // 4.3.5.5: a polygon (3,6) (8,12) (20,34).
         w.clear();
         w.ring(&[
@@ -227,6 +241,6 @@ mod tests {
             IntPoint::new(8, 12),
             IntPoint::new(20, 34),
         ]);
-        assert_eq!(w.cmds, vec![9, 6, 12, 18, 10, 12, 24, 44, 15]);
+        assert_eq!(w.bytes, varints(&[9, 6, 12, 18, 10, 12, 24, 44, 15]));
     }
 }

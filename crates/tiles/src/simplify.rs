@@ -67,11 +67,11 @@ impl Simplifier {
             if l <= f + 1 {
                 continue;
             }
-            let (a, b) = (pts[f], pts[l]);
+            let seg = Segment::new(pts[f], pts[l]);
             let mut max_d = 0.0;
             let mut idx = f;
             for (i, p) in pts.iter().enumerate().take(l).skip(f + 1) {
-                let d = sq_seg_dist(*p, a, b);
+                let d = seg.sq_dist(*p);
                 if d > max_d {
                     max_d = d;
                     idx = i;
@@ -104,27 +104,46 @@ fn sq_dist(a: Coord<f64>, b: Coord<f64>) -> f64 {
     dx * dx + dy * dy
 }
 
-/// Squared distance from `p` to the segment `a`–`b`.
-#[inline]
-fn sq_seg_dist(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let len2 = dx * dx + dy * dy;
-    if len2 > 0.0 {
-        let t = ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2;
-        if t > 1.0 {
-            return sq_dist(p, b);
-        }
-        if t > 0.0 {
-            return sq_dist(
-                p,
-                Coord {
-                    x: a.x + dx * t,
-                    y: a.y + dy * t,
-                },
-            );
+/// A segment prepared for many distance queries.
+struct Segment {
+    a: Coord<f64>,
+    b: Coord<f64>,
+    dx: f64,
+    dy: f64,
+    inv_len2: f64,
+}
+
+impl Segment {
+    fn new(a: Coord<f64>, b: Coord<f64>) -> Self {
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let len2 = dx * dx + dy * dy;
+        Self {
+            a,
+            b,
+            dx,
+            dy,
+            inv_len2: if len2 > 0.0 { 1.0 / len2 } else { 0.0 },
         }
     }
-    sq_dist(p, a)
+
+    /// Squared distance from `p` to the segment.
+    #[inline]
+    fn sq_dist(&self, p: Coord<f64>) -> f64 {
+        let t = ((p.x - self.a.x) * self.dx + (p.y - self.a.y) * self.dy) * self.inv_len2;
+        if t <= 0.0 {
+            sq_dist(p, self.a)
+        } else if t >= 1.0 {
+            sq_dist(p, self.b)
+        } else {
+            sq_dist(
+                p,
+                Coord {
+                    x: self.a.x + self.dx * t,
+                    y: self.a.y + self.dy * t,
+                },
+            )
+        }
+    }
 }
 
 /// Signed area (shoelace, positive when clockwise on screen with y down) of a

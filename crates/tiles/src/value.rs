@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::encode::{
     VALUE_BOOL, VALUE_DOUBLE, VALUE_INT, VALUE_STRING, VALUE_UINT, WIRE_I64, WIRE_LEN,
@@ -73,26 +74,107 @@ impl From<bool> for Value<'_> {
     }
 }
 
+/// The Fx hash (as in rustc): much faster than SipHash for the short keys
+/// and values of a tile. Tables live for one tile, so flooding is no concern.
+#[derive(Debug, Default, Clone, Copy)]
+struct FxHasher(u64);
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_i64(&mut self, i: i64) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K> = HashMap<K, u32, BuildHasherDefault<FxHasher>>;
+
 /// A layer's `keys`: index of each distinct key, and the encoded fields.
+///
+/// Callers usually pass the same keys in the same order for every feature,
+/// so the key last seen at each property position is tried first, with a
+/// plain string comparison, before hashing.
 #[derive(Debug, Default)]
 pub(crate) struct KeyTable {
-    index: HashMap<String, u32>,
+    index: FxMap<String>,
+    names: Vec<String>,
+    by_position: Vec<u32>,
     pub(crate) encoded: Vec<u8>,
 }
 
 impl KeyTable {
-    pub(crate) fn index_of(&mut self, key: &str) -> u32 {
-        if let Some(&i) = self.index.get(key) {
+    /// Index of `key`, the `position`-th property of its feature.
+    pub(crate) fn index_of(&mut self, position: usize, key: &str) -> u32 {
+        if let Some(&i) = self.by_position.get(position)
+            && self.names.get(i as usize).is_some_and(|n| n == key)
+        {
             return i;
         }
-        let i = self.index.len() as u32;
-        self.index.insert(key.to_owned(), i);
-        write_bytes_field(&mut self.encoded, crate::encode::LAYER_KEYS, key.as_bytes());
+        let i = match self.index.get(key) {
+            Some(&i) => i,
+            None => {
+                let i = self.names.len() as u32;
+                self.index.insert(key.to_owned(), i);
+                self.names.push(key.to_owned());
+                write_bytes_field(&mut self.encoded, crate::encode::LAYER_KEYS, key.as_bytes());
+                i
+            }
+        };
+        if position >= self.by_position.len() {
+            self.by_position.resize(position + 1, u32::MAX);
+        }
+        self.by_position[position] = i;
         i
     }
 
     pub(crate) fn clear(&mut self) {
         self.index.clear();
+        self.names.clear();
+        self.by_position.clear();
         self.encoded.clear();
     }
 }
@@ -101,10 +183,10 @@ impl KeyTable {
 /// encoded `Value` messages.
 #[derive(Debug, Default)]
 pub(crate) struct ValueTable {
-    strings: HashMap<String, u32>,
-    ints: HashMap<i64, u32>,
-    uints: HashMap<u64, u32>,
-    doubles: HashMap<u64, u32>,
+    strings: FxMap<String>,
+    ints: FxMap<i64>,
+    uints: FxMap<u64>,
+    doubles: FxMap<u64>,
     bools: [Option<u32>; 2],
     count: u32,
     pub(crate) encoded: Vec<u8>,
@@ -214,9 +296,12 @@ mod tests {
     #[test]
     fn keys_are_deduplicated() {
         let mut k = KeyTable::default();
-        assert_eq!(k.index_of("name"), 0);
-        assert_eq!(k.index_of("kind"), 1);
-        assert_eq!(k.index_of("name"), 0);
+        assert_eq!(k.index_of(0, "name"), 0);
+        assert_eq!(k.index_of(1, "kind"), 1);
+        assert_eq!(k.index_of(0, "name"), 0);
+        assert_eq!(k.index_of(0, "kind"), 1);
+        assert_eq!(k.index_of(1, "name"), 0);
+        assert_eq!(k.index_of(5, "name"), 0);
         // Two `keys` fields: tag 0x1a, length, bytes.
         assert_eq!(k.encoded, b"\x1a\x04name\x1a\x04kind");
     }

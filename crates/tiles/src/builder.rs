@@ -2,7 +2,7 @@
 
 use geo::Geometry;
 
-use crate::coord::TileCoord;
+use crate::coord::{TileCoord, TileTransform};
 use crate::encode::{
     FEATURE_GEOMETRY, FEATURE_ID, FEATURE_TAGS, FEATURE_TYPE, LAYER_EXTENT, LAYER_FEATURES,
     LAYER_NAME, LAYER_VERSION, TILE_LAYERS, WIRE_LEN, bytes_field_len, packed_len, tag_len,
@@ -37,6 +37,7 @@ use crate::value::{KeyTable, Value, ValueTable};
 pub struct TileBuilder {
     coord: TileCoord,
     options: TileOptions,
+    transform: TileTransform,
     layers: Vec<LayerBuilder>,
 }
 
@@ -51,6 +52,7 @@ impl TileBuilder {
         Ok(Self {
             coord,
             options,
+            transform: TileTransform::new(coord, options.extent),
             layers: Vec::new(),
         })
     }
@@ -72,7 +74,7 @@ impl TileBuilder {
             Some(i) => i,
             None => {
                 self.layers
-                    .push(LayerBuilder::new(name, self.coord, &self.options));
+                    .push(LayerBuilder::new(name, self.transform, &self.options));
                 self.layers.len() - 1
             }
         };
@@ -88,8 +90,9 @@ impl TileBuilder {
     /// all buffers: the cheap way to encode many tiles in a row.
     pub fn reset(&mut self, coord: TileCoord) {
         self.coord = coord;
+        self.transform = TileTransform::new(coord, self.options.extent);
         for layer in &mut self.layers {
-            layer.reset(coord, &self.options);
+            layer.reset(self.transform, &self.options);
         }
     }
 
@@ -141,7 +144,7 @@ pub struct LayerBuilder {
 }
 
 impl LayerBuilder {
-    fn new(name: &str, coord: TileCoord, options: &TileOptions) -> Self {
+    fn new(name: &str, transform: TileTransform, options: &TileOptions) -> Self {
         Self {
             name: name.to_owned(),
             features: Vec::new(),
@@ -149,16 +152,16 @@ impl LayerBuilder {
             keys: KeyTable::default(),
             values: ValueTable::default(),
             tags: Vec::new(),
-            pipeline: Pipeline::new(coord, options),
+            pipeline: Pipeline::new(transform, options),
         }
     }
 
-    fn reset(&mut self, coord: TileCoord, options: &TileOptions) {
+    fn reset(&mut self, transform: TileTransform, options: &TileOptions) {
         self.features.clear();
         self.feature_count = 0;
         self.keys.clear();
         self.values.clear();
-        self.pipeline.retarget(coord, options);
+        self.pipeline.retarget(transform, options);
     }
 
     /// The layer's name.

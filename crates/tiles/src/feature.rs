@@ -7,7 +7,7 @@ use geo::{Coord, Geometry, LineString, Polygon};
 use i_overlay::i_float::int::point::IntPoint;
 
 use crate::clip::{Bbox, Relation, clip_line, clip_ring};
-use crate::coord::{TileCoord, TileTransform};
+use crate::coord::TileTransform;
 use crate::encode::{CommandWriter, GeomType};
 use crate::options::TileOptions;
 use crate::repair::Repairer;
@@ -61,9 +61,9 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    pub(crate) fn new(coord: TileCoord, options: &TileOptions) -> Self {
+    pub(crate) fn new(transform: TileTransform, options: &TileOptions) -> Self {
         let mut p = Self {
-            transform: TileTransform::new(coord, options.extent),
+            transform,
             clip: Bbox::EMPTY,
             tolerance: options.tolerance,
             simplifier: Simplifier::default(),
@@ -77,13 +77,13 @@ impl Pipeline {
             repairer: Repairer::default(),
             commands: CommandWriter::default(),
         };
-        p.retarget(coord, options);
+        p.retarget(transform, options);
         p
     }
 
     /// Points the pipeline at another tile, keeping its buffers.
-    pub(crate) fn retarget(&mut self, coord: TileCoord, options: &TileOptions) {
-        self.transform = TileTransform::new(coord, options.extent);
+    pub(crate) fn retarget(&mut self, transform: TileTransform, options: &TileOptions) {
+        self.transform = transform;
         self.tolerance = options.tolerance;
         let lo = -f64::from(options.buffer);
         let hi = f64::from(options.extent) + f64::from(options.buffer);

@@ -107,7 +107,6 @@ fn sq_dist(a: Coord<f64>, b: Coord<f64>) -> f64 {
 /// A segment prepared for many distance queries.
 struct Segment {
     a: Coord<f64>,
-    b: Coord<f64>,
     dx: f64,
     dy: f64,
     inv_len2: f64,
@@ -119,30 +118,19 @@ impl Segment {
         let len2 = dx * dx + dy * dy;
         Self {
             a,
-            b,
             dx,
             dy,
             inv_len2: if len2 > 0.0 { 1.0 / len2 } else { 0.0 },
         }
     }
 
-    /// Squared distance from `p` to the segment.
+    /// Squared distance from `p` to the segment (branch-free).
     #[inline]
     fn sq_dist(&self, p: Coord<f64>) -> f64 {
-        let t = ((p.x - self.a.x) * self.dx + (p.y - self.a.y) * self.dy) * self.inv_len2;
-        if t <= 0.0 {
-            sq_dist(p, self.a)
-        } else if t >= 1.0 {
-            sq_dist(p, self.b)
-        } else {
-            sq_dist(
-                p,
-                Coord {
-                    x: self.a.x + self.dx * t,
-                    y: self.a.y + self.dy * t,
-                },
-            )
-        }
+        let t = (((p.x - self.a.x) * self.dx + (p.y - self.a.y) * self.dy) * self.inv_len2)
+            .clamp(0.0, 1.0);
+        let (ex, ey) = (self.a.x + self.dx * t - p.x, self.a.y + self.dy * t - p.y);
+        ex * ex + ey * ey
     }
 }
 

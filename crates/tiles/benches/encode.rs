@@ -1,7 +1,8 @@
 //! Encoding speed of a busy z14 tile over Nanjing: ~500 building polygons
 //! (some crossing the tile edge) and ~100 road lines, with properties.
 //!
-//! Run: `cargo bench -p gridmap-tiles --bench encode -- --quick`
+//! Run: `cargo bench -p gridmap-tiles --bench encode -- --quick`.
+//! With `ENCODE_ITERS=n` it just encodes the tile `n` times (for profilers).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -138,6 +139,22 @@ fn bench(c: &mut Criterion) {
         let n = fill(&mut tile, &buildings, &roads);
         let bytes = tile.encode();
         eprintln!("features written: {n}, tile size: {} bytes", bytes.len());
+    }
+    // For profilers (`perf stat`/`perf record`): a fixed number of tiles.
+    if let Some(iters) = std::env::var("ENCODE_ITERS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        let mut tile = TileBuilder::new(coord, TileOptions::default()).unwrap();
+        let mut out = Vec::new();
+        for _ in 0..iters {
+            tile.reset(coord);
+            fill(&mut tile, &buildings, &roads);
+            out.clear();
+            tile.encode_into(&mut out);
+            black_box(out.len());
+        }
+        return;
     }
     c.bench_function("encode 500 buildings + 100 roads (new builder)", |b| {
         b.iter(|| {

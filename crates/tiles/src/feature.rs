@@ -183,20 +183,25 @@ impl Pipeline {
         if relation == Relation::Outside {
             return;
         }
-        self.simplifier.line(&mut self.line, self.tolerance);
         if relation == Relation::Inside {
+            self.simplifier.line(&mut self.line, self.tolerance);
             self.points.clear();
             if snap_line(&self.line, &mut self.points) >= 2 {
                 self.commands.line(&self.points);
             }
             return;
         }
+        // Clip first, then simplify what is left: long lines mostly outside
+        // the tile cost only their clipping.
         self.pieces.clear();
         self.parts.clear();
         clip_line(&self.line, &self.clip, &mut self.pieces, &mut self.parts);
         for part in &self.parts {
+            self.tmp.clear();
+            self.tmp.extend_from_slice(&self.pieces[part.clone()]);
+            self.simplifier.line(&mut self.tmp, self.tolerance);
             self.points.clear();
-            if snap_line(&self.pieces[part.clone()], &mut self.points) >= 2 {
+            if snap_line(&self.tmp, &mut self.points) >= 2 {
                 self.commands.line(&self.points);
             }
         }
@@ -240,16 +245,18 @@ impl Pipeline {
         if self.line.len() > 1 && self.line.first() == self.line.last() {
             self.line.pop();
         }
+        if relation == Relation::Crossing {
+            // Clip first, then simplify what is left: big polygons mostly
+            // outside the tile cost only their clipping.
+            clip_ring(&mut self.line, &self.clip, &mut self.tmp);
+            self.needs_repair = true;
+        }
         if self.tolerance > 0.0 {
             self.simplifier.ring(&mut self.line, self.tolerance);
             if self.line.len() < 3 || ring_area(&self.line).abs() < self.tolerance * self.tolerance
             {
                 return false;
             }
-        }
-        if relation == Relation::Crossing {
-            clip_ring(&mut self.line, &self.clip, &mut self.tmp);
-            self.needs_repair = true;
         }
         let start = self.points.len();
         let n = snap_ring(&self.line, &mut self.points);

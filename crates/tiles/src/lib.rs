@@ -9,10 +9,12 @@
 //!    once per tile);
 //! 2. compare the bbox with the buffered tile: outside → dropped, inside →
 //!    no clipping at all (the common case), crossing → clipped;
-//! 3. simplify with Douglas–Peucker in tile units
-//!    ([`TileOptions::tolerance`]), dropping rings that collapse;
-//! 4. clip lines (Liang–Barsky, into several parts) and rings
-//!    (Sutherland–Hodgman) to the buffered tile;
+//! 3. clip lines (Liang–Barsky, into several parts) and rings
+//!    (Sutherland–Hodgman) to the buffered tile, so that big features cost
+//!    little beyond their clipping;
+//! 4. simplify with Douglas–Peucker in tile units
+//!    ([`TileOptions::tolerance`]), dropping rings that collapse or whose
+//!    area is below `tolerance²`;
 //! 5. snap to the integer grid, dropping repeated points, and rings with
 //!    fewer than 3 points or no area; orient exteriors with positive and holes
 //!    with negative shoelace area (y down);

@@ -37,6 +37,34 @@ impl TileCoord {
         Ok(Self { z, x, y })
     }
 
+    /// The tile of zoom `z` containing the lon/lat position (latitudes are
+    /// clamped to the Mercator limit, longitudes to [-180, 180]; positions on
+    /// the east or south edge belong to the last tile).
+    ///
+    /// # Errors
+    /// [`TileError::ZoomTooLarge`] if `z > MAX_ZOOM`, and
+    /// [`TileError::OutOfRange`] (with `x = y = u32::MAX`) if a coordinate
+    /// is not finite.
+    pub fn containing(lon: f64, lat: f64, z: u8) -> Result<Self, TileError> {
+        if z > MAX_ZOOM {
+            return Err(TileError::ZoomTooLarge { z });
+        }
+        if !(lon.is_finite() && lat.is_finite()) {
+            return Err(TileError::OutOfRange {
+                z,
+                x: u32::MAX,
+                y: u32::MAX,
+            });
+        }
+        let n = f64::from(1u32 << z);
+        let (_, py) = TileTransform::new(Self { z: 0, x: 0, y: 0 }, 1).project(0.0, lat);
+        let fx = (lon.clamp(-180.0, 180.0) + 180.0) / 360.0 * n;
+        let last = n - 1.0;
+        let x = fx.floor().clamp(0.0, last) as u32;
+        let y = (py * n).floor().clamp(0.0, last) as u32;
+        Self::new(z, x, y)
+    }
+
     /// Zoom level.
     pub fn z(&self) -> u8 {
         self.z

@@ -54,7 +54,6 @@ pub(crate) struct Pipeline {
     /// Snapped points and rings of the current feature.
     points: Vec<IntPoint>,
     rings: Vec<RingSpan>,
-    needs_repair: bool,
     repairer: Repairer,
     /// The command stream of the last encoded feature.
     pub(crate) commands: CommandWriter,
@@ -73,7 +72,6 @@ impl Pipeline {
             parts: Vec::new(),
             points: Vec::new(),
             rings: Vec::new(),
-            needs_repair: false,
             repairer: Repairer::default(),
             commands: CommandWriter::default(),
         };
@@ -102,7 +100,6 @@ impl Pipeline {
         self.commands.clear();
         self.points.clear();
         self.rings.clear();
-        self.needs_repair = false;
         let ty = kind(g)?;
         match ty {
             GeomType::Point => {
@@ -249,7 +246,6 @@ impl Pipeline {
             // Clip first, then simplify what is left: big polygons mostly
             // outside the tile cost only their clipping.
             clip_ring(&mut self.line, &self.clip, &mut self.tmp);
-            self.needs_repair = true;
         }
         if self.tolerance > 0.0 {
             self.simplifier.ring(&mut self.line, self.tolerance);
@@ -281,7 +277,10 @@ impl Pipeline {
         if self.rings.is_empty() {
             return;
         }
-        if self.needs_repair || !is_valid(&self.points, &self.rings) {
+        // Clipped concave rings carry zero-width spikes along the clip edge,
+        // and snapping or simplification can make rings touch or cross: the
+        // check rejects all of these (and anything too big to check fast).
+        if !is_valid(&self.points, &self.rings) {
             self.repairer.repair(&mut self.points, &mut self.rings);
         }
         for r in &self.rings {

@@ -43,6 +43,8 @@
 //! # Ok::<(), gridmap_tiles::TileError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod builder;
 mod clip;
 mod coord;

@@ -52,6 +52,41 @@ fn bad_tile_coordinates_are_errors_not_panics() {
 }
 
 #[test]
+fn tile_containing_a_position() {
+    let (z, x, y) = NANJING;
+    assert_eq!(
+        TileCoord::containing(118.78, 32.04, z).unwrap(),
+        TileCoord::new(z, x, y).unwrap()
+    );
+    assert_eq!(
+        TileCoord::containing(0.0, 0.0, 0).unwrap(),
+        TileCoord::new(0, 0, 0).unwrap()
+    );
+    // Edges and beyond clamp into the grid.
+    assert_eq!(
+        TileCoord::containing(180.0, -90.0, 2).unwrap(),
+        TileCoord::new(2, 3, 3).unwrap()
+    );
+    assert_eq!(
+        TileCoord::containing(-200.0, 89.0, 2).unwrap(),
+        TileCoord::new(2, 0, 0).unwrap()
+    );
+    assert!(TileCoord::containing(f64::NAN, 0.0, 3).is_err());
+    assert_eq!(
+        TileCoord::containing(0.0, 0.0, 30),
+        Err(TileError::ZoomTooLarge { z: 30 })
+    );
+    // Every tile contains its own centre.
+    for (z, x, y) in [(5, 26, 13), (14, 13597, 6651), (24, 13_926_000, 6_810_000)] {
+        let (lon, lat) = px_to_lonlat(z, x, y, 4096, 2048.0, 2048.0);
+        assert_eq!(
+            TileCoord::containing(lon, lat, z).unwrap(),
+            TileCoord::new(z, x, y).unwrap()
+        );
+    }
+}
+
+#[test]
 fn z0_bounds_are_the_mercator_world() {
     let b = TileCoord::new(0, 0, 0).unwrap().bounds();
     assert_eq!(b.min().x, -180.0);

@@ -1,7 +1,9 @@
 //! Property tests: random star-shaped polygons (with and without a hole,
-//! tiny to tile-covering, often crossing the tile edge) and random lines
-//! must encode to spec-conforming, valid geometry inside the buffered tile
-//! whose area matches the exact clipped area within the tolerance.
+//! tiny to tile-covering, often crossing the tile edge), multipolygons of
+//! overlapping stars and combs poking out of the tile (invalid input), and
+//! random lines must encode to spec-conforming, valid geometry inside the
+//! buffered tile whose area matches the exact clipped area (of the union)
+//! within the tolerance.
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
@@ -126,6 +128,84 @@ proptest! {
         prop_assert!(
             (decoded_area - expected_area).abs() <= slack,
             "area {} vs expected {} (slack {})", decoded_area, expected_area, slack
+        );
+    }
+
+    #[test]
+    fn overlapping_multipolygons_and_combs_come_out_valid(
+        stars in prop::collection::vec(
+            ((-800.0..4900.0f64, -800.0..4900.0f64), 0.5..3.3f64, spokes(6..24, 0.3..1.0)),
+            1..4,
+        ),
+        comb in prop::option::of((2usize..8, 100.0..900.0f64, -400.0..4400.0f64, 0usize..4)),
+        tolerance in prop_oneof![Just(0.0), Just(3.0)],
+    ) {
+        // Parts may overlap (invalid input); the output must still be valid
+        // and cover their union, clipped.
+        let mut parts: Vec<Vec<(f64, f64)>> = stars
+            .iter()
+            .map(|&((cx, cy), log_scale, ref sp)| star(cx, cy, 10f64.powf(log_scale), sp))
+            .collect();
+        if let Some((teeth, depth, offset, side)) = comb {
+            // A comb whose teeth poke out across one side of the tile.
+            let (w, spine, tip) = (120.0, 4096.0 - depth, 4096.0 + depth);
+            let right = offset + w * (2 * teeth) as f64;
+            let mut pts = vec![(offset, spine - 200.0), (right, spine - 200.0)];
+            for t in (0..teeth).rev() {
+                let x1 = offset + w * (2 * t + 2) as f64;
+                let x0 = x1 - w;
+                pts.extend([(x1, spine), (x1, tip), (x0, tip), (x0, spine)]);
+            }
+            pts.push((offset, spine));
+            let pts = pts
+                .into_iter()
+                .map(|(x, y)| match side {
+                    0 => (x, y),
+                    1 => (y, x),
+                    2 => (x, 4096.0 - y),
+                    _ => (4096.0 - y, x),
+                })
+                .collect();
+            parts.push(pts);
+        }
+        let polys: Vec<Polygon<f64>> = parts
+            .iter()
+            .map(|p| Polygon::new(tile_units_ring(p), vec![]))
+            .collect();
+        for p in &polys {
+            prop_assume!(p.is_valid());
+        }
+        let union = polys
+            .iter()
+            .fold(MultiPolygon::new(vec![]), |acc, p| acc.union(&MultiPolygon::new(vec![p.clone()])));
+        let lo = -f64::from(BUFFER);
+        let hi = f64::from(EXTENT + BUFFER);
+        let clip = Rect::new(Coord { x: lo, y: lo }, Coord { x: hi, y: hi }).to_polygon();
+        let expected = union.intersection(&MultiPolygon::new(vec![clip]));
+
+        let g = Geometry::MultiPolygon(MultiPolygon::new(
+            parts.iter().map(|p| Polygon::new(ring(p), vec![])).collect(),
+        ));
+        let (z, x, y) = NANJING;
+        let opts = TileOptions { extent: EXTENT, buffer: BUFFER, tolerance };
+        let mut tile = TileBuilder::new(TileCoord::new(z, x, y).unwrap(), opts).unwrap();
+        let written = tile.layer("p").add(1, &g, &[]);
+        let bytes = tile.encode();
+        check_tile(&bytes, EXTENT, BUFFER);
+        let decoded_area = if written {
+            let r = Reader::new(bytes).unwrap();
+            let geom = &r.get_features_as::<f64>(0).unwrap()[0].geometry;
+            prop_assert!(geom.is_valid(), "invalid: {:?}\n{:?}", geom.validation_errors(), geom);
+            geom.unsigned_area()
+        } else {
+            0.0
+        };
+        let slack = perimeter(&expected) * (tolerance + 1.0)
+            + parts.len() as f64 * 2.0 * tolerance * tolerance
+            + 1.0;
+        prop_assert!(
+            (decoded_area - expected.unsigned_area()).abs() <= slack,
+            "area {} vs expected {} (slack {})", decoded_area, expected.unsigned_area(), slack
         );
     }
 

@@ -1,4 +1,4 @@
-//! One feature's geometry: project, simplify, clip, snap, orient, validate
+//! One feature's geometry: project, clip, simplify, snap, orient, validate
 //! and turn into MVT commands, reusing buffers across features.
 
 use std::ops::Range;

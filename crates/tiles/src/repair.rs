@@ -1,11 +1,11 @@
 //! Making snapped polygons valid with i_overlay's integer overlay.
 //!
-//! Used for every polygon that was clipped (Sutherland–Hodgman leaves
-//! zero-width spikes along the clip edges) and for any other polygon that
-//! [`crate::ring::is_valid`] does not accept (snapping and simplification
-//! can create spikes and self-intersections). The overlay works on the
-//! integer grid itself, so its output needs no further snapping and stays
-//! valid.
+//! Used for every polygon that [`crate::ring::is_valid`] does not accept:
+//! clipped concave rings (Sutherland–Hodgman leaves zero-width spikes along
+//! the clip edges), rings that snapping or simplification made touch or
+//! cross, overlapping parts of a multipolygon, and polygons too big for the
+//! cheap check. The overlay works on the integer grid itself, so its output
+//! needs no further snapping and stays valid.
 
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{IntOverlayOptions, Overlay, ShapeType};

@@ -178,6 +178,47 @@ fn winding_is_fixed_whatever_the_input_orientation() {
 }
 
 #[test]
+fn detailed_polygon_with_hole_inside_the_tile() {
+    // Many vertices: too many for the quick validity check, so it goes
+    // through the overlay and must come out as the same shape.
+    let circle = |r: f64, n: usize| -> Vec<(f64, f64)> {
+        (0..n)
+            .map(|i| {
+                let a = i as f64 * std::f64::consts::TAU / n as f64;
+                (2048.0 + r * a.cos(), 2048.0 + r * a.sin())
+            })
+            .collect()
+    };
+    let (z, x, y) = NANJING;
+    let opts = TileOptions {
+        tolerance: 0.0,
+        ..TileOptions::default()
+    };
+    let mut tile = TileBuilder::new(TileCoord::new(z, x, y).unwrap(), opts).unwrap();
+    let p = poly(ring(&circle(1500.0, 400)), vec![ring(&circle(500.0, 200))]);
+    assert!(tile.layer("p").add(1, &p, &[]));
+    let bytes = tile.encode();
+    let t = check_tile(&bytes, 4096, 64);
+    let rings = &layer_paths(&t, "p")[0].1;
+    assert_eq!(rings.len(), 2);
+    // Snapped points that fall on a line with their neighbours are merged.
+    assert!(rings[0].points.len() > 250 && rings[1].points.len() > 150);
+    let outer = area2(&rings[0].points) as f64 / 2.0;
+    let inner = area2(&rings[1].points) as f64 / 2.0;
+    let pi = std::f64::consts::PI;
+    assert!(
+        (outer - pi * 1500.0 * 1500.0).abs() < 0.01 * outer,
+        "{outer}"
+    );
+    assert!(
+        (inner + pi * 500.0 * 500.0).abs() < 0.01 * -inner,
+        "{inner}"
+    );
+    let g = &features(&reader(&bytes), 0)[0].geometry;
+    assert!(g.is_valid(), "{:?}", g.validation_errors());
+}
+
+#[test]
 fn polygon_covering_the_tile_is_clipped_to_the_buffer() {
     let mut tile = nanjing();
     let huge = poly(rect(-5000.0, -5000.0, 9000.0, 9000.0), vec![]);

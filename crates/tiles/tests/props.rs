@@ -68,7 +68,7 @@ proptest! {
         cx in -1000.0..5100.0f64,
         cy in -1000.0..5100.0f64,
         log_scale in -0.5..3.6f64,
-        outer in spokes(6..40, 0.3..1.0),
+        outer in spokes(6..90, 0.3..1.0),
         hole in prop::option::of(spokes(6..20, 0.1..0.6)),
         tolerance in prop_oneof![Just(0.0), Just(3.0), 0.0..12.0f64],
         reverse in any::<bool>(),

@@ -1,0 +1,290 @@
+//! One feature's geometry: project, clip, simplify, snap, orient, validate
+//! and turn into MVT commands, reusing buffers across features.
+
+use std::ops::Range;
+
+use geo::{Coord, Geometry, LineString, Polygon};
+use i_overlay::i_float::int::point::IntPoint;
+
+use crate::clip::{Bbox, Relation, clip_line, clip_ring};
+use crate::coord::TileTransform;
+use crate::encode::{CommandWriter, GeomType};
+use crate::options::TileOptions;
+use crate::repair::Repairer;
+use crate::ring::{RingSpan, area2, is_valid, snap, snap_line, snap_ring};
+use crate::simplify::{Simplifier, ring_area};
+
+/// The MVT geometry type a geo geometry maps to.
+fn kind(g: &Geometry<f64>) -> Option<GeomType> {
+    Some(match g {
+        Geometry::Point(_) | Geometry::MultiPoint(_) => GeomType::Point,
+        Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => {
+            GeomType::LineString
+        }
+        Geometry::Polygon(_)
+        | Geometry::MultiPolygon(_)
+        | Geometry::Rect(_)
+        | Geometry::Triangle(_) => GeomType::Polygon,
+        Geometry::GeometryCollection(gc) => {
+            let mut it = gc.iter();
+            let first = kind(it.next()?)?;
+            for g in it {
+                if kind(g)? != first {
+                    return None;
+                }
+            }
+            first
+        }
+    })
+}
+
+/// Per-layer geometry pipeline with its scratch buffers.
+#[derive(Debug)]
+pub(crate) struct Pipeline {
+    transform: TileTransform,
+    clip: Bbox,
+    tolerance: f64,
+    simplifier: Simplifier,
+    /// Projected coordinates of the current line or ring.
+    line: Vec<Coord<f64>>,
+    tmp: Vec<Coord<f64>>,
+    /// Clipped line pieces.
+    pieces: Vec<Coord<f64>>,
+    parts: Vec<Range<usize>>,
+    /// Snapped points and rings of the current feature.
+    points: Vec<IntPoint>,
+    rings: Vec<RingSpan>,
+    repairer: Repairer,
+    /// The command stream of the last encoded feature.
+    pub(crate) commands: CommandWriter,
+}
+
+impl Pipeline {
+    pub(crate) fn new(transform: TileTransform, options: &TileOptions) -> Self {
+        let mut p = Self {
+            transform,
+            clip: Bbox::EMPTY,
+            tolerance: options.tolerance,
+            simplifier: Simplifier::default(),
+            line: Vec::new(),
+            tmp: Vec::new(),
+            pieces: Vec::new(),
+            parts: Vec::new(),
+            points: Vec::new(),
+            rings: Vec::new(),
+            repairer: Repairer::default(),
+            commands: CommandWriter::default(),
+        };
+        p.retarget(transform, options);
+        p
+    }
+
+    /// Points the pipeline at another tile, keeping its buffers.
+    pub(crate) fn retarget(&mut self, transform: TileTransform, options: &TileOptions) {
+        self.transform = transform;
+        self.tolerance = options.tolerance;
+        let lo = -f64::from(options.buffer);
+        let hi = f64::from(options.extent) + f64::from(options.buffer);
+        self.clip = Bbox {
+            min_x: lo,
+            min_y: lo,
+            max_x: hi,
+            max_y: hi,
+        };
+    }
+
+    /// Encodes `g` into [`Pipeline::commands`]. Returns its MVT type, or
+    /// `None` when nothing of it is left in the tile (or it is a collection
+    /// mixing points, lines and polygons).
+    pub(crate) fn encode(&mut self, g: &Geometry<f64>) -> Option<GeomType> {
+        self.commands.clear();
+        self.points.clear();
+        self.rings.clear();
+        let ty = kind(g)?;
+        match ty {
+            GeomType::Point => {
+                self.collect_points(g);
+                self.commands.points(&self.points);
+            }
+            GeomType::LineString => self.collect_lines(g),
+            GeomType::Polygon => {
+                self.collect_polygons(g);
+                self.finish_polygons();
+            }
+        }
+        (!self.commands.is_empty()).then_some(ty)
+    }
+
+    fn collect_points(&mut self, g: &Geometry<f64>) {
+        match g {
+            Geometry::Point(p) => self.point(p.0),
+            Geometry::MultiPoint(mp) => {
+                for p in mp {
+                    self.point(p.0);
+                }
+            }
+            Geometry::GeometryCollection(gc) => {
+                for g in gc {
+                    self.collect_points(g);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn point(&mut self, c: Coord<f64>) {
+        if !(c.x.is_finite() && c.y.is_finite()) {
+            return;
+        }
+        let p = self.transform.project_coord(c);
+        if self.clip.contains(p) {
+            self.points.push(snap(p));
+        }
+    }
+
+    /// Projects `coords` into `self.line`, skipping non-finite ones; returns
+    /// their bbox.
+    fn project(&mut self, coords: &[Coord<f64>]) -> Bbox {
+        self.line.clear();
+        let mut bbox = Bbox::EMPTY;
+        for &c in coords {
+            if c.x.is_finite() && c.y.is_finite() {
+                let p = self.transform.project_coord(c);
+                bbox.extend(p);
+                self.line.push(p);
+            }
+        }
+        bbox
+    }
+
+    fn collect_lines(&mut self, g: &Geometry<f64>) {
+        match g {
+            Geometry::Line(l) => self.line_string(&[l.start, l.end]),
+            Geometry::LineString(ls) => self.line_string(&ls.0),
+            Geometry::MultiLineString(mls) => {
+                for ls in mls {
+                    self.line_string(&ls.0);
+                }
+            }
+            Geometry::GeometryCollection(gc) => {
+                for g in gc {
+                    self.collect_lines(g);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn line_string(&mut self, coords: &[Coord<f64>]) {
+        let relation = self.project(coords).relate(&self.clip);
+        if relation == Relation::Outside {
+            return;
+        }
+        if relation == Relation::Inside {
+            self.simplifier.line(&mut self.line, self.tolerance);
+            self.points.clear();
+            if snap_line(&self.line, &mut self.points) >= 2 {
+                self.commands.line(&self.points);
+            }
+            return;
+        }
+        // Clip first, then simplify what is left: long lines mostly outside
+        // the tile cost only their clipping.
+        self.pieces.clear();
+        self.parts.clear();
+        clip_line(&self.line, &self.clip, &mut self.pieces, &mut self.parts);
+        for part in &self.parts {
+            self.tmp.clear();
+            self.tmp.extend_from_slice(&self.pieces[part.clone()]);
+            self.simplifier.line(&mut self.tmp, self.tolerance);
+            self.points.clear();
+            if snap_line(&self.tmp, &mut self.points) >= 2 {
+                self.commands.line(&self.points);
+            }
+        }
+    }
+
+    fn collect_polygons(&mut self, g: &Geometry<f64>) {
+        match g {
+            Geometry::Polygon(p) => self.polygon(p),
+            Geometry::MultiPolygon(mp) => {
+                for p in mp {
+                    self.polygon(p);
+                }
+            }
+            Geometry::Rect(r) => self.polygon(&r.to_polygon()),
+            Geometry::Triangle(t) => self.polygon(&t.to_polygon()),
+            Geometry::GeometryCollection(gc) => {
+                for g in gc {
+                    self.collect_polygons(g);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn polygon(&mut self, p: &Polygon<f64>) {
+        if !self.ring(p.exterior(), false) {
+            return;
+        }
+        for hole in p.interiors() {
+            self.ring(hole, true);
+        }
+    }
+
+    /// Adds one ring to `self.points`/`self.rings`, oriented for MVT.
+    /// Returns whether anything of it survived.
+    fn ring(&mut self, ls: &LineString<f64>, hole: bool) -> bool {
+        let relation = self.project(&ls.0).relate(&self.clip);
+        if relation == Relation::Outside {
+            return false;
+        }
+        if self.line.len() > 1 && self.line.first() == self.line.last() {
+            self.line.pop();
+        }
+        if relation == Relation::Crossing {
+            // Clip first, then simplify what is left: big polygons mostly
+            // outside the tile cost only their clipping.
+            clip_ring(&mut self.line, &self.clip, &mut self.tmp);
+        }
+        if self.tolerance > 0.0 {
+            self.simplifier.ring(&mut self.line, self.tolerance);
+            if self.line.len() < 3 || ring_area(&self.line).abs() < self.tolerance * self.tolerance
+            {
+                return false;
+            }
+        }
+        let start = self.points.len();
+        let n = snap_ring(&self.line, &mut self.points);
+        let ring = &mut self.points[start..];
+        let area = area2(ring);
+        if n < 3 || area == 0 {
+            self.points.truncate(start);
+            return false;
+        }
+        if (area < 0) != hole {
+            ring.reverse();
+        }
+        self.rings.push(RingSpan {
+            start,
+            end: self.points.len(),
+            hole,
+        });
+        true
+    }
+
+    fn finish_polygons(&mut self) {
+        if self.rings.is_empty() {
+            return;
+        }
+        // Clipped concave rings carry zero-width spikes along the clip edge,
+        // and snapping or simplification can make rings touch or cross: the
+        // check rejects all of these (and anything too big to check fast).
+        if !is_valid(&self.points, &self.rings) {
+            self.repairer.repair(&mut self.points, &mut self.rings);
+        }
+        for r in &self.rings {
+            self.commands.ring(&self.points[r.start..r.end]);
+        }
+    }
+}

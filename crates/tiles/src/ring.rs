@@ -1,0 +1,300 @@
+//! Snapping to the integer tile grid and checks on snapped rings.
+//!
+//! [`is_valid`] is a cheap, conservative OGC validity check for the small
+//! polygons that make up most tiles (buildings, plots): when it says `true`
+//! the rings are valid; when it says `false` (or the polygon is too big to
+//! check by brute force) the caller repairs them with the integer overlay.
+
+use geo::Coord;
+use i_overlay::i_float::int::point::IntPoint;
+
+/// One snapped ring: `points[start..end]`, without its closing point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RingSpan {
+    pub start: usize,
+    pub end: usize,
+    pub hole: bool,
+}
+
+/// Above this many segments in a feature [`is_valid`] gives up (returns
+/// `false`) and lets the overlay decide.
+const MAX_BRUTE_SEGMENTS: usize = 64;
+
+#[inline]
+pub(crate) fn snap(c: Coord<f64>) -> IntPoint {
+    // Saturating casts: callers only snap points inside the clip box.
+    IntPoint::new(c.x.round() as i32, c.y.round() as i32)
+}
+
+/// Snaps a polyline, appending to `out` without consecutive duplicates.
+/// Returns how many points were appended.
+pub(crate) fn snap_line(src: &[Coord<f64>], out: &mut Vec<IntPoint>) -> usize {
+    let start = out.len();
+    for &c in src {
+        let p = snap(c);
+        if out.len() == start || out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    out.len() - start
+}
+
+/// Snaps a ring (given without its closing point), appending to `out`
+/// without consecutive duplicates nor a repeated closing point. Returns how
+/// many points were appended.
+pub(crate) fn snap_ring(src: &[Coord<f64>], out: &mut Vec<IntPoint>) -> usize {
+    let start = out.len();
+    snap_line(src, out);
+    while out.len() > start + 1 && out.last() == out.get(start) {
+        out.pop();
+    }
+    out.len() - start
+}
+
+/// Twice the signed shoelace area; positive for exterior rings in MVT (y
+/// down, clockwise on screen).
+pub(crate) fn area2(ring: &[IntPoint]) -> i64 {
+    let Some(&last) = ring.last() else {
+        return 0;
+    };
+    let mut prev = last;
+    let mut sum = 0i64;
+    for &p in ring {
+        sum += i64::from(prev.x) * i64::from(p.y) - i64::from(p.x) * i64::from(prev.y);
+        prev = p;
+    }
+    sum
+}
+
+#[inline]
+fn orient(a: IntPoint, b: IntPoint, c: IntPoint) -> i64 {
+    (i64::from(b.x) - i64::from(a.x)) * (i64::from(c.y) - i64::from(a.y))
+        - (i64::from(b.y) - i64::from(a.y)) * (i64::from(c.x) - i64::from(a.x))
+}
+
+/// `c` collinear with `a`–`b` lies within their bbox.
+#[inline]
+fn within(a: IntPoint, b: IntPoint, c: IntPoint) -> bool {
+    c.x >= a.x.min(b.x) && c.x <= a.x.max(b.x) && c.y >= a.y.min(b.y) && c.y <= a.y.max(b.y)
+}
+
+/// Whether two closed segments share any point.
+fn segments_touch(a: IntPoint, b: IntPoint, c: IntPoint, d: IntPoint) -> bool {
+    if a.x.max(b.x) < c.x.min(d.x)
+        || c.x.max(d.x) < a.x.min(b.x)
+        || a.y.max(b.y) < c.y.min(d.y)
+        || c.y.max(d.y) < a.y.min(b.y)
+    {
+        return false;
+    }
+    let o1 = orient(a, b, c).signum();
+    let o2 = orient(a, b, d).signum();
+    let o3 = orient(c, d, a).signum();
+    let o4 = orient(c, d, b).signum();
+    if o1 * o2 < 0 && o3 * o4 < 0 {
+        return true;
+    }
+    (o1 == 0 && within(a, b, c))
+        || (o2 == 0 && within(a, b, d))
+        || (o3 == 0 && within(c, d, a))
+        || (o4 == 0 && within(c, d, b))
+}
+
+/// Segments `a`→`b`→`c` fold back on themselves (a zero-width spike).
+#[inline]
+fn folds(a: IntPoint, b: IntPoint, c: IntPoint) -> bool {
+    if orient(a, b, c) != 0 {
+        return false;
+    }
+    let dot = (i64::from(b.x) - i64::from(a.x)) * (i64::from(c.x) - i64::from(b.x))
+        + (i64::from(b.y) - i64::from(a.y)) * (i64::from(c.y) - i64::from(b.y));
+    dot < 0
+}
+
+/// Crossing-number test for a point known not to lie on the ring.
+fn contains(ring: &[IntPoint], v: IntPoint) -> bool {
+    let Some(&last) = ring.last() else {
+        return false;
+    };
+    let mut inside = false;
+    let mut b = last;
+    for &a in ring {
+        if (a.y > v.y) != (b.y > v.y) {
+            // Sign of (x of the crossing - v.x), times sign of (b.y - a.y).
+            let num = (i64::from(a.x) - i64::from(v.x)) * (i64::from(b.y) - i64::from(a.y))
+                + (i64::from(v.y) - i64::from(a.y)) * (i64::from(b.x) - i64::from(a.x));
+            if (num > 0) == (b.y > a.y) && num != 0 {
+                inside = !inside;
+            }
+        }
+        b = a;
+    }
+    inside
+}
+
+/// Conservative validity check of oriented rings (exteriors positive, each
+/// exterior followed by its holes, holes negative, each ring at least 3
+/// points with non-zero area). `true` means OGC-valid; `false` means invalid
+/// or not checked (too many segments).
+pub(crate) fn is_valid(points: &[IntPoint], rings: &[RingSpan]) -> bool {
+    let total: usize = rings.iter().map(|r| r.end - r.start).sum();
+    if total > MAX_BRUTE_SEGMENTS {
+        return false;
+    }
+    for (ri, r) in rings.iter().enumerate() {
+        let ring = &points[r.start..r.end];
+        let n = ring.len();
+        if n < 3 {
+            return false;
+        }
+        for i in 0..n {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            for j in i + 1..n {
+                let (c, d) = (ring[j], ring[(j + 1) % n]);
+                if j == i + 1 {
+                    if folds(a, b, d) {
+                        return false;
+                    }
+                } else if i == 0 && j == n - 1 {
+                    if folds(c, a, b) {
+                        return false;
+                    }
+                } else if segments_touch(a, b, c, d) {
+                    return false;
+                }
+            }
+            for other in &rings[ri + 1..] {
+                let ring2 = &points[other.start..other.end];
+                let m = ring2.len();
+                for k in 0..m {
+                    if segments_touch(a, b, ring2[k], ring2[(k + 1) % m]) {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+    if rings.len() > 1 {
+        // No ring touches another, so each lies wholly inside or outside any
+        // other: test one vertex. An exterior must be covered by as many
+        // holes as exteriors; a hole by exactly one more exterior, its own.
+        let mut owner = 0;
+        for (ri, r) in rings.iter().enumerate() {
+            if !r.hole {
+                owner = ri;
+            }
+            let v = points[r.start];
+            let mut depth = 0i32;
+            for (fi, f) in rings.iter().enumerate() {
+                if fi != ri && contains(&points[f.start..f.end], v) {
+                    depth += if f.hole { -1 } else { 1 };
+                }
+            }
+            let own = &rings[owner];
+            let ok = if r.hole {
+                depth == 1 && contains(&points[own.start..own.end], v)
+            } else {
+                depth == 0
+            };
+            if !ok {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pts(v: &[(i32, i32)]) -> Vec<IntPoint> {
+        v.iter().map(|&(x, y)| IntPoint::new(x, y)).collect()
+    }
+
+    fn spans(v: &[(usize, usize, bool)]) -> Vec<RingSpan> {
+        v.iter()
+            .map(|&(start, end, hole)| RingSpan { start, end, hole })
+            .collect()
+    }
+
+    #[test]
+    fn snapping_drops_duplicates_and_closing_point() {
+        let src = [
+            Coord { x: 0.2, y: 0.1 },
+            Coord { x: 0.4, y: -0.3 },
+            Coord { x: 10.0, y: 0.0 },
+            Coord { x: 10.0, y: 10.0 },
+            Coord { x: 0.1, y: 0.0 },
+        ];
+        let mut out = Vec::new();
+        assert_eq!(snap_ring(&src, &mut out), 3);
+        assert_eq!(out, pts(&[(0, 0), (10, 0), (10, 10)]));
+        assert_eq!(area2(&out), 100);
+    }
+
+    #[test]
+    fn square_with_hole_is_valid() {
+        let p = pts(&[
+            (0, 0),
+            (10, 0),
+            (10, 10),
+            (0, 10),
+            (2, 2),
+            (2, 8),
+            (8, 8),
+            (8, 2),
+        ]);
+        assert!(is_valid(&p, &spans(&[(0, 4, false), (4, 8, true)])));
+    }
+
+    #[test]
+    fn bowtie_spike_and_stray_hole_are_invalid() {
+        let bowtie = pts(&[(0, 0), (10, 10), (10, 0), (0, 10)]);
+        assert!(!is_valid(&bowtie, &spans(&[(0, 4, false)])));
+        let spike = pts(&[(0, 0), (10, 0), (15, 0), (10, 0), (10, 10), (0, 10)]);
+        assert!(!is_valid(&spike, &spans(&[(0, 6, false)])));
+        let stray = pts(&[
+            (0, 0),
+            (10, 0),
+            (10, 10),
+            (0, 10),
+            (20, 2),
+            (20, 8),
+            (28, 8),
+            (28, 2),
+        ]);
+        assert!(!is_valid(&stray, &spans(&[(0, 4, false), (4, 8, true)])));
+        let nested = pts(&[
+            (0, 0),
+            (10, 0),
+            (10, 10),
+            (0, 10),
+            (2, 2),
+            (8, 2),
+            (8, 8),
+            (2, 8),
+        ]);
+        assert!(!is_valid(&nested, &spans(&[(0, 4, false), (4, 8, false)])));
+    }
+
+    #[test]
+    fn island_in_a_lake_is_valid() {
+        let p = pts(&[
+            (0, 0),
+            (10, 0),
+            (10, 10),
+            (0, 10),
+            (2, 2),
+            (2, 8),
+            (8, 8),
+            (8, 2),
+            (4, 4),
+            (6, 4),
+            (6, 6),
+            (4, 6),
+        ]);
+        let r = spans(&[(0, 4, false), (4, 8, true), (8, 12, false)]);
+        assert!(is_valid(&p, &r));
+    }
+}

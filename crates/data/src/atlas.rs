@@ -345,6 +345,7 @@ mod tests {
         }
     }
 
+    #[allow(clippy::field_reassign_with_default)]
     fn atlas() -> Atlas {
         let mut d = Dataset::default();
         d.grids = vec![grid(1, 0.0, 0.5), grid(2, 0.5, 1.0)];

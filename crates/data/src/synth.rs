@@ -185,29 +185,6 @@ fn street(id: i64, line: Vec<Coord<f64>>, node_ids: Vec<i64>) -> Road {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::atlas::Atlas;
-
-    #[test]
-    fn every_building_lies_in_its_grid() {
-        let d = city(1_000, 7);
-        assert_eq!(d.buildings.len(), 1_000);
-        let atlas = Atlas::build(d.clone(), 1);
-        for b in &d.buildings {
-            assert_eq!(
-                atlas.grid_at(b.point).map(|g| g.id),
-                b.grid_id,
-                "building {}",
-                b.id
-            );
-            assert!(atlas.community_at(b.point).is_some());
-        }
-        assert!(d.grids.iter().all(|g| g.code.len() == 15));
-    }
-}
-
 /// Write a dataset's buildings, streets and stations as OSM XML (for
 /// importer scale tests: `gridmap synth --osm city.osm`). Building corners
 /// become nodes; streets reuse their node ids.
@@ -283,4 +260,27 @@ pub fn write_osm_xml(d: &Dataset, out: &mut dyn std::io::Write) -> std::io::Resu
         way_id += 1;
     }
     writeln!(out, "</osm>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::atlas::Atlas;
+
+    #[test]
+    fn every_building_lies_in_its_grid() {
+        let d = city(1_000, 7);
+        assert_eq!(d.buildings.len(), 1_000);
+        let atlas = Atlas::build(d.clone(), 1);
+        for b in &d.buildings {
+            assert_eq!(
+                atlas.grid_at(b.point).map(|g| g.id),
+                b.grid_id,
+                "building {}",
+                b.id
+            );
+            assert!(atlas.community_at(b.point).is_some());
+        }
+        assert!(d.grids.iter().all(|g| g.code.len() == 15));
+    }
 }

@@ -138,6 +138,15 @@ async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Synth {
+        buildings,
+        seed,
+        osm: Some(path),
+    } = cli.command
+    {
+        // Writes a file: the store is neither opened nor created.
+        return synth_osm(buildings, seed, path).await;
+    }
     let store = open(&cli.db).await?;
     match cli.command {
         Command::Serve { listen, no_sample } => serve(store, listen, no_sample).await,
@@ -155,24 +164,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             buildings,
             seed,
             osm: Some(path),
-        } => {
-            let started = Instant::now();
-            let d = tokio::task::spawn_blocking(move || gridmap_data::synth::city(buildings, seed))
-                .await?;
-            let file = std::fs::File::create(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = std::io::BufWriter::new(file);
-            gridmap_data::synth::write_osm_xml(&d, &mut out)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            std::io::Write::flush(&mut out)?;
-            println!(
-                "synthetic city: {} buildings written to {} in {:.1} s",
-                d.buildings.len(),
-                path.display(),
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
+        } => synth_osm(buildings, seed, path).await,
         Command::Synth {
             buildings,
             seed,
@@ -200,6 +192,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Info => print_counts(store.as_ref()).await,
     }
+}
+
+/// Write a synthetic city as OSM XML (importer scale tests).
+async fn synth_osm(buildings: usize, seed: u64, path: PathBuf) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let d = tokio::task::spawn_blocking(move || gridmap_data::synth::city(buildings, seed)).await?;
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    gridmap_data::synth::write_osm_xml(&d, &mut out)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::io::Write::flush(&mut out)?;
+    println!(
+        "synthetic city: {} buildings written to {} in {:.1} s",
+        d.buildings.len(),
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn print_counts(store: &dyn Store) -> anyhow::Result<()> {

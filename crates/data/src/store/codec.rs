@@ -83,7 +83,7 @@ pub fn decode_ids(
     column: &'static str,
     id: i64,
 ) -> Result<Vec<i64>> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(corrupt(
             table,
             column,

@@ -68,11 +68,7 @@ pub fn join_rings(mut ways: Vec<Vec<i64>>) -> Result<Vec<Vec<i64>>, String> {
     ways.retain(|w| w.len() >= 2);
     let mut rings = Vec::new();
     while let Some(mut ring) = ways.pop() {
-        loop {
-            let (first, last) = match (ring.first(), ring.last()) {
-                (Some(&f), Some(&l)) => (f, l),
-                _ => break,
-            };
+        while let (Some(&first), Some(&last)) = (ring.first(), ring.last()) {
             if first == last && ring.len() >= 4 {
                 break;
             }
@@ -123,16 +119,16 @@ pub fn rings_to_multipolygon(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
     let mut out: HashMap<usize, Polygon<f64>> = HashMap::new();
     let mut order = Vec::new();
     for i in 0..rings.len() {
-        if depth[i] % 2 == 0 {
+        if depth[i].is_multiple_of(2) {
             out.insert(i, Polygon::new(rings[i].clone(), vec![]));
             order.push(i);
         }
     }
     for i in 0..rings.len() {
-        if depth[i] % 2 == 1 {
-            if let Some(p) = parent[i].and_then(|p| out.get_mut(&p)) {
-                p.interiors_push(rings[i].clone());
-            }
+        if depth[i] % 2 == 1
+            && let Some(p) = parent[i].and_then(|p| out.get_mut(&p))
+        {
+            p.interiors_push(rings[i].clone());
         }
     }
     MultiPolygon(order.into_iter().filter_map(|i| out.remove(&i)).collect())

@@ -46,11 +46,10 @@ pub fn area_kind(tags: &[(String, String)]) -> Option<String> {
     if let Some(v) = tag(tags, "landuse") {
         return Some(v.to_owned());
     }
-    match tag(tags, "leisure") {
-        Some(v @ ("park" | "garden" | "pitch" | "playground" | "stadium" | "track")) => {
-            return Some(v.to_owned());
-        }
-        _ => {}
+    if let Some(v @ ("park" | "garden" | "pitch" | "playground" | "stadium" | "track")) =
+        tag(tags, "leisure")
+    {
+        return Some(v.to_owned());
     }
     match tag(tags, "natural") {
         Some(v @ ("wood" | "grassland" | "scrub" | "wetland")) => Some(v.to_owned()),

@@ -107,7 +107,7 @@ pub fn read_osm(
         let mut seen = 0u64;
         let progress = |seen: &mut u64| {
             *seen += 1;
-            if *seen % 50_000 == 0 {
+            if (*seen).is_multiple_of(50_000) {
                 on_progress(ImportProgress {
                     pass,
                     passes: 3,
@@ -166,15 +166,15 @@ fn valid_polygonal(mp: &MultiPolygon<f64>) -> std::result::Result<(), String> {
 
 impl Importer<'_> {
     fn pass1(&mut self, e: Element) -> Result<()> {
-        if let Element::Relation { members, tags, .. } = e {
-            if wanted_relation(&tags) {
-                self.member_ways.extend(
-                    members
-                        .iter()
-                        .filter(|m| m.kind == MemberKind::Way)
-                        .map(|m| m.id),
-                );
-            }
+        if let Element::Relation { members, tags, .. } = e
+            && wanted_relation(&tags)
+        {
+            self.member_ways.extend(
+                members
+                    .iter()
+                    .filter(|m| m.kind == MemberKind::Way)
+                    .map(|m| m.id),
+            );
         }
         Ok(())
     }
@@ -193,11 +193,12 @@ impl Importer<'_> {
                 self.report.ways += 1;
                 if tag(&tags, "landuse") == Some("residential") {
                     self.nodes.prepare();
-                    if let Ok(line) = self.nodes.line(&refs) {
-                        if line.is_closed() && line.0.len() >= 4 {
-                            self.residential
-                                .push(MultiPolygon(vec![Polygon::new(line, vec![])]));
-                        }
+                    if let Ok(line) = self.nodes.line(&refs)
+                        && line.is_closed()
+                        && line.0.len() >= 4
+                    {
+                        self.residential
+                            .push(MultiPolygon(vec![Polygon::new(line, vec![])]));
                     }
                 }
                 if self.member_ways.contains(&id) {

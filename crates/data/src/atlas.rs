@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use geo::{BoundingRect, Distance, Haversine, Intersects, MultiPolygon, Point};
+use geo::{BoundingRect, Distance, Haversine, Intersects, MultiPolygon, Point, Rect};
 use rstar::primitives::GeomWithData;
-use rstar::{AABB, RTree, RTreeObject};
+use rstar::{AABB, Envelope, RTree, RTreeObject};
 
-use crate::model::{Building, Community, Counts, Dataset, Grid, Id, Person, Station};
+use crate::model::{Area, Building, Community, Counts, Dataset, Grid, Id, Person, Road, Station};
 
 /// A polygon's envelope and its index in the dataset: the envelope is
 /// computed once (the `CachedEnvelope` idea), and the polygon is only tested
@@ -39,6 +39,9 @@ pub struct Atlas {
     station_tree: RTree<PointEntry>,
     grid_tree: RTree<PolygonEntry>,
     community_tree: RTree<PolygonEntry>,
+    footprint_tree: RTree<PolygonEntry>,
+    road_tree: RTree<PolygonEntry>,
+    area_tree: RTree<PolygonEntry>,
     grid_by_id: HashMap<Id, u32>,
     community_by_id: HashMap<Id, u32>,
     building_by_id: HashMap<Id, u32>,
@@ -101,6 +104,24 @@ impl Atlas {
                 .enumerate()
                 .map(|(i, c)| (i as u32, c.boundary.bounding_rect())),
         );
+        let footprint_tree = polygon_entries(
+            data.buildings
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (i as u32, b.footprint.bounding_rect())),
+        );
+        let road_tree = polygon_entries(
+            data.roads
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (i as u32, r.geometry.bounding_rect())),
+        );
+        let area_tree = polygon_entries(
+            data.areas
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (i as u32, a.geometry.bounding_rect())),
+        );
         let mut people_by_grid: HashMap<Id, Vec<u32>> = HashMap::new();
         for (i, p) in data.people.iter().enumerate() {
             people_by_grid.entry(p.grid_id).or_default().push(i as u32);
@@ -135,6 +156,9 @@ impl Atlas {
             station_tree,
             grid_tree,
             community_tree,
+            footprint_tree,
+            road_tree,
+            area_tree,
             people_by_grid,
             households_by_grid,
             search_keys,
@@ -221,6 +245,77 @@ impl Atlas {
             }
         }
         best
+    }
+
+    /// Indices of the entries whose envelope intersects `rect`, in index order
+    /// (so feature order in tiles is stable).
+    fn within(tree: &RTree<PolygonEntry>, rect: Rect<f64>) -> Vec<u32> {
+        let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
+        let mut hits: Vec<u32> = tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| e.index)
+            .collect();
+        hits.sort_unstable();
+        hits
+    }
+
+    /// Grids whose bounding box meets `rect`.
+    pub fn grids_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Grid> {
+        Self::within(&self.grid_tree, rect)
+            .into_iter()
+            .map(|i| &self.data.grids[i as usize])
+    }
+
+    /// Communities whose bounding box meets `rect`.
+    pub fn communities_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Community> {
+        Self::within(&self.community_tree, rect)
+            .into_iter()
+            .map(|i| &self.data.communities[i as usize])
+    }
+
+    /// Buildings whose footprint's bounding box meets `rect`.
+    pub fn buildings_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Building> {
+        Self::within(&self.footprint_tree, rect)
+            .into_iter()
+            .map(|i| &self.data.buildings[i as usize])
+    }
+
+    /// Streets whose bounding box meets `rect`.
+    pub fn roads_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Road> {
+        Self::within(&self.road_tree, rect)
+            .into_iter()
+            .map(|i| &self.data.roads[i as usize])
+    }
+
+    /// Water and land-use areas whose bounding box meets `rect`.
+    pub fn areas_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Area> {
+        Self::within(&self.area_tree, rect)
+            .into_iter()
+            .map(|i| &self.data.areas[i as usize])
+    }
+
+    /// Stations inside `rect`.
+    pub fn stations_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Station> {
+        let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
+        let mut hits: Vec<u32> = self
+            .station_tree
+            .locate_in_envelope(&env)
+            .map(|e| e.data)
+            .collect();
+        hits.sort_unstable();
+        hits.into_iter().map(|i| &self.data.stations[i as usize])
+    }
+
+    /// The bounding box of all buildings, grids and communities (None when empty).
+    pub fn bounds(&self) -> Option<Rect<f64>> {
+        let mut envs = [&self.footprint_tree, &self.grid_tree, &self.community_tree]
+            .into_iter()
+            .filter(|t| t.size() > 0)
+            .map(|t| t.root().envelope());
+        let first = envs.next()?;
+        let all = envs.fold(first, |a, b| a.merged(&b));
+        let (lo, hi) = (all.lower(), all.upper());
+        Some(Rect::new((lo[0], lo[1]), (hi[0], hi[1])))
     }
 
     /// The grid containing `p`.
@@ -418,6 +513,22 @@ mod tests {
         assert_eq!(a.search_buildings("中山路", 10).len(), 1);
         assert!(a.search_buildings("上海", 10).is_empty());
         assert!(a.search_buildings("  ", 10).is_empty());
+    }
+
+    #[test]
+    fn layer_queries_by_box() {
+        let a = atlas();
+        let left = Rect::new((0.0, 0.0), (0.3, 0.3));
+        assert_eq!(a.grids_in(left).map(|g| g.id).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(a.buildings_in(left).count(), 1);
+        assert_eq!(
+            a.stations_in(left).map(|s| s.id).collect::<Vec<_>>(),
+            vec![1]
+        );
+        let far = Rect::new((5.0, 5.0), (6.0, 6.0));
+        assert_eq!(a.grids_in(far).count() + a.buildings_in(far).count(), 0);
+        let b = a.bounds().expect("bounds");
+        assert_eq!((b.min().x, b.max().x), (0.0, 1.0));
     }
 
     #[test]

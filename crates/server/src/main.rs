@@ -8,6 +8,7 @@ mod api;
 mod bootstrap;
 mod error;
 mod state;
+mod tiles;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -5,6 +5,7 @@ mod health;
 mod lookup;
 mod params;
 mod public;
+mod tiles;
 
 use axum::Router;
 use axum::routing::get;
@@ -20,6 +21,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/lookup", get(lookup::lookup))
         .route("/api/buildings/search", get(buildings::search))
         .route("/api/buildings/{id}", get(buildings::get_one))
+        .route("/tiles.json", get(tiles::tilejson))
+        .route("/tiles/{z}/{x}/{file}", get(tiles::tile))
         .fallback(not_found)
         .with_state(state)
 }

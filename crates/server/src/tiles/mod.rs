@@ -1,0 +1,134 @@
+//! Vector tiles from the Atlas: which features go in which layer at which
+//! zoom, and with which public attributes. Encoding is `gridmap_tiles`'s job.
+
+use geo::{Geometry, MultiPolygon};
+use gridmap_data::Atlas;
+use gridmap_tiles::{TileBuilder, TileCoord, TileError, TileOptions, Value};
+
+/// Highest zoom with distinct data; clients overzoom past it.
+pub const MAX_DATA_ZOOM: u8 = 18;
+
+/// A layer's name, minimum zoom and public fields (name, TileJSON type).
+pub type LayerSpec = (&'static str, u8, &'static [(&'static str, &'static str)]);
+
+/// Every layer, in drawing order, for TileJSON.
+pub const LAYERS: &[LayerSpec] = &[
+    ("landuse", 12, &[("class", "String"), ("name", "String")]),
+    ("water", 8, &[("name", "String")]),
+    ("roads", 10, &[("class", "String"), ("name", "String")]),
+    ("communities", 0, &[("code", "String"), ("name", "String")]),
+    (
+        "grids",
+        10,
+        &[("code", "String"), ("name", "String"), ("kind", "String")],
+    ),
+    ("buildings", 13, &[("name", "String")]),
+    ("stations", 10, &[("name", "String"), ("tier", "String")]),
+];
+
+fn min_zoom(layer: &str) -> u8 {
+    LAYERS
+        .iter()
+        .find(|l| l.0 == layer)
+        .map_or(u8::MAX, |l| l.1)
+}
+
+/// The zoom from which a street class is drawn.
+fn road_min_zoom(class: &str) -> u8 {
+    match class {
+        "motorway" | "trunk" | "primary" | "secondary" | "motorway_link" | "trunk_link"
+        | "primary_link" | "secondary_link" => 10,
+        "tertiary" | "tertiary_link" => 12,
+        "residential" | "living_street" | "unclassified" | "service" | "pedestrian" => 13,
+        _ => 15,
+    }
+}
+
+/// Buildings are polygons from this zoom, points below it.
+const BUILDING_POLYGON_ZOOM: u8 = 15;
+
+fn opt<'a>(v: &'a Option<String>) -> Option<Value<'a>> {
+    v.as_deref().map(Value::from)
+}
+
+/// Render one public tile (no household attributes).
+pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
+    let options = TileOptions::default();
+    let z = coord.z();
+    let bbox = coord.buffered_bounds(options.extent, options.buffer);
+    let mut tile = TileBuilder::new(coord, options)?;
+    if z >= min_zoom("landuse") || z >= min_zoom("water") {
+        for a in atlas.areas_in(bbox) {
+            let is_water = a.kind == "water";
+            let layer = if is_water { "water" } else { "landuse" };
+            if z < min_zoom(layer) {
+                continue;
+            }
+            let geometry = Geometry::MultiPolygon(a.geometry.clone());
+            let mut props: Vec<(&str, Value<'_>)> = Vec::with_capacity(2);
+            if !is_water {
+                props.push(("class", Value::from(a.kind.as_str())));
+            }
+            if let Some(n) = opt(&a.name) {
+                props.push(("name", n));
+            }
+            tile.layer(layer).add(a.id as u64, &geometry, &props);
+        }
+    }
+    if z >= min_zoom("roads") {
+        for r in atlas.roads_in(bbox) {
+            if z < road_min_zoom(&r.class) {
+                continue;
+            }
+            let geometry = Geometry::LineString(r.geometry.clone());
+            let mut props = vec![("class", Value::from(r.class.as_str()))];
+            if let Some(n) = opt(&r.name) {
+                props.push(("name", n));
+            }
+            tile.layer("roads").add(r.id as u64, &geometry, &props);
+        }
+    }
+    for c in atlas.communities_in(bbox) {
+        let geometry = Geometry::MultiPolygon(c.boundary.clone());
+        let props = [
+            ("code", Value::from(c.code.as_str())),
+            ("name", Value::from(c.name.as_str())),
+        ];
+        tile.layer("communities")
+            .add(c.id as u64, &geometry, &props);
+    }
+    if z >= min_zoom("grids") {
+        for g in atlas.grids_in(bbox) {
+            let geometry = Geometry::MultiPolygon(g.boundary.clone());
+            let props = [
+                ("code", Value::from(g.code.as_str())),
+                ("name", Value::from(g.name.as_str())),
+                ("kind", Value::from(g.kind.as_str())),
+            ];
+            tile.layer("grids").add(g.id as u64, &geometry, &props);
+        }
+    }
+    if z >= min_zoom("buildings") {
+        for b in atlas.buildings_in(bbox) {
+            let geometry = if z >= BUILDING_POLYGON_ZOOM {
+                Geometry::MultiPolygon(MultiPolygon::clone(&b.footprint))
+            } else {
+                Geometry::Point(b.point)
+            };
+            let props: Vec<(&str, Value<'_>)> =
+                opt(&b.name).map(|n| ("name", n)).into_iter().collect();
+            tile.layer("buildings").add(b.id as u64, &geometry, &props);
+        }
+    }
+    if z >= min_zoom("stations") {
+        for s in atlas.stations_in(bbox) {
+            let props = [
+                ("name", Value::from(s.name.as_str())),
+                ("tier", Value::from(s.tier.as_str())),
+            ];
+            tile.layer("stations")
+                .add(s.id as u64, &Geometry::Point(s.point), &props);
+        }
+    }
+    Ok(tile.encode())
+}

@@ -1,0 +1,167 @@
+//! Vector tiles of the sample, decoded with an independent decoder (mvt-reader).
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+
+use mvt_reader::Reader;
+
+use crate::harness::{self, Server};
+
+fn fetch(
+    s: &Server,
+    path: &str,
+    if_none_match: Option<&str>,
+) -> (u16, HashMap<String, String>, Vec<u8>) {
+    let mut req = ureq::get(&format!("{}{}", s.base, path));
+    if let Some(tag) = if_none_match {
+        req = req.set("If-None-Match", tag);
+    }
+    let resp = match req.call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("GET {path}: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| {
+            resp.header(&n)
+                .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
+        })
+        .collect();
+    let mut body = Vec::new();
+    resp.into_reader().read_to_end(&mut body).expect("body");
+    (status, headers, body)
+}
+
+/// Tile column/row of a lon/lat at zoom z (Web Mercator).
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let r = lat.to_radians();
+    let y =
+        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (x, y)
+}
+
+#[test]
+fn sample_tiles_hold_every_building_once_and_public_attributes_only() {
+    let s = harness::start(&[]);
+    let (status, tj) = s.get("/tiles.json");
+    assert_eq!(status, 200);
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert!(
+        tj["attribution"]
+            .as_str()
+            .expect("attribution")
+            .contains("OpenStreetMap")
+    );
+    let layer_ids: Vec<&str> = tj["vector_layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .filter_map(|l| l["id"].as_str())
+        .collect();
+    for l in [
+        "communities",
+        "grids",
+        "buildings",
+        "stations",
+        "roads",
+        "water",
+        "landuse",
+    ] {
+        assert!(layer_ids.contains(&l), "TileJSON lacks {l}");
+    }
+    let b = tj["bounds"].as_array().expect("bounds");
+    let (w, so, e, n) = (
+        b[0].as_f64().expect("w"),
+        b[1].as_f64().expect("s"),
+        b[2].as_f64().expect("e"),
+        b[3].as_f64().expect("n"),
+    );
+
+    // All z14 tiles over the sample's bounds: every building appears (by id),
+    // every grid too, and no feature carries a household attribute.
+    let z = 14;
+    let (x0, y0) = tile_of(w, n, z);
+    let (x1, y1) = tile_of(e, so, z);
+    let mut buildings = HashSet::new();
+    let mut grids = HashSet::new();
+    for x in x0..=x1 {
+        for y in y0..=y1 {
+            let (status, headers, body) = fetch(&s, &format!("/tiles/{z}/{x}/{y}.mvt"), None);
+            assert_eq!(status, 200);
+            assert_eq!(
+                headers.get("content-type").map(String::as_str),
+                Some("application/vnd.mapbox-vector-tile")
+            );
+            let reader = Reader::new(body).expect("mvt-reader decodes the tile");
+            let names = reader.get_layer_names().expect("layer names");
+            for (i, name) in names.iter().enumerate() {
+                for f in reader.get_features_as::<f64>(i).expect("features") {
+                    let id = f.id.expect("feature id");
+                    if let Some(props) = &f.properties {
+                        assert!(
+                            props.keys().all(|k| !k.contains("household")),
+                            "{name} leaks households"
+                        );
+                    }
+                    use geo::BoundingRect;
+                    if let Some(r) = f.geometry.bounding_rect() {
+                        assert!(
+                            r.min().x >= -64.0
+                                && r.min().y >= -64.0
+                                && r.max().x <= 4160.0
+                                && r.max().y <= 4160.0,
+                            "{name} {id} outside the buffer: {r:?}"
+                        );
+                    }
+                    match name.as_str() {
+                        "buildings" => {
+                            buildings.insert(id);
+                        }
+                        "grids" => {
+                            grids.insert(id);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    let (_, health) = s.get("/health");
+    assert_eq!(
+        buildings.len() as u64,
+        health["counts"]["buildings"].as_u64().expect("buildings")
+    );
+    assert_eq!(
+        grids.len() as u64,
+        health["counts"]["grids"].as_u64().expect("grids")
+    );
+}
+
+#[test]
+fn etag_gives_304_and_bad_coordinates_give_json_400() {
+    let s = harness::start(&[]);
+    let (status, headers, body) = fetch(&s, "/tiles/14/13597/6651.mvt", None);
+    assert_eq!(status, 200);
+    assert!(!body.is_empty());
+    let tag = headers.get("etag").expect("etag").clone();
+    let (status, _, body) = fetch(&s, "/tiles/14/13597/6651.mvt", Some(&tag));
+    assert_eq!(status, 304);
+    assert!(body.is_empty());
+    for path in [
+        "/tiles/25/0/0.mvt",
+        "/tiles/2/4/0.mvt",
+        "/tiles/a/0/0.mvt",
+        "/tiles/1/0/x.mvt",
+        "/tiles/1/0/0.png",
+        "/tiles/-1/0/0.mvt",
+    ] {
+        let (status, body) = s.get(path);
+        assert_eq!(status, 400, "{path}");
+        assert_eq!(body["code"], "bad_tile", "{path}");
+    }
+}

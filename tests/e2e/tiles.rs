@@ -165,3 +165,111 @@ fn etag_gives_304_and_bad_coordinates_give_json_400() {
         assert_eq!(body["code"], "bad_tile", "{path}");
     }
 }
+
+fn fetch_gzip(s: &Server, path: &str) -> (HashMap<String, String>, Vec<u8>) {
+    let resp = ureq::get(&format!("{}{}", s.base, path))
+        .set("Accept-Encoding", "gzip, deflate")
+        .call()
+        .expect("tile");
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| {
+            resp.header(&n)
+                .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
+        })
+        .collect();
+    let mut body = Vec::new();
+    resp.into_reader().read_to_end(&mut body).expect("body");
+    (headers, body)
+}
+
+fn station_count(tile: Vec<u8>) -> usize {
+    let reader = Reader::new(tile).expect("decode");
+    let names = reader.get_layer_names().expect("names");
+    names.iter().position(|n| n == "stations").map_or(0, |i| {
+        reader.get_features_as::<f64>(i).expect("features").len()
+    })
+}
+
+#[test]
+fn gzip_when_accepted_with_and_without_the_cache() {
+    for cache in ["256", "0"] {
+        let s = harness::start(&["--tile-cache-mb", cache]);
+        let path = "/tiles/15/27195/13302.mvt";
+        let (_, _, plain) = fetch(&s, path, None);
+        assert!(!plain.is_empty());
+        for _ in 0..2 {
+            let (headers, body) = fetch_gzip(&s, path);
+            assert_eq!(
+                headers.get("content-encoding").map(String::as_str),
+                Some("gzip"),
+                "cache {cache}"
+            );
+            assert_eq!(
+                headers.get("vary").map(String::as_str),
+                Some("Accept-Encoding")
+            );
+            let mut unzipped = Vec::new();
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut unzipped)
+                .expect("gunzip");
+            assert_eq!(unzipped, plain, "cache {cache}");
+            assert!(body.len() < plain.len());
+        }
+        let (_, health) = s.get("/health");
+        let entries = health["tile_cache"]["entries"].as_u64().expect("entries");
+        assert_eq!(entries, if cache == "0" { 0 } else { 1 });
+    }
+}
+
+#[test]
+fn tiles_change_after_an_edit() {
+    let s = harness::start(&[]);
+    let path = "/tiles/15/27195/13302.mvt";
+    let (_, headers, before) = fetch(&s, path, None);
+    let old_tag = headers.get("etag").expect("etag").clone();
+    let stations_before = station_count(before);
+    // A new station in the middle of that tile, imported while serving.
+    let file = s.dir.path().join("st.geojson");
+    std::fs::write(
+        &file,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"测试服务站","tier":"station"},"geometry":{"type":"Point","coordinates":[118.7813,32.0419]}}]}"#,
+    )
+    .expect("write");
+    let out = harness::cli(
+        &s.db_url(),
+        &[
+            "import",
+            "geojson",
+            "--layer",
+            "stations",
+            file.to_str().expect("path"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pid = s.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, headers, after) = fetch(&s, path, Some(&old_tag));
+        if status == 200 {
+            assert_ne!(headers.get("etag"), Some(&old_tag));
+            assert_eq!(station_count(after), stations_before + 1);
+            break;
+        }
+        assert_eq!(status, 304);
+        assert!(std::time::Instant::now() < deadline, "tile never changed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

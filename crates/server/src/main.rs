@@ -53,6 +53,9 @@ enum Command {
         /// Do not load the shipped sample into an empty store.
         #[arg(long)]
         no_sample: bool,
+        /// Tile cache size in MiB (0 turns it off).
+        #[arg(long, default_value_t = 256)]
+        tile_cache_mb: usize,
     },
     /// Import data into the store.
     #[command(subcommand)]
@@ -150,7 +153,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let store = open(&cli.db).await?;
     match cli.command {
-        Command::Serve { listen, no_sample } => serve(store, listen, no_sample).await,
+        Command::Serve {
+            listen,
+            no_sample,
+            tile_cache_mb,
+        } => serve(store, listen, no_sample, tile_cache_mb).await,
         Command::Import(cmd) => import_command(store.as_ref(), cmd).await,
         Command::Sample => {
             if store.counts().await?.buildings > 0 {
@@ -271,7 +278,12 @@ async fn import_command(store: &dyn Store, cmd: ImportCommand) -> anyhow::Result
     Ok(())
 }
 
-async fn serve(store: Arc<dyn Store>, listen: SocketAddr, no_sample: bool) -> anyhow::Result<()> {
+async fn serve(
+    store: Arc<dyn Store>,
+    listen: SocketAddr,
+    no_sample: bool,
+    tile_cache_mb: usize,
+) -> anyhow::Result<()> {
     if !no_sample && bootstrap::bootstrap_sample(store.as_ref(), progress_bar("sample")).await? {
         tracing::info!("loaded the Nanjing sample (© OpenStreetMap contributors, ODbL)");
     }
@@ -287,7 +299,7 @@ async fn serve(store: Arc<dyn Store>, listen: SocketAddr, no_sample: bool) -> an
         ms = started.elapsed().as_millis() as u64,
         "snapshot loaded"
     );
-    let state = AppState::new(store, atlas);
+    let state = AppState::new(store, atlas, tile_cache_mb.saturating_mul(1 << 20));
     spawn_reload_on_hangup(state.clone());
     let app = api::app(state).layer(tower_http::trace::TraceLayer::new_for_http());
     let listener = tokio::net::TcpListener::bind(listen)

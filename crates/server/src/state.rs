@@ -6,18 +6,24 @@ use arc_swap::ArcSwap;
 use gridmap_data::Atlas;
 use gridmap_data::store::Store;
 
+use crate::tiles::cache::TileCache;
+
 /// What every handler sees. Cloning is cheap.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     atlas: Arc<ArcSwap<Atlas>>,
+    /// Encoded tiles, keyed by snapshot version.
+    pub tiles: Arc<TileCache>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, atlas: Atlas) -> Self {
+    /// `tile_cache_bytes` = 0 turns the tile cache off.
+    pub fn new(store: Arc<dyn Store>, atlas: Atlas, tile_cache_bytes: usize) -> Self {
         AppState {
             store,
             atlas: Arc::new(ArcSwap::from_pointee(atlas)),
+            tiles: Arc::new(TileCache::new(tile_cache_bytes)),
         }
     }
 
@@ -35,6 +41,8 @@ impl AppState {
             .map_err(|e| gridmap_data::DataError::Cancelled(format!("index build failed: {e}")))?;
         let atlas = Arc::new(atlas);
         self.atlas.store(atlas.clone());
+        // Entries are keyed by version, so this only frees memory early.
+        self.tiles.clear();
         Ok(atlas)
     }
 }

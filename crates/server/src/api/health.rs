@@ -15,6 +15,14 @@ pub struct Health {
     backend: &'static str,
     snapshot: u64,
     counts: Counts,
+    tile_cache: TileCacheUsage,
+}
+
+#[derive(Serialize)]
+struct TileCacheUsage {
+    entries: usize,
+    bytes: usize,
+    budget: usize,
 }
 
 pub async fn health(State(state): State<AppState>) -> Json<Health> {
@@ -25,6 +33,14 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         backend: state.store.backend(),
         snapshot: atlas.version(),
         counts: atlas.counts(),
+        tile_cache: {
+            let (entries, bytes) = state.tiles.usage();
+            TileCacheUsage {
+                entries,
+                bytes,
+                budget: state.tiles.budget(),
+            }
+        },
     })
 }
 

@@ -1,5 +1,7 @@
 //! `GET /tiles/{z}/{x}/{y}.mvt` and `GET /tiles.json` (TileJSON 3.0).
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -10,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tiles::cache::CachedTile;
 use crate::tiles::{self, LAYERS, MAX_DATA_ZOOM};
 
 fn parse_coord(z: &str, x: &str, file: &str) -> Result<TileCoord, ApiError> {
@@ -33,6 +36,31 @@ fn etag(version: u64) -> String {
     format!("\"s{version}\"")
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 2 + 64),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|enc| {
+            let mut parts = enc.trim().split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
 pub async fn tile(
     State(state): State<AppState>,
     Path((z, x, file)): Path<(String, String, String)>,
@@ -40,27 +68,67 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     let coord = parse_coord(&z, &x, &file)?;
     let atlas = state.atlas();
-    let tag = etag(atlas.version());
-    let cache = [
-        (header::ETAG, tag.clone()),
-        (header::CACHE_CONTROL, "no-cache".to_owned()),
-    ];
+    let version = atlas.version();
+    let tag = etag(version);
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
-    if matches {
-        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let gz = accepts_gzip(&headers);
+        let body = match state.tiles.get(version, coord) {
+            Some(hit) => {
+                if gz {
+                    hit.gzip.clone()
+                } else {
+                    hit.raw.clone()
+                }
+            }
+            None => {
+                let cache = state.tiles.clone();
+                tokio::task::spawn_blocking(move || -> Result<Vec<u8>, gridmap_tiles::TileError> {
+                    let raw = tiles::render(&atlas, coord)?;
+                    if cache.enabled() {
+                        let entry = Arc::new(CachedTile {
+                            gzip: gzip(&raw),
+                            raw,
+                        });
+                        cache.put(version, coord, entry.clone());
+                        Ok(if gz {
+                            entry.gzip.clone()
+                        } else {
+                            entry.raw.clone()
+                        })
+                    } else if gz {
+                        Ok(gzip(&raw))
+                    } else {
+                        Ok(raw)
+                    }
+                })
+                .await
+                .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?
+                .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?
+            }
+        };
+        let mut r = Body::from(body).into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+        );
+        if gz {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        r
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        h.insert(header::ETAG, v);
     }
-    let bytes = tokio::task::spawn_blocking(move || tiles::render(&atlas, coord))
-        .await
-        .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?
-        .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?;
-    let mut response = (cache, Body::from(bytes)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     Ok(response)
 }
 

@@ -1,6 +1,8 @@
 //! Vector tiles from the Atlas: which features go in which layer at which
 //! zoom, and with which public attributes. Encoding is `gridmap_tiles`'s job.
 
+pub mod cache;
+
 use geo::{Geometry, MultiPolygon};
 use gridmap_data::Atlas;
 use gridmap_tiles::{TileBuilder, TileCoord, TileError, TileOptions, Value};

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use geo::{BoundingRect, Distance, Haversine, Intersects, MultiPolygon, Point, Rect};
+use geo::{
+    BoundingRect, Distance, Haversine, InteriorPoint, Intersects, MultiPolygon, Point, Rect,
+};
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, Envelope, RTree, RTreeObject};
 
@@ -28,6 +30,10 @@ impl RTreeObject for PolygonEntry {
 
 type PointEntry = GeomWithData<[f64; 2], u32>;
 
+fn half_open_contains(r: Rect<f64>, p: Point<f64>) -> bool {
+    p.x() >= r.min().x && p.x() < r.max().x && p.y() > r.min().y && p.y() <= r.max().y
+}
+
 /// Mean Earth radius used to bound degree distances (m).
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
@@ -49,6 +55,9 @@ pub struct Atlas {
     households_by_grid: HashMap<Id, u64>,
     /// Lower-cased `name address` per building, for substring search.
     search_keys: Vec<String>,
+    /// A point inside each grid / community (for labels), by index.
+    grid_labels: Vec<Option<Point<f64>>>,
+    community_labels: Vec<Option<Point<f64>>>,
 }
 
 fn polygon_entries(
@@ -147,8 +156,20 @@ impl Atlas {
                 key
             })
             .collect();
+        let grid_labels = data
+            .grids
+            .iter()
+            .map(|g| g.boundary.interior_point())
+            .collect();
+        let community_labels = data
+            .communities
+            .iter()
+            .map(|c| c.boundary.interior_point())
+            .collect();
         Atlas {
             version,
+            grid_labels,
+            community_labels,
             grid_by_id: index_of(&data.grids, |g| g.id),
             community_by_id: index_of(&data.communities, |c| c.id),
             building_by_id: index_of(&data.buildings, |b| b.id),
@@ -292,6 +313,30 @@ impl Atlas {
         Self::within(&self.area_tree, rect)
             .into_iter()
             .map(|i| &self.data.areas[i as usize])
+    }
+
+    /// Grids whose label point lies in `rect` (half-open: min inclusive,
+    /// max exclusive, so a point on a tile edge belongs to one tile), with it.
+    pub fn grid_labels_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (&Grid, Point<f64>)> {
+        Self::within(&self.grid_tree, rect)
+            .into_iter()
+            .filter_map(move |i| {
+                let p = self.grid_labels[i as usize]?;
+                half_open_contains(rect, p).then(|| (&self.data.grids[i as usize], p))
+            })
+    }
+
+    /// Communities whose label point lies in `rect` (half-open), with it.
+    pub fn community_labels_in(
+        &self,
+        rect: Rect<f64>,
+    ) -> impl Iterator<Item = (&Community, Point<f64>)> {
+        Self::within(&self.community_tree, rect)
+            .into_iter()
+            .filter_map(move |i| {
+                let p = self.community_labels[i as usize]?;
+                half_open_contains(rect, p).then(|| (&self.data.communities[i as usize], p))
+            })
     }
 
     /// Stations inside `rect`.
@@ -527,6 +572,16 @@ mod tests {
         );
         let far = Rect::new((5.0, 5.0), (6.0, 6.0));
         assert_eq!(a.grids_in(far).count() + a.buildings_in(far).count(), 0);
+        let labels: Vec<Id> = a
+            .grid_labels_in(Rect::new((0.0, 0.0), (0.5, 1.0)))
+            .map(|(g, _)| g.id)
+            .collect();
+        assert_eq!(labels, vec![1]);
+        assert_eq!(
+            a.community_labels_in(Rect::new((0.0, 0.0), (1.0, 1.0)))
+                .count(),
+            1
+        );
         let b = a.bounds().expect("bounds");
         assert_eq!((b.min().x, b.max().x), (0.0, 1.0));
     }

@@ -5,6 +5,7 @@ mod health;
 mod lookup;
 mod params;
 mod public;
+mod style;
 mod tiles;
 
 use axum::Router;
@@ -21,6 +22,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/lookup", get(lookup::lookup))
         .route("/api/buildings/search", get(buildings::search))
         .route("/api/buildings/{id}", get(buildings::get_one))
+        .route("/style.json", get(style::style))
         .route("/tiles.json", get(tiles::tilejson))
         .route("/tiles/{z}/{x}/{file}", get(tiles::tile))
         .fallback(not_found)

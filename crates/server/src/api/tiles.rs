@@ -133,10 +133,7 @@ pub async fn tile(
 }
 
 pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
+    let base = super::style::base_url(&headers);
     let atlas = state.atlas();
     let (bounds, center) = match atlas.bounds() {
         Some(b) => (
@@ -161,7 +158,7 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json
     Json(json!({
         "tilejson": "3.0.0",
         "name": "gridmap",
-        "tiles": [format!("http://{host}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
+        "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
         "minzoom": 0,
         "maxzoom": MAX_DATA_ZOOM,
         "bounds": bounds,

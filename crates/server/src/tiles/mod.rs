@@ -99,6 +99,28 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
         tile.layer("communities")
             .add(c.id as u64, &geometry, &props);
     }
+    // Label points: one per grid / community, in the one tile (unbuffered)
+    // that holds it, so labels are not repeated tile by tile.
+    let inner = coord.bounds();
+    for (c, p) in atlas.community_labels_in(inner) {
+        let props = [
+            ("code", Value::from(c.code.as_str())),
+            ("name", Value::from(c.name.as_str())),
+        ];
+        tile.layer("community_labels")
+            .add(c.id as u64, &Geometry::Point(p), &props);
+    }
+    if z >= min_zoom("grid_labels") {
+        for (g, p) in atlas.grid_labels_in(inner) {
+            let props = [
+                ("code", Value::from(g.code.as_str())),
+                ("name", Value::from(g.name.as_str())),
+                ("kind", Value::from(g.kind.as_str())),
+            ];
+            tile.layer("grid_labels")
+                .add(g.id as u64, &Geometry::Point(p), &props);
+        }
+    }
     if z >= min_zoom("grids") {
         for g in atlas.grids_in(bbox) {
             let geometry = Geometry::MultiPolygon(g.boundary.clone());

@@ -4,12 +4,6 @@
 //! crate (imports) or the HTTP application (serve). Errors end here as one
 //! line on stderr and a non-zero exit.
 
-mod api;
-mod bootstrap;
-mod error;
-mod state;
-mod tiles;
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,7 +16,8 @@ use gridmap_data::import::{self, osm::ImportProgress};
 use gridmap_data::store::{self, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::state::AppState;
+use gridmap_server::state::AppState;
+use gridmap_server::{api, bootstrap};
 
 #[derive(Parser)]
 #[command(

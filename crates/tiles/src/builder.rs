@@ -12,6 +12,7 @@ use crate::encode::{
 use crate::error::TileError;
 use crate::feature::Pipeline;
 use crate::options::TileOptions;
+use crate::shape::Shape;
 use crate::value::{KeyTable, Value, ValueTable};
 
 /// Builds one vector tile: a list of named layers of features.
@@ -204,7 +205,17 @@ impl LayerBuilder {
     where
         I: IntoIterator<Item = (&'p str, &'p Value<'v>)>,
     {
-        let Some(ty) = self.pipeline.encode(geometry) else {
+        self.add_shape(id, Shape::Geometry(geometry), properties)
+    }
+
+    /// [`LayerBuilder::add_with`] for a borrowed [`Shape`]: callers that keep
+    /// their geometry as `MultiPolygon`, `LineString` or `Point` need not
+    /// build (clone into) a `Geometry` per feature.
+    pub fn add_shape<'p, 'v: 'p, I>(&mut self, id: u64, shape: Shape<'_>, properties: I) -> bool
+    where
+        I: IntoIterator<Item = (&'p str, &'p Value<'v>)>,
+    {
+        let Some(ty) = self.pipeline.encode_shape(shape) else {
             return false;
         };
         self.tags.clear();

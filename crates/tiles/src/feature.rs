@@ -12,6 +12,7 @@ use crate::encode::{CommandWriter, GeomType};
 use crate::options::TileOptions;
 use crate::repair::Repairer;
 use crate::ring::{RingSpan, area2, is_valid, snap, snap_line, snap_ring};
+use crate::shape::Shape;
 use crate::simplify::{Simplifier, ring_area};
 
 /// The MVT geometry type a geo geometry maps to.
@@ -111,6 +112,34 @@ impl Pipeline {
                 self.collect_polygons(g);
                 self.finish_polygons();
             }
+        }
+        (!self.commands.is_empty()).then_some(ty)
+    }
+
+    /// [`Pipeline::encode`] for a borrowed [`Shape`] (no `Geometry` needed).
+    pub(crate) fn encode_shape(&mut self, shape: Shape<'_>) -> Option<GeomType> {
+        let ty = match shape {
+            Shape::Geometry(g) => return self.encode(g),
+            Shape::Point(_) => GeomType::Point,
+            Shape::Line(_) => GeomType::LineString,
+            Shape::Polygons(_) => GeomType::Polygon,
+        };
+        self.commands.clear();
+        self.points.clear();
+        self.rings.clear();
+        match shape {
+            Shape::Point(p) => {
+                self.point(p.0);
+                self.commands.points(&self.points);
+            }
+            Shape::Line(ls) => self.line_string(&ls.0),
+            Shape::Polygons(mp) => {
+                for p in mp {
+                    self.polygon(p);
+                }
+                self.finish_polygons();
+            }
+            Shape::Geometry(_) => {}
         }
         (!self.commands.is_empty()).then_some(ty)
     }

@@ -54,6 +54,7 @@ mod feature;
 mod options;
 mod repair;
 mod ring;
+mod shape;
 mod simplify;
 mod value;
 
@@ -61,4 +62,5 @@ pub use builder::{LayerBuilder, TileBuilder};
 pub use coord::{MAX_LATITUDE, MAX_ZOOM, TileCoord, TileTransform, lonlat_to_tile_px};
 pub use error::TileError;
 pub use options::{MAX_BUFFER, MAX_EXTENT, TileOptions};
+pub use shape::Shape;
 pub use value::Value;

@@ -559,3 +559,58 @@ fn builder_is_send() {
     fn send<T: Send>() {}
     send::<TileBuilder>();
 }
+
+#[test]
+fn borrowed_shapes_encode_exactly_like_geometries() {
+    use geo::{LineString, MultiPolygon, Point};
+    use gridmap_tiles::Shape;
+    let coord = TileCoord::new(14, 13597, 6651).unwrap();
+    let b = coord.bounds();
+    let (w, s) = (b.width(), b.height());
+    let at = |fx: f64, fy: f64| (b.min().x + fx * w, b.min().y + fy * s);
+    let square = MultiPolygon(vec![
+        geo::Rect::new(at(0.2, 0.2), at(0.4, 0.5)).to_polygon(),
+    ]);
+    // Crosses the tile edge, so it is clipped too.
+    let edge = MultiPolygon(vec![
+        geo::Rect::new(at(0.9, 0.1), at(1.3, 0.3)).to_polygon(),
+    ]);
+    let line = LineString::from(vec![at(-0.2, 0.5), at(0.5, 0.55), at(1.2, 0.6)]);
+    let point = Point::from(at(0.5, 0.5));
+    let props = [("name", Value::from("甲"))];
+    let mut by_geometry = TileBuilder::new(coord, TileOptions::default()).unwrap();
+    let mut by_shape = TileBuilder::new(coord, TileOptions::default()).unwrap();
+    for (i, mp) in [&square, &edge].into_iter().enumerate() {
+        assert!(by_geometry.layer("a").add(
+            i as u64,
+            &geo::Geometry::MultiPolygon(mp.clone()),
+            &props
+        ));
+        assert!(by_shape.layer("a").add_shape(
+            i as u64,
+            Shape::Polygons(mp),
+            props.iter().map(|(k, v)| (*k, v))
+        ));
+    }
+    assert!(
+        by_geometry
+            .layer("b")
+            .add(7, &geo::Geometry::LineString(line.clone()), &[])
+    );
+    assert!(
+        by_shape
+            .layer("b")
+            .add_shape(7, Shape::Line(&line), std::iter::empty())
+    );
+    assert!(
+        by_geometry
+            .layer("c")
+            .add(9, &geo::Geometry::Point(point), &[])
+    );
+    assert!(
+        by_shape
+            .layer("c")
+            .add_shape(9, Shape::Point(point), std::iter::empty())
+    );
+    assert_eq!(by_geometry.encode(), by_shape.encode());
+}

@@ -3,9 +3,8 @@
 
 pub mod cache;
 
-use geo::{Geometry, MultiPolygon};
 use gridmap_data::Atlas;
-use gridmap_tiles::{TileBuilder, TileCoord, TileError, TileOptions, Value};
+use gridmap_tiles::{Shape, TileBuilder, TileCoord, TileError, TileOptions, Value};
 
 /// Highest zoom with distinct data; clients overzoom past it.
 pub const MAX_DATA_ZOOM: u8 = 18;
@@ -53,12 +52,56 @@ fn opt<'a>(v: &'a Option<String>) -> Option<Value<'a>> {
     v.as_deref().map(Value::from)
 }
 
+fn add(
+    layer: &mut gridmap_tiles::LayerBuilder,
+    id: i64,
+    shape: Shape<'_>,
+    props: &[(&str, Value<'_>)],
+) {
+    // Store ids are positive; a negative id would not fit MVT's uint64 id.
+    let id = u64::try_from(id).unwrap_or_default();
+    layer.add_shape(id, shape, props.iter().map(|(k, v)| (*k, v)));
+}
+
+thread_local! {
+    /// One builder per thread, reset for each tile: its buffers and key/value
+    /// tables are reused instead of reallocated.
+    static BUILDER: std::cell::RefCell<Option<TileBuilder>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Render one public tile (no household attributes).
 pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
-    let options = TileOptions::default();
+    BUILDER.with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok();
+        match slot.as_deref_mut() {
+            Some(Some(builder)) => {
+                builder.reset(coord);
+                fill(atlas, builder);
+                Ok(builder.encode())
+            }
+            Some(empty) => {
+                let mut builder = TileBuilder::new(coord, TileOptions::default())?;
+                fill(atlas, &mut builder);
+                let bytes = builder.encode();
+                *empty = Some(builder);
+                Ok(bytes)
+            }
+            // Re-entered on this thread (cannot happen today): no reuse.
+            None => {
+                let mut builder = TileBuilder::new(coord, TileOptions::default())?;
+                fill(atlas, &mut builder);
+                Ok(builder.encode())
+            }
+        }
+    })
+}
+
+/// Add every layer's features for the builder's tile.
+fn fill(atlas: &Atlas, tile: &mut TileBuilder) {
+    let coord = tile.coord();
+    let options = *tile.options();
     let z = coord.z();
     let bbox = coord.buffered_bounds(options.extent, options.buffer);
-    let mut tile = TileBuilder::new(coord, options)?;
     if z >= min_zoom("landuse") || z >= min_zoom("water") {
         for a in atlas.areas_in(bbox) {
             let is_water = a.kind == "water";
@@ -66,7 +109,6 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
             if z < min_zoom(layer) {
                 continue;
             }
-            let geometry = Geometry::MultiPolygon(a.geometry.clone());
             let mut props: Vec<(&str, Value<'_>)> = Vec::with_capacity(2);
             if !is_water {
                 props.push(("class", Value::from(a.kind.as_str())));
@@ -74,7 +116,12 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
             if let Some(n) = opt(&a.name) {
                 props.push(("name", n));
             }
-            tile.layer(layer).add(a.id as u64, &geometry, &props);
+            add(
+                tile.layer(layer),
+                a.id,
+                Shape::Polygons(&a.geometry),
+                &props,
+            );
         }
     }
     if z >= min_zoom("roads") {
@@ -82,22 +129,24 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
             if z < road_min_zoom(&r.class) {
                 continue;
             }
-            let geometry = Geometry::LineString(r.geometry.clone());
             let mut props = vec![("class", Value::from(r.class.as_str()))];
             if let Some(n) = opt(&r.name) {
                 props.push(("name", n));
             }
-            tile.layer("roads").add(r.id as u64, &geometry, &props);
+            add(tile.layer("roads"), r.id, Shape::Line(&r.geometry), &props);
         }
     }
     for c in atlas.communities_in(bbox) {
-        let geometry = Geometry::MultiPolygon(c.boundary.clone());
         let props = [
             ("code", Value::from(c.code.as_str())),
             ("name", Value::from(c.name.as_str())),
         ];
-        tile.layer("communities")
-            .add(c.id as u64, &geometry, &props);
+        add(
+            tile.layer("communities"),
+            c.id,
+            Shape::Polygons(&c.boundary),
+            &props,
+        );
     }
     // Label points: one per grid / community, in the one tile (unbuffered)
     // that holds it, so labels are not repeated tile by tile.
@@ -107,8 +156,12 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
             ("code", Value::from(c.code.as_str())),
             ("name", Value::from(c.name.as_str())),
         ];
-        tile.layer("community_labels")
-            .add(c.id as u64, &Geometry::Point(p), &props);
+        add(
+            tile.layer("community_labels"),
+            c.id,
+            Shape::Point(p),
+            &props,
+        );
     }
     if z >= min_zoom("grid_labels") {
         for (g, p) in atlas.grid_labels_in(inner) {
@@ -117,31 +170,34 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
                 ("name", Value::from(g.name.as_str())),
                 ("kind", Value::from(g.kind.as_str())),
             ];
-            tile.layer("grid_labels")
-                .add(g.id as u64, &Geometry::Point(p), &props);
+            add(tile.layer("grid_labels"), g.id, Shape::Point(p), &props);
         }
     }
     if z >= min_zoom("grids") {
         for g in atlas.grids_in(bbox) {
-            let geometry = Geometry::MultiPolygon(g.boundary.clone());
             let props = [
                 ("code", Value::from(g.code.as_str())),
                 ("name", Value::from(g.name.as_str())),
                 ("kind", Value::from(g.kind.as_str())),
             ];
-            tile.layer("grids").add(g.id as u64, &geometry, &props);
+            add(
+                tile.layer("grids"),
+                g.id,
+                Shape::Polygons(&g.boundary),
+                &props,
+            );
         }
     }
     if z >= min_zoom("buildings") {
         for b in atlas.buildings_in(bbox) {
-            let geometry = if z >= BUILDING_POLYGON_ZOOM {
-                Geometry::MultiPolygon(MultiPolygon::clone(&b.footprint))
+            let shape = if z >= BUILDING_POLYGON_ZOOM {
+                Shape::Polygons(&b.footprint)
             } else {
-                Geometry::Point(b.point)
+                Shape::Point(b.point)
             };
             let props: Vec<(&str, Value<'_>)> =
                 opt(&b.name).map(|n| ("name", n)).into_iter().collect();
-            tile.layer("buildings").add(b.id as u64, &geometry, &props);
+            add(tile.layer("buildings"), b.id, shape, &props);
         }
     }
     if z >= min_zoom("stations") {
@@ -150,9 +206,7 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
                 ("name", Value::from(s.name.as_str())),
                 ("tier", Value::from(s.tier.as_str())),
             ];
-            tile.layer("stations")
-                .add(s.id as u64, &Geometry::Point(s.point), &props);
+            add(tile.layer("stations"), s.id, Shape::Point(s.point), &props);
         }
     }
-    Ok(tile.encode())
 }

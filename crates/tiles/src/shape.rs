@@ -1,0 +1,17 @@
+//! A borrowed view of a feature's geometry.
+
+use geo::{Geometry, LineString, MultiPolygon, Point};
+
+/// What [`crate::LayerBuilder::add_shape`] encodes, borrowed from the
+/// caller's own storage.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape<'a> {
+    /// A point feature.
+    Point(Point<f64>),
+    /// A line feature.
+    Line(&'a LineString<f64>),
+    /// A polygon feature (one or more polygons).
+    Polygons(&'a MultiPolygon<f64>),
+    /// Any geometry (collections, lines, multi-points …).
+    Geometry(&'a Geometry<f64>),
+}

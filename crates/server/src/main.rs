@@ -7,6 +7,7 @@
 mod api;
 mod bootstrap;
 mod error;
+mod fonts;
 mod state;
 mod tiles;
 

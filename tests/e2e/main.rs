@@ -3,6 +3,7 @@
 //! store and talk to it over HTTP and the command line.
 
 mod cli;
+mod fonts;
 mod harness;
 mod http_api;
 mod tiles;

@@ -5,5 +5,6 @@
 pub mod api;
 pub mod bootstrap;
 pub mod error;
+pub mod fonts;
 pub mod state;
 pub mod tiles;

@@ -6,6 +6,7 @@ use arc_swap::ArcSwap;
 use gridmap_data::Atlas;
 use gridmap_data::store::Store;
 
+use crate::fonts::Glyphs;
 use crate::tiles::cache::TileCache;
 
 /// What every handler sees. Cloning is cheap.
@@ -15,6 +16,8 @@ pub struct AppState {
     atlas: Arc<ArcSwap<Atlas>>,
     /// Encoded tiles, keyed by snapshot version.
     pub tiles: Arc<TileCache>,
+    /// Map-label glyph ranges from the embedded fonts.
+    pub fonts: Arc<Glyphs>,
 }
 
 impl AppState {
@@ -24,6 +27,7 @@ impl AppState {
             store,
             atlas: Arc::new(ArcSwap::from_pointee(atlas)),
             tiles: Arc::new(TileCache::new(tile_cache_bytes)),
+            fonts: Arc::new(Glyphs::new()),
         }
     }
 

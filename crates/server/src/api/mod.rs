@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, and the router that joins them.
 
 mod buildings;
+mod fonts;
 mod health;
 mod lookup;
 mod params;
@@ -25,6 +26,7 @@ pub fn app(state: AppState) -> Router {
         .route("/style.json", get(style::style))
         .route("/tiles.json", get(tiles::tilejson))
         .route("/tiles/{z}/{x}/{file}", get(tiles::tile))
+        .route("/fonts/{fontstack}/{range}", get(fonts::glyphs))
         .fallback(not_found)
         .with_state(state)
 }

@@ -89,6 +89,7 @@ fn sample_tiles_hold_every_building_once_and_public_attributes_only() {
     let (x1, y1) = tile_of(e, so, z);
     let mut buildings = HashSet::new();
     let mut grids = HashSet::new();
+    let mut grid_labels = Vec::new();
     for x in x0..=x1 {
         for y in y0..=y1 {
             let (status, headers, body) = fetch(&s, &format!("/tiles/{z}/{x}/{y}.mvt"), None);
@@ -99,6 +100,12 @@ fn sample_tiles_hold_every_building_once_and_public_attributes_only() {
             );
             let reader = Reader::new(body).expect("mvt-reader decodes the tile");
             let names = reader.get_layer_names().expect("layer names");
+            for name in &names {
+                assert!(
+                    layer_ids.contains(&name.as_str()),
+                    "layer {name} is not declared in TileJSON"
+                );
+            }
             for (i, name) in names.iter().enumerate() {
                 for f in reader.get_features_as::<f64>(i).expect("features") {
                     let id = f.id.expect("feature id");
@@ -125,6 +132,7 @@ fn sample_tiles_hold_every_building_once_and_public_attributes_only() {
                         "grids" => {
                             grids.insert(id);
                         }
+                        "grid_labels" => grid_labels.push(id),
                         _ => {}
                     }
                 }

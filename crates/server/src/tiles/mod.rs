@@ -19,8 +19,18 @@ pub const LAYERS: &[LayerSpec] = &[
     ("roads", 10, &[("class", "String"), ("name", "String")]),
     ("communities", 0, &[("code", "String"), ("name", "String")]),
     (
+        "community_labels",
+        0,
+        &[("code", "String"), ("name", "String")],
+    ),
+    (
         "grids",
         10,
+        &[("code", "String"), ("name", "String"), ("kind", "String")],
+    ),
+    (
+        "grid_labels",
+        13,
         &[("code", "String"), ("name", "String"), ("kind", "String")],
     ),
     ("buildings", 13, &[("name", "String")]),

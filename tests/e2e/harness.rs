@@ -48,6 +48,38 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Import one station through the CLI into this server's store while it
+    /// runs, then `kill -HUP` it so it reloads its snapshot.
+    pub fn add_station_and_reload(&self, name: &str, tier: &str, lon: f64, lat: f64) {
+        let file = self.dir.path().join(format!("station-{name}.geojson"));
+        let feature = serde_json::json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+            "properties": {"name": name, "tier": tier},
+            "geometry": {"type": "Point", "coordinates": [lon, lat]}}]});
+        std::fs::write(&file, feature.to_string()).expect("write");
+        let out = cli(
+            &self.db_url(),
+            &[
+                "import",
+                "geojson",
+                "--layer",
+                "stations",
+                file.to_str().expect("path"),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let hup = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(hup.success());
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

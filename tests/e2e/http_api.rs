@@ -122,33 +122,7 @@ fn public_routes_never_show_households() {
 fn hangup_reloads_the_snapshot_after_a_cli_import() {
     let s = harness::start(&[]);
     let (_, before) = s.get("/health");
-    let stations = s.dir.path().join("stations.geojson");
-    std::fs::write(
-        &stations,
-        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"新街口党群服务中心","tier":"centre"},"geometry":{"type":"Point","coordinates":[118.7837,32.0416]}}]}"#,
-    )
-    .expect("write");
-    let out = harness::cli(
-        &s.db_url(),
-        &[
-            "import",
-            "geojson",
-            "--layer",
-            "stations",
-            stations.to_str().expect("path"),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pid = s.child.id().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-HUP", &pid])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    s.add_station_and_reload("新街口党群服务中心", "centre", 118.7837, 32.0416);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let (_, after) = s.get("/health");

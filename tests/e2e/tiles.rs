@@ -7,14 +7,20 @@ use mvt_reader::Reader;
 
 use crate::harness::{self, Server};
 
-fn fetch(
-    s: &Server,
-    path: &str,
-    if_none_match: Option<&str>,
-) -> (u16, HashMap<String, String>, Vec<u8>) {
+type Fetched = (u16, HashMap<String, String>, Vec<u8>);
+
+/// GET with an optional `If-None-Match`: status, lower-cased headers, body.
+fn fetch(s: &Server, path: &str, if_none_match: Option<&str>) -> Fetched {
+    match if_none_match {
+        Some(tag) => fetch_with(s, path, &[("If-None-Match", tag)]),
+        None => fetch_with(s, path, &[]),
+    }
+}
+
+fn fetch_with(s: &Server, path: &str, request_headers: &[(&str, &str)]) -> Fetched {
     let mut req = ureq::get(&format!("{}{}", s.base, path));
-    if let Some(tag) = if_none_match {
-        req = req.set("If-None-Match", tag);
+    for (k, v) in request_headers {
+        req = req.set(k, v);
     }
     let resp = match req.call() {
         Ok(r) => r,
@@ -174,24 +180,6 @@ fn etag_gives_304_and_bad_coordinates_give_json_400() {
     }
 }
 
-fn fetch_gzip(s: &Server, path: &str) -> (HashMap<String, String>, Vec<u8>) {
-    let resp = ureq::get(&format!("{}{}", s.base, path))
-        .set("Accept-Encoding", "gzip, deflate")
-        .call()
-        .expect("tile");
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .filter_map(|n| {
-            resp.header(&n)
-                .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
-        })
-        .collect();
-    let mut body = Vec::new();
-    resp.into_reader().read_to_end(&mut body).expect("body");
-    (headers, body)
-}
-
 fn station_count(tile: Vec<u8>) -> usize {
     let reader = Reader::new(tile).expect("decode");
     let names = reader.get_layer_names().expect("names");
@@ -208,7 +196,7 @@ fn gzip_when_accepted_with_and_without_the_cache() {
         let (_, _, plain) = fetch(&s, path, None);
         assert!(!plain.is_empty());
         for _ in 0..2 {
-            let (headers, body) = fetch_gzip(&s, path);
+            let (_, headers, body) = fetch_with(&s, path, &[("Accept-Encoding", "gzip, deflate")]);
             assert_eq!(
                 headers.get("content-encoding").map(String::as_str),
                 Some("gzip"),
@@ -239,35 +227,7 @@ fn tiles_change_after_an_edit() {
     let old_tag = headers.get("etag").expect("etag").clone();
     let stations_before = station_count(before);
     // A new station in the middle of that tile, imported while serving.
-    let file = s.dir.path().join("st.geojson");
-    std::fs::write(
-        &file,
-        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"测试服务站","tier":"station"},"geometry":{"type":"Point","coordinates":[118.7813,32.0419]}}]}"#,
-    )
-    .expect("write");
-    let out = harness::cli(
-        &s.db_url(),
-        &[
-            "import",
-            "geojson",
-            "--layer",
-            "stations",
-            file.to_str().expect("path"),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pid = s.child.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
+    s.add_station_and_reload("测试服务站", "station", 118.7813, 32.0419);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let (status, headers, after) = fetch(&s, path, Some(&old_tag));

@@ -4,6 +4,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use geo::Point;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
@@ -142,13 +143,18 @@ impl Store for SqliteStore {
             });
         }
         d.grids = self.load_grids().await?;
-        for r in sqlx::query(
+        // Buildings are by far the largest table: stream the rows instead of
+        // holding every row (and its WKB) in memory at once.
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM buildings")
+            .fetch_one(&mut *conn)
+            .await?;
+        d.buildings.reserve(usize::try_from(count).unwrap_or(0));
+        let mut rows = sqlx::query(
             "SELECT id, osm_id, name, address, class, levels, households, household_source,
                     footprint, lon, lat, grid_id FROM buildings ORDER BY id",
         )
-        .fetch_all(&mut *conn)
-        .await?
-        {
+        .fetch(&mut *conn);
+        while let Some(r) = rows.try_next().await? {
             let id: i64 = r.try_get(0)?;
             let source: String = r.try_get(7)?;
             let households: i64 = r.try_get(6)?;
@@ -168,6 +174,7 @@ impl Store for SqliteStore {
                 grid_id: r.try_get(11)?,
             });
         }
+        drop(rows);
         for r in sqlx::query(
             "SELECT id, osm_id, name, tier, kind, opening_hours, lon, lat FROM stations ORDER BY id",
         )

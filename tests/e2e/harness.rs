@@ -49,6 +49,15 @@ impl Server {
 }
 
 impl Server {
+    /// Stop this server and start a new one over the same store.
+    pub fn restart(mut self, extra: &[&str]) -> Server {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tmp"));
+        drop(self);
+        start_in(dir, extra)
+    }
+
     /// Import one station through the CLI into this server's store while it
     /// runs, then `kill -HUP` it so it reloads its snapshot.
     pub fn add_station_and_reload(&self, name: &str, tier: &str, lon: f64, lat: f64) {

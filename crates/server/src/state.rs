@@ -16,6 +16,9 @@ pub struct AppState {
     atlas: Arc<ArcSwap<Atlas>>,
     /// Encoded tiles, keyed by snapshot version.
     pub tiles: Arc<TileCache>,
+    /// Unique per server start; part of every tile ETag, because snapshot
+    /// versions restart at 1 and the data may have changed in between.
+    pub instance: Arc<str>,
     /// Map-label glyph ranges from the embedded fonts.
     pub fonts: Arc<Glyphs>,
 }
@@ -27,6 +30,7 @@ impl AppState {
             store,
             atlas: Arc::new(ArcSwap::from_pointee(atlas)),
             tiles: Arc::new(TileCache::new(tile_cache_bytes)),
+            instance: instance_id().into(),
             fonts: Arc::new(Glyphs::new()),
         }
     }
@@ -49,4 +53,12 @@ impl AppState {
         self.tiles.clear();
         Ok(atlas)
     }
+}
+
+/// Start time in nanoseconds and the process id, as hex.
+fn instance_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}-{:x}", std::process::id())
 }

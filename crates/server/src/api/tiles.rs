@@ -32,8 +32,8 @@ fn parse_coord(z: &str, x: &str, file: &str) -> Result<TileCoord, ApiError> {
     TileCoord::new(z, x, y).map_err(|e| bad(e.to_string()))
 }
 
-fn etag(version: u64) -> String {
-    format!("\"s{version}\"")
+fn etag(instance: &str, version: u64) -> String {
+    format!("\"{instance}-s{version}\"")
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -69,7 +69,7 @@ pub async fn tile(
     let coord = parse_coord(&z, &x, &file)?;
     let atlas = state.atlas();
     let version = atlas.version();
-    let tag = etag(version);
+    let tag = etag(&state.instance, version);
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

@@ -6,4 +6,5 @@ mod cli;
 mod fonts;
 mod harness;
 mod http_api;
+mod multi;
 mod tiles;

@@ -7,11 +7,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use gridmap_data::Atlas;
 use gridmap_data::import::{self, osm::ImportProgress};
 use gridmap_data::store::{self, Store};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -51,6 +50,10 @@ enum Command {
         /// Tile cache size in MiB (0 turns it off).
         #[arg(long, default_value_t = 256)]
         tile_cache_mb: usize,
+        /// How often to check the store for changes committed elsewhere
+        /// (another server, the CLI), in milliseconds; 0 turns it off.
+        #[arg(long, default_value_t = 250)]
+        watch_ms: u64,
     },
     /// Import data into the store.
     #[command(subcommand)]
@@ -152,7 +155,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             no_sample,
             tile_cache_mb,
-        } => serve(store, listen, no_sample, tile_cache_mb).await,
+            watch_ms,
+        } => serve(store, listen, no_sample, tile_cache_mb, watch_ms).await,
         Command::Import(cmd) => import_command(store.as_ref(), cmd).await,
         Command::Sample => {
             if store.counts().await?.buildings > 0 {
@@ -278,13 +282,14 @@ async fn serve(
     listen: SocketAddr,
     no_sample: bool,
     tile_cache_mb: usize,
+    watch_ms: u64,
 ) -> anyhow::Result<()> {
     if !no_sample && bootstrap::bootstrap_sample(store.as_ref(), progress_bar("sample")).await? {
         tracing::info!("loaded the Nanjing sample (© OpenStreetMap contributors, ODbL)");
     }
     let started = Instant::now();
-    let data = store.load().await?;
-    let atlas = tokio::task::spawn_blocking(move || Atlas::build(data, 1)).await?;
+    let atlas = AppState::load_atlas(store.as_ref()).await?;
+    let store_id = store.store_id().await?;
     let c = atlas.counts();
     tracing::info!(
         buildings = c.buildings,
@@ -294,8 +299,14 @@ async fn serve(
         ms = started.elapsed().as_millis() as u64,
         "snapshot loaded"
     );
-    let state = AppState::new(store, atlas, tile_cache_mb.saturating_mul(1 << 20));
+    let state = AppState::new(
+        store,
+        &store_id,
+        atlas,
+        tile_cache_mb.saturating_mul(1 << 20),
+    );
     spawn_reload_on_hangup(state.clone());
+    spawn_watch_store(state.clone(), Duration::from_millis(watch_ms));
     let app = api::app(state).layer(tower_http::trace::TraceLayer::new_for_http());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -306,6 +317,30 @@ async fn serve(
         .await
         .context("server failed")?;
     Ok(())
+}
+
+/// Several servers over one database: poll the store's data version and
+/// reload when another server (or the CLI) committed a change. The query is
+/// one indexed row, so a few per second cost nothing.
+fn spawn_watch_store(state: AppState, every: Duration) {
+    if every.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match state.reload_if_changed().await {
+                Ok(Some(atlas)) => tracing::info!(
+                    snapshot = atlas.version(),
+                    "store changed elsewhere; snapshot reloaded"
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot check the store for changes"),
+            }
+        }
+    });
 }
 
 /// `kill -HUP` reloads the snapshot from the store (after a CLI import into

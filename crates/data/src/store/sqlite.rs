@@ -250,6 +250,14 @@ impl Store for SqliteStore {
         }))
     }
 
+    async fn data_version(&self) -> Result<u64> {
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'data_version'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
     async fn plans(&self, community: Option<Id>) -> Result<Vec<Plan>> {
         plans::plans(&self.pool, community).await
     }
@@ -435,7 +443,9 @@ impl WriteTx for SqliteTx {
         PlanWrites(&mut self.tx).delete_grid_people(grid).await
     }
     async fn retire_code(&mut self, community: Id, code: &str, at: i64) -> Result<()> {
-        PlanWrites(&mut self.tx).retire_code(community, code, at).await
+        PlanWrites(&mut self.tx)
+            .retire_code(community, code, at)
+            .await
     }
     async fn set_community_rules(&mut self, community: Id, rules: &str) -> Result<()> {
         PlanWrites(&mut self.tx)
@@ -443,7 +453,9 @@ impl WriteTx for SqliteTx {
             .await
     }
     async fn insert_plan(&mut self, plan: &Plan, edit: &str, state: &str) -> Result<Id> {
-        PlanWrites(&mut self.tx).insert_plan(plan, edit, state).await
+        PlanWrites(&mut self.tx)
+            .insert_plan(plan, edit, state)
+            .await
     }
     async fn append_plan_version(
         &mut self,
@@ -465,7 +477,13 @@ impl WriteTx for SqliteTx {
             .await
     }
 
-    async fn commit(self: Box<Self>) -> Result<()> {
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('data_version', '1')
+             ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        )
+        .execute(&mut *self.tx)
+        .await?;
         self.tx.commit().await?;
         Ok(())
     }

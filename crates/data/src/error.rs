@@ -37,6 +37,16 @@ pub enum DataError {
     },
     #[error("unsupported database URL `{0}` (expected sqlite://PATH)")]
     UnsupportedUrl(String),
+    #[error("{feature}: {vertices} vertices, more than the {max} a geometry may have")]
+    TooManyVertices {
+        feature: String,
+        vertices: usize,
+        max: usize,
+    },
+    #[error("{count} features in one import, more than the {max} allowed; split the file")]
+    TooManyFeatures { count: usize, max: usize },
+    #[error("account error: {0}")]
+    Account(String),
     #[error("import cancelled: {0}")]
     Cancelled(String),
 }

@@ -4,8 +4,10 @@
 //! transaction dropped without commit (an import that failed half-way) is
 //! rolled back, leaving the store as it was.
 
+pub mod accounts;
 mod codec;
 mod sqlite;
+mod sqlite_accounts;
 
 use async_trait::async_trait;
 
@@ -14,7 +16,9 @@ use crate::model::{
     Area, Building, Community, Counts, Dataset, Grid, HouseholdSource, Id, Person, Road, Station,
     StreetOffice,
 };
+pub use accounts::{Accounts, AuditEntry};
 pub use sqlite::SqliteStore;
+pub use sqlite_accounts::SqliteAccounts;
 
 /// A gridmap store: the durable home of the domain model.
 #[async_trait]
@@ -31,6 +35,8 @@ pub trait Store: Send + Sync + 'static {
     async fn meta(&self, key: &str) -> Result<Option<String>>;
     /// Start a write transaction.
     async fn begin(&self) -> Result<Box<dyn WriteTx>>;
+    /// Users, sessions and the audit log.
+    fn accounts(&self) -> &dyn Accounts;
 }
 
 /// One write transaction. Dropping it without [`WriteTx::commit`] rolls back.
@@ -55,6 +61,8 @@ pub trait WriteTx: Send {
     /// Put a building in a grid (or none); false when no such building.
     async fn set_building_grid(&mut self, building: Id, grid: Option<Id>) -> Result<bool>;
     async fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    /// Append an audit row that commits (or rolls back) with this transaction.
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 

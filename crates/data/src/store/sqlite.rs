@@ -10,7 +10,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::codec;
-use super::{Store, WriteTx};
+use super::sqlite_accounts::{SqliteAccounts, insert_audit};
+use super::{Accounts, AuditEntry, Store, WriteTx};
 use crate::error::{DataError, Result};
 use crate::model::*;
 
@@ -18,6 +19,7 @@ use crate::model::*;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    accounts: SqliteAccounts,
 }
 
 impl SqliteStore {
@@ -35,7 +37,8 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let accounts = SqliteAccounts::new(pool.clone());
+        Ok(SqliteStore { pool, accounts })
     }
 
     /// The pool, for tests and tools that need raw SQL.
@@ -243,6 +246,10 @@ impl Store for SqliteStore {
         Ok(d)
     }
 
+    fn accounts(&self) -> &dyn Accounts {
+        &self.accounts
+    }
+
     async fn begin(&self) -> Result<Box<dyn WriteTx>> {
         Ok(Box::new(SqliteTx {
             tx: self.pool.begin().await?,
@@ -403,6 +410,10 @@ impl WriteTx for SqliteTx {
             .execute(&mut *self.tx)
             .await?;
         Ok(())
+    }
+
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id> {
+        insert_audit(&mut self.tx, entry).await
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {

@@ -36,7 +36,8 @@ base="http://127.0.0.1:$port"
 run() {
   local cache_mb=$1
   local started=$(date +%s.%N)
-  RUST_LOG=warn "$bin" --db "sqlite://$db" serve --no-sample --listen "127.0.0.1:$port" --tile-cache-mb "$cache_mb" &
+  RUST_LOG=warn "$bin" --db "sqlite://$db" serve --no-sample --listen "127.0.0.1:$port" --tile-cache-mb "$cache_mb" \
+    --rate-limit-tiles 0 --rate-limit-api 0 &
   local pid=$!
   trap 'kill $pid 2>/dev/null || true' RETURN
   until curl -sf "$base/health" >/dev/null; do sleep 0.2; done

@@ -1,6 +1,7 @@
 //! Every public route, walked: none returns household counts, plan data or
 //! people beyond a grid's published contacts. The route list is checked
-//! against the router's source, so a new route must be classified here.
+//! against the router's source (`.route("…")` in `src/api/*.rs`), so a new
+//! route must be classified here.
 
 use std::collections::BTreeSet;
 
@@ -41,16 +42,23 @@ const SECRET_KEYS: &[&str] = &[
     "username",
 ];
 
+/// Every `.route("…")` path in the API's source files (`src/api/*.rs`).
 fn router_routes() -> BTreeSet<String> {
-    let src = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/mod.rs"),
-    )
-    .expect("api/mod.rs");
-    src.split(".route(\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(str::to_owned)
-        .collect()
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+    let mut routes = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).expect("src/api") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let src = std::fs::read_to_string(&path).expect("source");
+            routes.extend(
+                src.split(".route(\"")
+                    .skip(1)
+                    .filter_map(|rest| rest.split('"').next())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    routes
 }
 
 fn check_json(path: &str, v: &Value) {

@@ -179,3 +179,95 @@ async fn json_errors(req: Request, next: Next) -> Response {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::Request as HttpRequest;
+    use axum::routing::get;
+    use gridmap_data::Atlas;
+    use gridmap_data::store::SqliteStore;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::auth::AuthConfig;
+
+    async fn state(timeout: Duration) -> (tempfile::TempDir, AppState) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        let limits = LimitsConfig {
+            request_timeout: timeout,
+            ..LimitsConfig::default()
+        };
+        let state = AppState::new(Arc::new(store), Atlas::empty(), 0)
+            .with_config(AuthConfig::default(), limits);
+        (dir, state)
+    }
+
+    async fn body_json(r: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_slow_request_times_out_as_json_with_headers() {
+        let (_dir, state) = state(Duration::from_millis(50)).await;
+        let router = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "done"
+                }),
+            )
+            .route("/fast", get(|| async { "ok" }));
+        let app = apply(router, state);
+        let r = app
+            .clone()
+            .oneshot(HttpRequest::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::X_FRAME_OPTIONS], "DENY");
+        assert_eq!(body_json(r).await["code"], "timeout");
+        let r = app
+            .oneshot(HttpRequest::get("/fast").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers().contains_key(header::CONTENT_SECURITY_POLICY));
+    }
+
+    #[tokio::test]
+    async fn plain_text_errors_become_json_and_keep_their_headers() {
+        let (_dir, state) = state(Duration::from_secs(5)).await;
+        let router = Router::new().route(
+            "/teapot",
+            get(|| async {
+                (
+                    StatusCode::IM_A_TEAPOT,
+                    [(header::RETRY_AFTER, "7")],
+                    "short and stout",
+                )
+            }),
+        );
+        let r = apply(router, state)
+            .oneshot(HttpRequest::get("/teapot").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::IM_A_TEAPOT);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "7");
+        assert!(
+            r.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let body = body_json(r).await;
+        assert_eq!(body["code"], "http_error");
+        assert_eq!(body["message"], "short and stout");
+    }
+}

@@ -47,6 +47,15 @@ pub enum DataError {
     TooManyFeatures { count: usize, max: usize },
     #[error("account error: {0}")]
     Account(String),
+    /// An edit made on an older version of a plan than the stored one.
+    #[error("plan {plan} is at version {actual}, the edit was made on version {expected}")]
+    Conflict {
+        plan: i64,
+        expected: i64,
+        actual: i64,
+    },
+    #[error("no {what} with id {id}")]
+    NotFound { what: &'static str, id: i64 },
     #[error("import cancelled: {0}")]
     Cancelled(String),
 }

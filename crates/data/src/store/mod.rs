@@ -8,13 +8,14 @@ pub mod accounts;
 mod codec;
 mod sqlite;
 mod sqlite_accounts;
+mod sqlite_plans;
 
 use async_trait::async_trait;
 
 use crate::error::{DataError, Result};
 use crate::model::{
-    Area, Building, Community, Counts, Dataset, Grid, HouseholdSource, Id, Person, Road, Station,
-    StreetOffice,
+    Area, Building, Community, Counts, Dataset, Grid, HouseholdSource, Id, Person, Plan, PlanOp,
+    PlanStatus, PlanVersion, Road, Station, StreetOffice,
 };
 pub use accounts::{Accounts, AuditEntry};
 pub use sqlite::SqliteStore;
@@ -37,6 +38,18 @@ pub trait Store: Send + Sync + 'static {
     async fn begin(&self) -> Result<Box<dyn WriteTx>>;
     /// Users, sessions and the audit log.
     fn accounts(&self) -> &dyn Accounts;
+
+    /// Plans, newest first; of one community when given.
+    async fn plans(&self, community: Option<Id>) -> Result<Vec<Plan>>;
+    async fn plan(&self, id: Id) -> Result<Option<Plan>>;
+    /// One version of a plan, with its state.
+    async fn plan_version(&self, plan: Id, version: i64) -> Result<Option<PlanVersion>>;
+    /// A plan's whole history, oldest first, without the (large) states.
+    async fn plan_history(&self, plan: Id) -> Result<Vec<PlanVersion>>;
+    /// A community's planning rules (JSON), when set.
+    async fn community_rules(&self, community: Id) -> Result<Option<String>>;
+    /// Grid codes a community retired; never to be reused.
+    async fn retired_codes(&self, community: Id) -> Result<Vec<String>>;
 }
 
 /// One write transaction. Dropping it without [`WriteTx::commit`] rolls back.
@@ -63,6 +76,35 @@ pub trait WriteTx: Send {
     async fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
     /// Append an audit row that commits (or rolls back) with this transaction.
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id>;
+
+    /// Change a grid's code, name, kind and boundary; false when no such grid.
+    async fn update_grid(&mut self, g: &Grid) -> Result<bool>;
+    /// Delete a grid, its people, and take its buildings out of it.
+    async fn delete_grid(&mut self, id: Id) -> Result<bool>;
+    /// Delete the people of a grid; returns how many.
+    async fn delete_grid_people(&mut self, grid: Id) -> Result<u64>;
+    /// Record a retired grid code (idempotent).
+    async fn retire_code(&mut self, community: Id, code: &str, at: i64) -> Result<()>;
+    async fn set_community_rules(&mut self, community: Id, rules: &str) -> Result<()>;
+    /// Create a plan at version 1 with its first state. `plan.version` and
+    /// `plan.id` are ignored.
+    async fn insert_plan(&mut self, plan: &Plan, edit: &str, state: &str) -> Result<Id>;
+    /// Append a version to a plan made on version `expected`. Fails with
+    /// [`DataError::Conflict`] when the plan has moved on (a stale edit) and
+    /// [`DataError::NotFound`] when there is no such plan. Returns the new version.
+    #[allow(clippy::too_many_arguments)]
+    async fn append_plan_version(
+        &mut self,
+        plan: Id,
+        expected: i64,
+        op: PlanOp,
+        edit: &str,
+        state: &str,
+        author: &str,
+        at: i64,
+    ) -> Result<i64>;
+    /// Set a plan's status (`published_at` is set when publishing).
+    async fn set_plan_status(&mut self, plan: Id, status: PlanStatus, at: i64) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 

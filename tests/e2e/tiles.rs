@@ -42,7 +42,7 @@ fn fetch_with(s: &Server, path: &str, request_headers: &[(&str, &str)]) -> Fetch
 }
 
 /// Tile column/row of a lon/lat at zoom z (Web Mercator).
-fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+pub(crate) fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
     let n = f64::from(1u32 << z);
     let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
     let r = lat.to_radians();

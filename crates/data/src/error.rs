@@ -39,6 +39,16 @@ pub enum DataError {
         "unsupported database URL `{0}` (expected sqlite://PATH or postgres://USER:PASSWORD@HOST/DB)"
     )]
     UnsupportedUrl(String),
+    #[error("{feature}: {vertices} vertices, more than the {max} a geometry may have")]
+    TooManyVertices {
+        feature: String,
+        vertices: usize,
+        max: usize,
+    },
+    #[error("{count} features in one import, more than the {max} allowed; split the file")]
+    TooManyFeatures { count: usize, max: usize },
+    #[error("account error: {0}")]
+    Account(String),
     /// An edit made on an older version of a plan than the stored one.
     #[error("plan {plan} is at version {actual}, the edit was made on version {expected}")]
     Conflict {

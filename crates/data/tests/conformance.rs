@@ -7,6 +7,7 @@
 //! (set by CI) turns a missing PostGIS into a failure instead of a skip.
 
 mod conformance {
+    pub mod accounts;
     pub mod backend;
     pub mod plans;
     pub mod store;

@@ -6,7 +6,9 @@ use arc_swap::ArcSwap;
 use gridmap_data::Atlas;
 use gridmap_data::store::Store;
 
+use crate::auth::{AuthConfig, AuthState};
 use crate::fonts::Glyphs;
+use crate::limits::{LimitsConfig, LimitsState};
 use crate::tiles::cache::TileCache;
 
 /// What every handler sees. Cloning is cheap.
@@ -23,6 +25,10 @@ pub struct AppState {
     pub instance: Arc<str>,
     /// Map-label glyph ranges from the embedded fonts.
     pub fonts: Arc<Glyphs>,
+    /// Session settings and the failed-login limiter.
+    pub auth: Arc<AuthState>,
+    /// HTTP limits and the per-address rate limiter.
+    pub limits: Arc<LimitsState>,
 }
 
 impl AppState {
@@ -39,6 +45,8 @@ impl AppState {
             tiles: Arc::new(TileCache::new(tile_cache_bytes)),
             instance: format!("{store_id}-{}", env!("CARGO_PKG_VERSION")).into(),
             fonts: Arc::new(Glyphs::new()),
+            auth: Arc::new(AuthState::new(AuthConfig::default())),
+            limits: Arc::new(LimitsState::new(LimitsConfig::default())),
         }
     }
 
@@ -51,6 +59,13 @@ impl AppState {
         tokio::task::spawn_blocking(move || Atlas::build(data, version))
             .await
             .map_err(|e| gridmap_data::DataError::Cancelled(format!("index build failed: {e}")))
+    }
+
+    /// Replace the default auth and limit settings.
+    pub fn with_config(mut self, auth: AuthConfig, limits: LimitsConfig) -> Self {
+        self.auth = Arc::new(AuthState::new(auth));
+        self.limits = Arc::new(LimitsState::new(limits));
+        self
     }
 
     /// The current snapshot; readers hold it without locks.

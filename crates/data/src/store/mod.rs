@@ -4,9 +4,12 @@
 //! transaction dropped without commit (an import that failed half-way) is
 //! rolled back, leaving the store as it was.
 
+pub mod accounts;
 mod codec;
+mod pg_accounts;
 mod postgis;
 mod sqlite;
+mod sqlite_accounts;
 mod sqlite_plans;
 
 use async_trait::async_trait;
@@ -16,8 +19,11 @@ use crate::model::{
     Area, Building, Community, Counts, Dataset, Grid, HouseholdSource, Id, Person, Plan, PlanOp,
     PlanStatus, PlanVersion, Road, Station, StreetOffice,
 };
+pub use accounts::{Accounts, AuditEntry};
+pub use pg_accounts::PgAccounts;
 pub use postgis::{CHANGE_CHANNEL, PostgisStore};
 pub use sqlite::SqliteStore;
+pub use sqlite_accounts::SqliteAccounts;
 
 /// A gridmap store: the durable home of the domain model.
 #[async_trait]
@@ -43,6 +49,8 @@ pub trait Store: Send + Sync + 'static {
     async fn store_id(&self) -> Result<String> {
         Ok(self.meta(STORE_ID_KEY).await?.unwrap_or_default())
     }
+    /// Users, sessions and the audit log.
+    fn accounts(&self) -> &dyn Accounts;
 
     /// Plans, newest first; of one community when given.
     async fn plans(&self, community: Option<Id>) -> Result<Vec<Plan>>;
@@ -79,6 +87,8 @@ pub trait WriteTx: Send {
     /// Put a building in a grid (or none); false when no such building.
     async fn set_building_grid(&mut self, building: Id, grid: Option<Id>) -> Result<bool>;
     async fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    /// Append an audit row that commits (or rolls back) with this transaction.
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id>;
 
     /// Change a grid's code, name, kind and boundary; false when no such grid.
     async fn update_grid(&mut self, g: &Grid) -> Result<bool>;

@@ -15,7 +15,9 @@ use geo::Point;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
+use super::accounts::{Accounts, AuditEntry};
 use super::codec;
+use super::pg_accounts::{PgAccounts, insert_audit};
 use super::{Store, WriteTx};
 use crate::error::{DataError, Result};
 use crate::model::*;
@@ -27,6 +29,7 @@ pub const CHANGE_CHANNEL: &str = "gridmap_changed";
 #[derive(Clone)]
 pub struct PostgisStore {
     pool: PgPool,
+    accounts: PgAccounts,
 }
 
 impl PostgisStore {
@@ -41,7 +44,10 @@ impl PostgisStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgis").run(&pool).await?;
-        Ok(PostgisStore { pool })
+        Ok(PostgisStore {
+            accounts: PgAccounts::new(pool.clone()),
+            pool,
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -300,6 +306,10 @@ impl Store for PostgisStore {
         }))
     }
 
+    fn accounts(&self) -> &dyn Accounts {
+        &self.accounts
+    }
+
     async fn data_version(&self) -> Result<u64> {
         let v: Option<String> =
             sqlx::query_scalar("SELECT value FROM meta WHERE key = 'data_version'")
@@ -552,6 +562,10 @@ impl WriteTx for PgTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id> {
+        insert_audit(&mut self.tx, entry).await
     }
 
     async fn update_grid(&mut self, g: &Grid) -> Result<bool> {

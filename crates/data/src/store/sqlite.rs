@@ -10,8 +10,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::codec;
+use super::sqlite_accounts::{SqliteAccounts, insert_audit};
 use super::sqlite_plans::{self as plans, PlanWrites};
-use super::{Store, WriteTx};
+use super::{Accounts, AuditEntry, Store, WriteTx};
 use crate::error::{DataError, Result};
 use crate::model::*;
 
@@ -19,6 +20,7 @@ use crate::model::*;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    accounts: SqliteAccounts,
 }
 
 impl SqliteStore {
@@ -36,7 +38,8 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let accounts = SqliteAccounts::new(pool.clone());
+        Ok(SqliteStore { pool, accounts })
     }
 
     /// The pool, for tests and tools that need raw SQL.
@@ -244,6 +247,10 @@ impl Store for SqliteStore {
         Ok(d)
     }
 
+    fn accounts(&self) -> &dyn Accounts {
+        &self.accounts
+    }
+
     async fn begin(&self) -> Result<Box<dyn WriteTx>> {
         Ok(Box::new(SqliteTx {
             tx: self.pool.begin().await?,
@@ -433,6 +440,9 @@ impl WriteTx for SqliteTx {
         Ok(())
     }
 
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id> {
+        insert_audit(&mut self.tx, entry).await
+    }
     async fn update_grid(&mut self, g: &Grid) -> Result<bool> {
         PlanWrites(&mut self.tx).update_grid(g).await
     }

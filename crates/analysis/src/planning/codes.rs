@@ -111,10 +111,13 @@ pub fn carry_over(
                 *count.entry(gi).or_default() += 1;
             }
         }
-        if let Some((&gi, &c)) = count.iter().max_by_key(|(gi, c)| (**c, std::cmp::Reverse(**gi))) {
-            if 2 * c > members.len() && heir[gi].is_none() {
-                heir[gi] = Some(key);
-            }
+        if let Some((&gi, &c)) = count
+            .iter()
+            .max_by_key(|(gi, c)| (**c, std::cmp::Reverse(**gi)))
+            && 2 * c > members.len()
+            && heir[gi].is_none()
+        {
+            heir[gi] = Some(key);
         }
     }
     // Drop replaced grids; survivors are re-inserted below with their identity.

@@ -45,10 +45,10 @@ pub fn move_buildings(
         if input.position(b).is_none() {
             return Err(EditError::UnknownBuilding(b));
         }
-        if let Some(&k) = plan.assignment.get(&b) {
-            if plan.grid(k).is_some_and(|g| g.locked) {
-                return Err(EditError::Locked(k));
-            }
+        if let Some(&k) = plan.assignment.get(&b)
+            && plan.grid(k).is_some_and(|g| g.locked)
+        {
+            return Err(EditError::Locked(k));
         }
     }
     let mut s = EditSummary::default();
@@ -153,10 +153,10 @@ pub fn draw_boundary(
         return Err(EditError::Empty);
     }
     for b in &inside {
-        if let Some(&k) = plan.assignment.get(b) {
-            if plan.grid(k).is_some_and(|g| g.locked) {
-                return Err(EditError::Locked(k));
-            }
+        if let Some(&k) = plan.assignment.get(b)
+            && plan.grid(k).is_some_and(|g| g.locked)
+        {
+            return Err(EditError::Locked(k));
         }
     }
     let (key, added) = match target {

@@ -139,13 +139,13 @@ pub fn plan_from_assignment(
                 message: EditError::UnknownBuilding(*b).to_string(),
             });
         }
-        if let Some(&key) = keys.get(code.as_str()) {
-            if plan.assignment.insert(*b, key).is_some_and(|k| k != key) {
-                return Err(ExchangeError::Csv {
-                    line: n as u64 + 2,
-                    message: format!("building {b} is listed in two grids"),
-                });
-            }
+        if let Some(&key) = keys.get(code.as_str())
+            && plan.assignment.insert(*b, key).is_some_and(|k| k != key)
+        {
+            return Err(ExchangeError::Csv {
+                line: n as u64 + 2,
+                message: format!("building {b} is listed in two grids"),
+            });
         }
     }
     Ok(plan)

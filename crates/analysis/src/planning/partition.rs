@@ -243,6 +243,9 @@ pub(crate) fn solve(
     Ok((groups, lower))
 }
 
+/// Groups of building indices, the grids they replace, and the lower bound.
+type Solved = (Vec<Vec<usize>>, BTreeSet<GridKey>, usize);
+
 /// Rebalance: regroup broken grids and unassigned buildings, growing the region as needed.
 fn rebalance(
     input: &CommunityInput,
@@ -251,7 +254,7 @@ fn rebalance(
     options: &PartitionOptions,
     free_keys: &BTreeSet<GridKey>,
     free: &[usize],
-) -> Result<(Vec<Vec<usize>>, BTreeSet<GridKey>, usize), PartitionError> {
+) -> Result<Solved, PartitionError> {
     let breaks = validate(input, plan, rules);
     let mut region: BTreeSet<GridKey> = BTreeSet::new();
     for b in &breaks {
@@ -286,10 +289,10 @@ fn rebalance(
         let mut grown = region.clone();
         for &i in &members {
             for e in &input.graph.adj[i] {
-                if let Some(k) = key_of(e.to as usize) {
-                    if free_keys.contains(&k) {
-                        grown.insert(k);
-                    }
+                if let Some(k) = key_of(e.to as usize)
+                    && free_keys.contains(&k)
+                {
+                    grown.insert(k);
                 }
             }
         }

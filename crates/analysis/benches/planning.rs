@@ -77,7 +77,7 @@ fn synthetic_partition(c: &mut Criterion) {
     let mut g = c.benchmark_group("partition_synthetic");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     for n in [5_000usize, 20_000] {
-        let input = synthetic::community(n, 5, 60, 42).unwrap();
+        let input = synthetic::community(n, 1, 20, 42).unwrap();
         let plan = PlanState::empty(1, "320104001001");
         let out = partition(&input, &plan, &rules, &PartitionOptions::default()).unwrap();
         eprintln!(
@@ -95,7 +95,7 @@ fn synthetic_partition(c: &mut Criterion) {
 
 fn validation(c: &mut Criterion) {
     let rules = Rules::default();
-    let input = synthetic::community(5_000, 5, 60, 42).unwrap();
+    let input = synthetic::community(5_000, 1, 20, 42).unwrap();
     let plan = partition(&input, &PlanState::empty(1, "320104001001"), &rules, &fast())
         .unwrap()
         .plan;

@@ -494,3 +494,15 @@ fn print_sample_reports() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn print_synthetic() {
+    for n in [5_000usize, 20_000] {
+        let input = synthetic::community(n, 1, 20, 42).unwrap();
+        let plan = PlanState::empty(1, "320104001001");
+        let t = std::time::Instant::now();
+        let out = partition(&input, &plan, &Rules::default(), &PartitionOptions { skip_compactness: true, ..Default::default() });
+        println!("{n} hh {} {:?} {:?}", input.households(), out.map(|o| o.report), t.elapsed());
+    }
+}

@@ -49,7 +49,7 @@ impl<'a> Bisector<'a> {
             angle0,
             side: vec![0; n],
             mark: vec![u32::MAX; n],
-            budget: 400 + 4 * n.min(50_000) / 10,
+            budget: 0,
         }
     }
 
@@ -62,8 +62,14 @@ impl<'a> Bisector<'a> {
         self.graph.pieces(set, &mut self.mark).len() <= 1
     }
 
-    /// Split `set` into exactly `k` valid groups, appended to `out`.
-    pub fn split(&mut self, set: Vec<usize>, k: u64, out: &mut Vec<Vec<usize>>) -> bool {
+    /// Split `set` into exactly `k` valid groups (connectivity checks
+    /// bounded by about 40 per grid), appended to `out`.
+    pub fn split_top(&mut self, set: Vec<usize>, k: u64, out: &mut Vec<Vec<usize>>) -> bool {
+        self.budget = 1_000 + 40 * k as usize;
+        self.split(set, k, out)
+    }
+
+    fn split(&mut self, set: Vec<usize>, k: u64, out: &mut Vec<Vec<usize>>) -> bool {
         let h = self.households(&set);
         if k <= 1 {
             if k == 1 && h >= self.min && h <= self.max {
@@ -110,6 +116,7 @@ impl<'a> Bisector<'a> {
     fn straight_cuts(&mut self, set: &[usize], lo: u64, hi: u64, goal: f64) -> Vec<(Vec<usize>, Vec<usize>)> {
         let n = set.len();
         let norm = (n as f64).sqrt().max(1.0);
+        let slack = ((goal - lo as f64).max(hi as f64 - goal)).max(1.0);
         // (cost, angle, prefix length)
         let mut cands: Vec<(f64, usize, usize)> = Vec::new();
         let mut orders: Vec<Vec<usize>> = Vec::with_capacity(ANGLES);
@@ -137,8 +144,11 @@ impl<'a> Bisector<'a> {
                     }
                 }
                 if acc >= lo && acc <= hi {
-                    let dev = (acc as f64 - goal).abs() / goal.max(1.0);
-                    let cost = 2.0 * dev + 0.12 * cut.max(0.0) / norm;
+                    // Slack used, 0 at the balanced share, 1 at the edge of [lo, hi]:
+                    // squared so small moves towards a barrier are cheap and
+                    // exhausting the children's room is dear.
+                    let dev = (acc as f64 - goal).abs() / slack;
+                    let cost = 2.0 * dev * dev + 0.12 * cut.max(0.0) / norm;
                     best_here.push((cost, a, j + 1));
                 }
             }

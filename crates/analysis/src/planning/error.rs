@@ -77,6 +77,9 @@ pub enum PartitionError {
     NotFound { buildings: usize, households: u64 },
     #[error("grid {0} is not in the plan")]
     UnknownGrid(GridKey),
+    /// The result needs more grid codes than the community has left (3-digit sequence).
+    #[error("cannot number the new grids: {0}")]
+    Codes(EditError),
 }
 
 /// An edit was rejected; the plan is left unchanged.

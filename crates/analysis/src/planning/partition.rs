@@ -122,10 +122,7 @@ pub fn partition(
         .iter()
         .map(|g| g.iter().map(|&i| input.buildings[i].id).collect())
         .collect();
-    let new_plan = carry_over(input, plan, &replaced, id_groups).map_err(|_| PartitionError::NotFound {
-        buildings: free.len(),
-        households: free.iter().map(|&i| input.buildings[i].households).sum(),
-    })?;
+    let new_plan = carry_over(input, plan, &replaced, id_groups).map_err(PartitionError::Codes)?;
     let report = report(input, plan, &new_plan, rules, redrawn, lower_bound, options.skip_compactness);
     Ok(PartitionOutcome {
         plan: new_plan,
@@ -219,12 +216,12 @@ pub(crate) fn solve(
     let mut groups = Vec::new();
     for (piece, h, k0) in plans {
         let mut done = false;
-        for k in k0..=(k0 + 3).min(h / min) {
+        for k in grid_counts(piece, &hh, h, k0, min, max) {
             let mut b = Bisector::new(&input.graph, &input.local, &hh, min, max, seed);
             let mut sorted = piece.clone();
             sorted.sort_unstable();
             let mark = groups.len();
-            if b.split(sorted, k, &mut groups) {
+            if b.split_top(sorted, k, &mut groups) {
                 done = true;
                 break;
             }
@@ -245,6 +242,32 @@ pub(crate) fn solve(
 
 /// Groups of building indices, the grids they replace, and the lower bound.
 type Solved = (Vec<Vec<usize>>, BTreeSet<GridKey>, usize);
+
+/// Grid counts to try for a piece, in order. Bisection needs some slack per
+/// grid to absorb whole buildings: when ⌈H/max⌉ grids would leave less than
+/// one average building of room per grid, start at `⌈H / (max − mean)⌉`
+/// instead; then step up by about 2% (never past `H / min`).
+fn grid_counts(piece: &[usize], hh: &[u64], h: u64, k0: u64, min: u64, max: u64) -> Vec<u64> {
+    let nonzero = piece.iter().filter(|&&i| hh[i] > 0).count().max(1) as u64;
+    let mean = h.div_ceil(nonzero);
+    let comfortable = k0 * max - h >= k0 * mean.min(max / 2);
+    let start = if comfortable || mean >= max {
+        k0
+    } else {
+        h.div_ceil(max - mean).max(k0)
+    };
+    let top = h / min;
+    let mut out = Vec::new();
+    let mut k = start.min(top).max(k0);
+    while k <= top && out.len() < 6 {
+        out.push(k);
+        k = (k + 1).max((k as f64 * 1.02).ceil() as u64);
+    }
+    if out.is_empty() {
+        out.push(k0);
+    }
+    out
+}
 
 /// Rebalance: regroup broken grids and unassigned buildings, growing the region as needed.
 fn rebalance(

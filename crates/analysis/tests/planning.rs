@@ -186,8 +186,14 @@ fn rebalance_repairs_a_broken_plan_and_leaves_distant_grids_alone() {
     let after = out.plan.members();
     let untouched = before.iter().filter(|(k, m)| after.get(k) == Some(m)).count();
     assert!(untouched * 2 > before.len(), "only {untouched} of {} grids kept", before.len());
-    // The merged grid survives with its key and code.
-    assert_eq!(out.plan.grid(b).map(|g| &g.code), broken.grid(b).map(|g| &g.code));
+    // Surviving grids keep their codes; at most the two grids of the broken area are new.
+    for g in &out.plan.grids {
+        if let Some(old) = broken.grid(g.key) {
+            assert_eq!(old.code, g.code);
+        }
+    }
+    let new = out.plan.grids.iter().filter(|g| broken.grid(g.key).is_none()).count();
+    assert!(new <= out.report.grids_redrawn && out.report.grids_redrawn <= 4, "{:?}", out.report);
     // A clean plan is left exactly as it is.
     let same = partition(&input, &out.plan, &rules, &opts).unwrap();
     assert_eq!(same.plan, out.plan);

@@ -245,8 +245,8 @@ type Solved = (Vec<Vec<usize>>, BTreeSet<GridKey>, usize);
 
 /// Grid counts to try for a piece, in order. Bisection needs some slack per
 /// grid to absorb whole buildings: when ⌈H/max⌉ grids would leave less than
-/// one average building of room per grid, start at `⌈H / (max − mean)⌉`
-/// instead; then step up by about 2% (never past `H / min`).
+/// one average building of room per grid, try `⌈H / (max − mean)⌉`
+/// next; then step up by about 2% (never past `H / min`).
 fn grid_counts(piece: &[usize], hh: &[u64], h: u64, k0: u64, min: u64, max: u64) -> Vec<u64> {
     let nonzero = piece.iter().filter(|&&i| hh[i] > 0).count().max(1) as u64;
     let mean = h.div_ceil(nonzero);
@@ -258,8 +258,18 @@ fn grid_counts(piece: &[usize], hh: &[u64], h: u64, k0: u64, min: u64, max: u64)
     };
     let top = h / min;
     let mut out = Vec::new();
+    // The lower bound itself is always tried first (cheaply refuted when too
+    // tight); small pieces also try every count up to the slack-based start.
+    if start > k0 {
+        if piece.len() <= 2_000 {
+            out.extend(k0..start.min(top + 1));
+        } else {
+            out.push(k0);
+        }
+    }
     let mut k = start.min(top).max(k0);
-    while k <= top && out.len() < 6 {
+    let steps = out.len() + 6;
+    while k <= top && out.len() < steps {
         out.push(k);
         k = (k + 1).max((k as f64 * 1.02).ceil() as u64);
     }

@@ -12,11 +12,13 @@ Delaunay adjacency gridmap uses (spopt gets the same contiguity graph) and
 gridmap's own result. spopt's max-p has a lower bound only: it is given
 threshold = min households, and its regions are then checked against
 [min, max] exactly as gridmap's are. Times are wall-clock seconds of
-`MaxPHeuristic.solve()` (one run, seeded) against gridmap's best of five.
+`MaxPHeuristic.solve()` (one run, seeded, default iterations) against
+gridmap's best of five; a run over --timeout seconds is abandoned.
 """
 import argparse
 import glob
 import json
+import multiprocessing
 import os
 import random
 import sys
@@ -67,13 +69,23 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--skip-over", type=int, default=10**9,
                     help="skip spopt on inputs with more buildings than this")
+    ap.add_argument("--timeout", type=float, default=1800,
+                    help="give up on one spopt run after this many seconds")
     args = ap.parse_args()
     rows = []
     for path in sorted(glob.glob(os.path.join(args.dir, "*.json"))):
         doc = json.load(open(path))
         n = len(doc["buildings"])
         ours = doc["ours"]
-        theirs = run_spopt(doc) if n <= args.skip_over else None
+        theirs = None
+        if n <= args.skip_over:
+            pool = multiprocessing.Pool(1)
+            try:
+                theirs = pool.apply_async(run_spopt, (doc,)).get(args.timeout)
+            except multiprocessing.TimeoutError:
+                theirs = {"timeout": args.timeout}
+            finally:
+                pool.terminate()
         rows.append((doc, n, ours, theirs))
         print(f"{doc['name']}: ours {ours} spopt {theirs}", file=sys.stderr)
     print("| input | buildings | households | ⌈hh/max⌉ | gridmap grids | gridmap min–max hh | gridmap breaks | gridmap time | spopt grids | spopt min–max hh | spopt breaks (over max / under min / unassigned) | spopt time |")
@@ -86,6 +98,8 @@ def main():
             ours = f"{o['grids']} | {o['households_min']}–{o['households_max']} | {o['breaks']} | {ot}"
         if t is None:
             theirs = "not run | – | – | –"
+        elif "timeout" in t:
+            theirs = f"no result within {t['timeout']:.0f} s | – | – | > {t['timeout']:.0f} s"
         else:
             theirs = (f"{t['grids']} | {t['households_min']}–{t['households_max']} | "
                       f"{t['breaks']} ({t['over']} / {t['breaks'] - t['over'] - (1 if t['unassigned'] else 0)} / {t['unassigned']}) | "

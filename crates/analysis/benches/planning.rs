@@ -9,20 +9,26 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use gridmap_analysis::planning::{
-    CommunityInput, PartitionOptions, PlanState, Rules, Validator, edits, partition, polygons, synthetic,
-    validate,
+    CommunityInput, PartitionOptions, PlanState, Rules, Validator, edits, partition, polygons,
+    synthetic, validate,
 };
 use gridmap_data::model::Dataset;
 use gridmap_data::store::{self, Store};
 
 fn sample_dataset() -> Dataset {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let s: Box<dyn Store> = store::open(&url).await.unwrap();
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples/nanjing-xinjiekou.osm");
-        gridmap_data::import::import_osm(s.as_ref(), &path, Arc::new(|_| {})).await.unwrap();
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/samples/nanjing-xinjiekou.osm");
+        gridmap_data::import::import_osm(s.as_ref(), &path, Arc::new(|_| {}))
+            .await
+            .unwrap();
         let mut data = s.load().await.unwrap();
         let plan = gridmap_data::sample::derive(&data.buildings).unwrap();
         for (i, c) in plan.communities.iter().enumerate() {
@@ -64,7 +70,12 @@ fn nanjing(c: &mut Criterion) {
             eprintln!("community {}: infeasible, not benchmarked", com.code);
             continue;
         };
-        eprintln!("community {} buildings {} report {:?}", com.code, input.buildings.len(), out.report);
+        eprintln!(
+            "community {} buildings {} report {:?}",
+            com.code,
+            input.buildings.len(),
+            out.report
+        );
         g.bench_function(BenchmarkId::from_parameter(&com.code), |b| {
             b.iter(|| partition(&input, &plan, &rules, &fast()).unwrap())
         });
@@ -96,9 +107,14 @@ fn synthetic_partition(c: &mut Criterion) {
 fn validation(c: &mut Criterion) {
     let rules = Rules::default();
     let input = synthetic::community(5_000, 1, 20, 42).unwrap();
-    let plan = partition(&input, &PlanState::empty(1, "320104001001"), &rules, &fast())
-        .unwrap()
-        .plan;
+    let plan = partition(
+        &input,
+        &PlanState::empty(1, "320104001001"),
+        &rules,
+        &fast(),
+    )
+    .unwrap()
+    .plan;
     let mut g = c.benchmark_group("validate_5000");
     g.bench_function("full", |b| b.iter(|| validate(&input, &plan, &rules)));
     // One edit: move one building to a neighbouring grid, then re-validate incrementally.
@@ -129,14 +145,20 @@ fn validation(c: &mut Criterion) {
     g.bench_function("edit_then_incremental", |b| {
         b.iter(|| {
             let mut p = v.plan().clone();
-            let target = if p.assignment[&bid] == to { plan.assignment[&bid] } else { to };
+            let target = if p.assignment[&bid] == to {
+                plan.assignment[&bid]
+            } else {
+                to
+            };
             edits::move_buildings(&input, &mut p, &[bid], target).unwrap();
             v.update(p);
             v.breaks()
         })
     });
     g.sample_size(10);
-    g.bench_function("grid_polygons", |b| b.iter(|| polygons::grid_polygons(&input, &plan)));
+    g.bench_function("grid_polygons", |b| {
+        b.iter(|| polygons::grid_polygons(&input, &plan))
+    });
     g.finish();
 }
 

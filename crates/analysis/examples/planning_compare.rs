@@ -19,13 +19,19 @@ use gridmap_data::store::{self, Store};
 use serde_json::json;
 
 fn sample_dataset() -> Dataset {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let s: Box<dyn Store> = store::open(&url).await.unwrap();
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples/nanjing-xinjiekou.osm");
-        gridmap_data::import::import_osm(s.as_ref(), &path, Arc::new(|_| {})).await.unwrap();
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/samples/nanjing-xinjiekou.osm");
+        gridmap_data::import::import_osm(s.as_ref(), &path, Arc::new(|_| {}))
+            .await
+            .unwrap();
         let mut data = s.load().await.unwrap();
         let plan = gridmap_data::sample::derive(&data.buildings).unwrap();
         for (i, c) in plan.communities.iter().enumerate() {
@@ -48,7 +54,7 @@ fn sample_dataset() -> Dataset {
     })
 }
 
-fn export(out: &PathBuf, name: &str, input: &CommunityInput, rules: &Rules) {
+fn export(out: &std::path::Path, name: &str, input: &CommunityInput, rules: &Rules) {
     let plan = PlanState::empty(input.community_id, &input.community_code);
     let opts = PartitionOptions {
         skip_compactness: true,
@@ -113,11 +119,19 @@ fn export(out: &PathBuf, name: &str, input: &CommunityInput, rules: &Rules) {
         "ours": ours,
     });
     std::fs::write(out.join(format!("{name}.json")), doc.to_string()).unwrap();
-    println!("{name}: {} buildings, ours {}", input.buildings.len(), doc["ours"]);
+    println!(
+        "{name}: {} buildings, ours {}",
+        input.buildings.len(),
+        doc["ours"]
+    );
 }
 
 fn main() {
-    let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "/tmp/planning-compare".into()));
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "/tmp/planning-compare".into()),
+    );
     std::fs::create_dir_all(&out).unwrap();
     let rules = Rules::default();
     let data = sample_dataset();

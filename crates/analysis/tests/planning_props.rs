@@ -40,7 +40,9 @@ fn community(points: &[(f64, f64, u64)], barrier: Option<(f64, f64)>) -> Communi
             point: Point(ll(x, y)),
         })
         .collect();
-    let boundary = MultiPolygon(vec![Rect::new(ll(-10.0, -10.0), ll(1010.0, 1010.0)).to_polygon()]);
+    let boundary = MultiPolygon(vec![
+        Rect::new(ll(-10.0, -10.0), ll(1010.0, 1010.0)).to_polygon(),
+    ]);
     let barriers = barrier
         .map(|(a, b)| vec![LineString(vec![ll(-10.0, a), ll(1010.0, b)])])
         .unwrap_or_default();
@@ -85,12 +87,19 @@ fn assert_tiles(input: &CommunityInput, plan: &PlanState) {
     assert_eq!(plan.assignment.len(), input.buildings.len());
     for b in &input.buildings {
         let k = plan.assignment.get(&b.id).expect("assigned");
-        assert!(plan.grid(*k).is_some(), "building {} in unknown grid {k}", b.id);
+        assert!(
+            plan.grid(*k).is_some(),
+            "building {} in unknown grid {k}",
+            b.id
+        );
     }
     let polys = polygons::grid_polygons_local(input, plan);
     let area = input.projector().fwd_multi(&input.boundary).unsigned_area();
     let total: f64 = polys.values().map(|m| m.unsigned_area()).sum();
-    assert!((total - area).abs() < 1e-6 * area, "cover {total} of {area}");
+    assert!(
+        (total - area).abs() < 1e-6 * area,
+        "cover {total} of {area}"
+    );
     for (i, b) in input.buildings.iter().enumerate() {
         let k = plan.assignment[&b.id];
         let p = Point(input.local_points()[i]);
@@ -101,7 +110,11 @@ fn assert_tiles(input: &CommunityInput, plan: &PlanState) {
             .iter()
             .enumerate()
             .any(|(j, q)| j != i && *q == p.0);
-        assert!(owner_ok || shared, "building {} outside its grid polygon", b.id);
+        assert!(
+            owner_ok || shared,
+            "building {} outside its grid polygon",
+            b.id
+        );
     }
 }
 
@@ -212,14 +225,33 @@ fn tight_rules_rarely_miss_and_never_violate() {
     for _ in 0..100 {
         let pts = points(50..400).new_tree(&mut runner).unwrap().current();
         let input = community(&pts, Some((200.0, 800.0)));
-        let r = Rules { min_households: 200, max_households: 240, target_households: 220, ..Rules::default() };
-        match partition(&input, &PlanState::empty(1, "320104001001"), &r, &PartitionOptions::default()) {
-            Ok(o) => { ok += 1; assert!(validate(&input, &o.plan, &r).is_empty()); }
+        let r = Rules {
+            min_households: 200,
+            max_households: 240,
+            target_households: 220,
+            ..Rules::default()
+        };
+        match partition(
+            &input,
+            &PlanState::empty(1, "320104001001"),
+            &r,
+            &PartitionOptions::default(),
+        ) {
+            Ok(o) => {
+                ok += 1;
+                assert!(validate(&input, &o.plan, &r).is_empty());
+            }
             Err(PartitionError::Infeasible(_)) => proof += 1,
-            Err(e) => { notfound += 1; eprintln!("{e}"); }
+            Err(e) => {
+                notfound += 1;
+                eprintln!("{e}");
+            }
         }
     }
     eprintln!("ok {ok} proof {proof} notfound {notfound}");
-    assert!(notfound * 20 <= ok + proof + notfound, "missed {notfound} of 100");
+    assert!(
+        notfound * 20 <= ok + proof + notfound,
+        "missed {notfound} of 100"
+    );
     assert!(ok >= 90);
 }

@@ -37,7 +37,14 @@ pub(crate) struct Bisector<'a> {
 }
 
 impl<'a> Bisector<'a> {
-    pub fn new(graph: &'a Graph, pts: &'a [Coord<f64>], hh: &'a [u64], min: u64, max: u64, seed: u64) -> Self {
+    pub fn new(
+        graph: &'a Graph,
+        pts: &'a [Coord<f64>],
+        hh: &'a [u64],
+        min: u64,
+        max: u64,
+        seed: u64,
+    ) -> Self {
         let n = pts.len();
         let angle0 = (seed % 1000) as f64 / 1000.0 * std::f64::consts::PI / ANGLES as f64;
         Bisector {
@@ -113,7 +120,13 @@ impl<'a> Bisector<'a> {
     }
 
     /// The best straight sweeps, best first, as (left, right) sets.
-    fn straight_cuts(&mut self, set: &[usize], lo: u64, hi: u64, goal: f64) -> Vec<(Vec<usize>, Vec<usize>)> {
+    fn straight_cuts(
+        &mut self,
+        set: &[usize],
+        lo: u64,
+        hi: u64,
+        goal: f64,
+    ) -> Vec<(Vec<usize>, Vec<usize>)> {
         let n = set.len();
         let norm = (n as f64).sqrt().max(1.0);
         let slack = ((goal - lo as f64).max(hi as f64 - goal)).max(1.0);
@@ -159,7 +172,10 @@ impl<'a> Bisector<'a> {
             // Keep a few per angle, spread out so they are not all neighbours.
             let mut kept: Vec<(f64, usize, usize)> = Vec::new();
             for c in best_here {
-                if kept.iter().all(|k: &(f64, usize, usize)| k.2.abs_diff(c.2) > n / 50 + 1) {
+                if kept
+                    .iter()
+                    .all(|k: &(f64, usize, usize)| k.2.abs_diff(c.2) > n / 50 + 1)
+                {
                     kept.push(c);
                 }
                 if kept.len() >= 4 {
@@ -179,12 +195,22 @@ impl<'a> Bisector<'a> {
 
     /// Cuts of one spanning-tree edge (both sides connected by construction),
     /// best balanced first.
-    fn tree_cuts(&mut self, set: &[usize], lo: u64, hi: u64, goal: f64) -> Vec<(Vec<usize>, Vec<usize>)> {
+    fn tree_cuts(
+        &mut self,
+        set: &[usize],
+        lo: u64,
+        hi: u64,
+        goal: f64,
+    ) -> Vec<(Vec<usize>, Vec<usize>)> {
         let h = self.households(set);
         let mut out = Vec::new();
         let roots = [
-            set.iter().copied().min_by(|&a, &b| self.pts[a].x.total_cmp(&self.pts[b].x)),
-            set.iter().copied().max_by(|&a, &b| self.pts[a].y.total_cmp(&self.pts[b].y)),
+            set.iter()
+                .copied()
+                .min_by(|&a, &b| self.pts[a].x.total_cmp(&self.pts[b].x)),
+            set.iter()
+                .copied()
+                .max_by(|&a, &b| self.pts[a].y.total_cmp(&self.pts[b].y)),
         ];
         for root in roots.into_iter().flatten() {
             for &i in set {
@@ -233,7 +259,8 @@ impl<'a> Bisector<'a> {
             }
             if let Some((_, v, is_left)) = best {
                 // Collect v's subtree.
-                let mut children: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
+                let mut children: std::collections::HashMap<usize, Vec<usize>> =
+                    std::collections::HashMap::new();
                 for (&c, &p) in &par {
                     children.entry(p).or_default().push(c);
                 }

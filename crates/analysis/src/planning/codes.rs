@@ -73,7 +73,14 @@ pub(crate) fn centre(input: &CommunityInput, ids: &[Id]) -> Coord<f64> {
             n += 1.0;
         }
     }
-    if n > 0.0 { Coord { x: s.x / n, y: s.y / n } } else { s }
+    if n > 0.0 {
+        Coord {
+            x: s.x / n,
+            y: s.y / n,
+        }
+    } else {
+        s
+    }
 }
 
 /// Band height for reading order: half the side of an average grid.
@@ -150,7 +157,11 @@ pub fn carry_over(
                 let key = plan.fresh_key();
                 let code = next_free_code(&plan.community_code, &taken)?;
                 taken.insert(code.clone());
-                let seq = code.get(12..).unwrap_or("").trim_start_matches('0').to_string();
+                let seq = code
+                    .get(12..)
+                    .unwrap_or("")
+                    .trim_start_matches('0')
+                    .to_string();
                 plan.insert_grid(PlanGrid {
                     key,
                     code,

@@ -31,12 +31,26 @@ pub struct PlanDiff {
 /// Compare two plans.
 pub fn diff(input: &CommunityInput, a: &PlanState, b: &PlanState) -> PlanDiff {
     let mut d = PlanDiff::default();
-    let ids: BTreeSet<Id> = a.assignment.keys().chain(b.assignment.keys()).copied().collect();
+    let ids: BTreeSet<Id> = a
+        .assignment
+        .keys()
+        .chain(b.assignment.keys())
+        .copied()
+        .collect();
     for id in ids {
-        let (from, to) = (a.assignment.get(&id).copied(), b.assignment.get(&id).copied());
+        let (from, to) = (
+            a.assignment.get(&id).copied(),
+            b.assignment.get(&id).copied(),
+        );
         if from != to {
-            d.households_moved += input.position(id).map_or(0, |i| input.buildings[i].households);
-            d.moved.push(Move { building: id, from, to });
+            d.households_moved += input
+                .position(id)
+                .map_or(0, |i| input.buildings[i].households);
+            d.moved.push(Move {
+                building: id,
+                from,
+                to,
+            });
         }
     }
     for g in &b.grids {
@@ -46,6 +60,11 @@ pub fn diff(input: &CommunityInput, a: &PlanState, b: &PlanState) -> PlanDiff {
             Some(_) => {}
         }
     }
-    d.grids_removed = a.grids.iter().filter(|g| b.grid(g.key).is_none()).map(|g| g.key).collect();
+    d.grids_removed = a
+        .grids
+        .iter()
+        .filter(|g| b.grid(g.key).is_none())
+        .map(|g| g.key)
+        .collect();
     d
 }

@@ -62,10 +62,18 @@ pub fn move_buildings(
 }
 
 /// Add an empty basic grid with the next free code; returns its key.
-pub fn add_grid(plan: &mut PlanState, name: Option<String>, kind: GridKind) -> Result<GridKey, EditError> {
+pub fn add_grid(
+    plan: &mut PlanState,
+    name: Option<String>,
+    kind: GridKind,
+) -> Result<GridKey, EditError> {
     let code = next_free_code(&plan.community_code, &taken_codes(plan))?;
     let key = plan.fresh_key();
-    let seq = code.get(12..).unwrap_or("").trim_start_matches('0').to_string();
+    let seq = code
+        .get(12..)
+        .unwrap_or("")
+        .trim_start_matches('0')
+        .to_string();
     plan.insert_grid(PlanGrid {
         key,
         name: name.unwrap_or_else(|| format!("第{seq}网格")),
@@ -90,11 +98,20 @@ pub fn split_grid(
     if local.0.len() < 2 {
         return Err(EditError::SplitMissed(key));
     }
-    let members: Vec<Id> = plan.assignment.iter().filter(|(_, k)| **k == key).map(|(b, _)| *b).collect();
+    let members: Vec<Id> = plan
+        .assignment
+        .iter()
+        .filter(|(_, k)| **k == key)
+        .map(|(b, _)| *b)
+        .collect();
     let right: Vec<Id> = members
         .iter()
         .copied()
-        .filter(|b| input.position(*b).is_some_and(|i| !left_of_polyline(&local.0, input.local[i])))
+        .filter(|b| {
+            input
+                .position(*b)
+                .is_some_and(|i| !left_of_polyline(&local.0, input.local[i]))
+        })
         .collect();
     if right.is_empty() || right.len() == members.len() {
         return Err(EditError::SplitMissed(key));
@@ -211,7 +228,11 @@ pub fn set_kind(plan: &mut PlanState, key: GridKey, kind: GridKind) -> Result<()
     Ok(())
 }
 
-pub fn set_people(plan: &mut PlanState, key: GridKey, people: Vec<PlanPerson>) -> Result<(), EditError> {
+pub fn set_people(
+    plan: &mut PlanState,
+    key: GridKey,
+    people: Vec<PlanPerson>,
+) -> Result<(), EditError> {
     unlocked(plan, key)?;
     if let Some(g) = plan.grid_mut(key) {
         g.people = people;

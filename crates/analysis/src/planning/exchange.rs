@@ -28,14 +28,19 @@ pub fn to_geojson(input: &CommunityInput, plan: &PlanState) -> FeatureCollection
             props.insert("name".into(), JsonValue::from(g.name.clone()));
             props.insert("kind".into(), JsonValue::from(g.kind.as_str()));
             props.insert("locked".into(), JsonValue::from(g.locked));
-            props.insert("households".into(), JsonValue::from(hh.get(&g.key).copied().unwrap_or(0)));
+            props.insert(
+                "households".into(),
+                JsonValue::from(hh.get(&g.key).copied().unwrap_or(0)),
+            );
             props.insert(
                 "buildings".into(),
                 JsonValue::from(members.get(&g.key).map_or(0, Vec::len)),
             );
             Feature {
                 bbox: None,
-                geometry: polys.get(&g.key).map(|m| Geometry::new(geojson::Value::from(m))),
+                geometry: polys
+                    .get(&g.key)
+                    .map(|m| Geometry::new(geojson::Value::from(m))),
                 id: None,
                 properties: Some(props),
                 foreign_members: None,
@@ -70,7 +75,11 @@ pub fn parse_assignment_csv(text: &str) -> Result<Vec<(Id, String)>, ExchangeErr
         line: 1,
         message: e.to_string(),
     })?;
-    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
+    };
     let (Some(bc), Some(gc)) = (col("building_id"), col("grid_code")) else {
         return Err(ExchangeError::MissingHeader);
     };
@@ -126,7 +135,10 @@ pub fn plan_from_assignment(
         plan.insert_grid(PlanGrid {
             key,
             code: code.to_string(),
-            name: format!("第{}网格", code.get(12..).unwrap_or("").trim_start_matches('0')),
+            name: format!(
+                "第{}网格",
+                code.get(12..).unwrap_or("").trim_start_matches('0')
+            ),
             kind: GridKind::Basic,
             locked: false,
             people: Vec::new(),

@@ -135,12 +135,19 @@ impl CommunityInput {
             .roads
             .iter()
             .filter(|r| rules.is_barrier_class(&r.class))
-            .filter(|r| r.geometry.bounding_rect().is_some_and(|b| near.intersects(&b)))
+            .filter(|r| {
+                r.geometry
+                    .bounding_rect()
+                    .is_some_and(|b| near.intersects(&b))
+            })
             .map(|r| r.geometry.clone())
             .collect();
         if rules.water_is_barrier {
             for a in data.areas.iter().filter(|a| a.kind == "water") {
-                if a.geometry.bounding_rect().is_some_and(|b| near.intersects(&b)) {
+                if a.geometry
+                    .bounding_rect()
+                    .is_some_and(|b| near.intersects(&b))
+                {
                     for p in &a.geometry.0 {
                         barriers.push(p.exterior().clone());
                         barriers.extend(p.interiors().iter().cloned());

@@ -34,7 +34,9 @@ pub mod rules;
 pub mod synthetic;
 pub mod validate;
 
-pub use error::{EditError, ExchangeError, InputError, Infeasible, InfeasibleReason, PartitionError};
+pub use error::{
+    EditError, ExchangeError, Infeasible, InfeasibleReason, InputError, PartitionError,
+};
 pub use input::{CommunityInput, InputBuilding};
 pub use partition::{Mode, PartitionOptions, PartitionOutcome, PartitionReport, partition};
 pub use plan::{GridKey, PlanGrid, PlanPerson, PlanState};

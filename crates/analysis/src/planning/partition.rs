@@ -69,6 +69,11 @@ pub struct PartitionReport {
     pub compactness: Option<f64>,
     /// Rule breaks left in the resulting plan (0 unless input data is broken).
     pub violations: usize,
+    /// Share of adjacency edges between two different grids that cross a
+    /// barrier (how well grid boundaries follow roads and water), next to
+    /// the share among all edges (what a barrier-blind cut would get).
+    pub boundary_edges_on_barriers: f64,
+    pub all_edges_on_barriers: f64,
 }
 
 /// The new plan and its report.
@@ -100,7 +105,12 @@ pub fn partition(
                 && options.grids.as_ref().is_none_or(|s| s.contains(&k))
         })
     };
-    let free_keys: BTreeSet<GridKey> = plan.grids.iter().map(|g| g.key).filter(|&k| free_grid(k)).collect();
+    let free_keys: BTreeSet<GridKey> = plan
+        .grids
+        .iter()
+        .map(|g| g.key)
+        .filter(|&k| free_grid(k))
+        .collect();
     // Building index → free? Unassigned buildings (or ones in unknown grids) are free when the whole community is in scope.
     let is_free = |i: usize| -> bool {
         let id = input.buildings[i].id;
@@ -123,7 +133,15 @@ pub fn partition(
         .map(|g| g.iter().map(|&i| input.buildings[i].id).collect())
         .collect();
     let new_plan = carry_over(input, plan, &replaced, id_groups).map_err(PartitionError::Codes)?;
-    let report = report(input, plan, &new_plan, rules, redrawn, lower_bound, options.skip_compactness);
+    let report = report(
+        input,
+        plan,
+        &new_plan,
+        rules,
+        redrawn,
+        lower_bound,
+        options.skip_compactness,
+    );
     Ok(PartitionOutcome {
         plan: new_plan,
         report,
@@ -146,6 +164,19 @@ fn report(
         .filter(|g| g.kind == GridKind::Basic)
         .map(|g| hh.get(&g.key).copied().unwrap_or(0))
         .collect();
+    let (mut cut, mut cut_barrier, mut all, mut all_barrier) = (0usize, 0usize, 0usize, 0usize);
+    for (i, list) in input.graph.adj.iter().enumerate() {
+        let a = new.assignment.get(&input.buildings[i].id);
+        for e in list.iter().filter(|e| (e.to as usize) > i) {
+            all += 1;
+            all_barrier += usize::from(e.barrier);
+            if new.assignment.get(&input.buildings[e.to as usize].id) != a {
+                cut += 1;
+                cut_barrier += usize::from(e.barrier);
+            }
+        }
+    }
+    let share = |x: usize, n: usize| if n > 0 { x as f64 / n as f64 } else { 0.0 };
     let moved = input
         .buildings
         .iter()
@@ -163,8 +194,14 @@ fn report(
         },
         households_max: basic.iter().copied().max().unwrap_or(0),
         buildings_moved: moved,
-        compactness: if skip_compactness { None } else { compactness(input, new) },
+        compactness: if skip_compactness {
+            None
+        } else {
+            compactness(input, new)
+        },
         violations: validate(input, new, rules).len(),
+        boundary_edges_on_barriers: share(cut_barrier, cut),
+        all_edges_on_barriers: share(all_barrier, all),
     }
 }
 
@@ -206,7 +243,11 @@ pub(crate) fn solve(
         let k0 = h.div_ceil(max).max(1);
         if k0 * min > h {
             return Err(PartitionError::Infeasible(Infeasible {
-                reason: InfeasibleReason::NoGridCount { households: h, min, max },
+                reason: InfeasibleReason::NoGridCount {
+                    households: h,
+                    min,
+                    max,
+                },
                 buildings: ids(),
             }));
         }

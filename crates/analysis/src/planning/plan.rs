@@ -64,7 +64,10 @@ impl PlanState {
 
     /// The current plan of a community as stored in a dataset. Returns the
     /// plan and, for each key, the stored grid id it came from.
-    pub fn from_dataset(data: &Dataset, input: &CommunityInput) -> (PlanState, BTreeMap<GridKey, Id>) {
+    pub fn from_dataset(
+        data: &Dataset,
+        input: &CommunityInput,
+    ) -> (PlanState, BTreeMap<GridKey, Id>) {
         let mut plan = PlanState::empty(input.community_id, &input.community_code);
         let mut by_id = BTreeMap::new();
         let mut source = BTreeMap::new();
@@ -125,7 +128,9 @@ impl PlanState {
 
     /// A new key, never used before in this lineage.
     pub fn fresh_key(&mut self) -> GridKey {
-        let k = self.next_key.max(self.grids.last().map_or(0, |g| g.key) + 1);
+        let k = self
+            .next_key
+            .max(self.grids.last().map_or(0, |g| g.key) + 1);
         self.next_key = k + 1;
         k
     }

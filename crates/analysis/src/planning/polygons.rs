@@ -12,8 +12,8 @@
 use std::collections::BTreeMap;
 
 use geo::{
-    Area, BooleanOps, BoundingRect, Contains, Coord, Intersects, LineString, MultiPolygon, Point, Polygon,
-    unary_union,
+    Area, BooleanOps, BoundingRect, Contains, Coord, Intersects, LineString, MultiPolygon, Point,
+    Polygon, unary_union,
 };
 use rstar::{AABB, RTree};
 use spade::Triangulation;
@@ -23,8 +23,13 @@ use super::input::CommunityInput;
 use super::plan::{GridKey, PlanState};
 
 /// Grid polygons in local metres.
-pub fn grid_polygons_local(input: &CommunityInput, plan: &PlanState) -> BTreeMap<GridKey, MultiPolygon<f64>> {
-    let inside: Vec<usize> = (0..input.buildings.len()).filter(|&i| input.inside[i]).collect();
+pub fn grid_polygons_local(
+    input: &CommunityInput,
+    plan: &PlanState,
+) -> BTreeMap<GridKey, MultiPolygon<f64>> {
+    let inside: Vec<usize> = (0..input.buildings.len())
+        .filter(|&i| input.inside[i])
+        .collect();
     let mut out = BTreeMap::new();
     if inside.is_empty() {
         return out;
@@ -61,7 +66,11 @@ pub fn grid_polygons_local(input: &CommunityInput, plan: &PlanState) -> BTreeMap
         (bbox.max().x + pad, bbox.max().y + pad),
         (bbox.min().x - pad, bbox.max().y + pad),
     ] {
-        sites.push(Site { x, y, idx: usize::MAX });
+        sites.push(Site {
+            x,
+            y,
+            idx: usize::MAX,
+        });
     }
     let Ok(tri) = spade::DelaunayTriangulation::<Site>::bulk_load(sites) else {
         return out;
@@ -77,7 +86,10 @@ pub fn grid_polygons_local(input: &CommunityInput, plan: &PlanState) -> BTreeMap
     );
     let owner = |local: usize| -> Option<GridKey> {
         let id = input.buildings[inside[local]].id;
-        plan.assignment.get(&id).copied().filter(|k| plan.grid(*k).is_some())
+        plan.assignment
+            .get(&id)
+            .copied()
+            .filter(|k| plan.grid(*k).is_some())
     };
     let mut cells: BTreeMap<GridKey, Vec<Polygon<f64>>> = BTreeMap::new();
     for v in tri.vertices() {
@@ -127,7 +139,10 @@ pub fn grid_polygons_local(input: &CommunityInput, plan: &PlanState) -> BTreeMap
 }
 
 /// Grid polygons in longitude/latitude.
-pub fn grid_polygons(input: &CommunityInput, plan: &PlanState) -> BTreeMap<GridKey, MultiPolygon<f64>> {
+pub fn grid_polygons(
+    input: &CommunityInput,
+    plan: &PlanState,
+) -> BTreeMap<GridKey, MultiPolygon<f64>> {
     grid_polygons_local(input, plan)
         .into_iter()
         .map(|(k, m)| (k, input.proj.inv_multi(&m)))
@@ -162,7 +177,10 @@ pub fn compactness(input: &CommunityInput, plan: &PlanState) -> Option<f64> {
 }
 
 /// Buildings whose point lies in a hand-drawn polygon (longitude/latitude).
-pub fn buildings_in_polygon(input: &CommunityInput, drawn: &Polygon<f64>) -> Vec<gridmap_data::model::Id> {
+pub fn buildings_in_polygon(
+    input: &CommunityInput,
+    drawn: &Polygon<f64>,
+) -> Vec<gridmap_data::model::Id> {
     let local = input.local_polygon(drawn);
     input
         .buildings

@@ -32,7 +32,12 @@ impl SplitMix {
 }
 
 /// `n` buildings with households in `[hh_lo, hh_hi]`.
-pub fn community(n: usize, hh_lo: u64, hh_hi: u64, seed: u64) -> Result<CommunityInput, InputError> {
+pub fn community(
+    n: usize,
+    hh_lo: u64,
+    hh_hi: u64,
+    seed: u64,
+) -> Result<CommunityInput, InputError> {
     const SPACING: f64 = 20.0;
     const PER_BLOCK: usize = 6;
     const STREET: f64 = 30.0;
@@ -57,15 +62,24 @@ pub fn community(n: usize, hh_lo: u64, hh_hi: u64, seed: u64) -> Result<Communit
     let rows = blocks.div_ceil(cols).max(1);
     let (w, h) = (cols as f64 * block_side, rows as f64 * block_side);
     let m = STREET / 2.0;
-    let rect = Rect::new(proj.inv(Coord { x: -m, y: -m }), proj.inv(Coord { x: w, y: h }));
+    let rect = Rect::new(
+        proj.inv(Coord { x: -m, y: -m }),
+        proj.inv(Coord { x: w, y: h }),
+    );
     let mut barriers = Vec::new();
     for c in (3..cols).step_by(3) {
         let x = c as f64 * block_side - STREET / 2.0;
-        barriers.push(LineString(vec![proj.inv(Coord { x, y: -m }), proj.inv(Coord { x, y: h })]));
+        barriers.push(LineString(vec![
+            proj.inv(Coord { x, y: -m }),
+            proj.inv(Coord { x, y: h }),
+        ]));
     }
     for r in (3..rows).step_by(3) {
         let y = r as f64 * block_side - STREET / 2.0;
-        barriers.push(LineString(vec![proj.inv(Coord { x: -m, y }), proj.inv(Coord { x: w, y })]));
+        barriers.push(LineString(vec![
+            proj.inv(Coord { x: -m, y }),
+            proj.inv(Coord { x: w, y }),
+        ]));
     }
     CommunityInput::new(
         1,

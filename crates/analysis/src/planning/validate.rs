@@ -8,7 +8,8 @@
 //! ([`super::polygons`]) and tile the community by construction, so a gap
 //! shows up as an unassigned building and an overlap cannot happen; a grid
 //! crossing the community boundary shows up as its building outside the
-//! community.
+//! community. Explicit polygons (stored or imported boundaries) are checked
+//! for overlaps, gaps and overreach by [`validate_polygons`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,13 +22,21 @@ use super::plan::{GridKey, PlanState};
 use super::rules::Rules;
 
 /// What rule is broken, with its figures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BreakKind {
-    HouseholdsUnder { households: u64, min: u64 },
-    HouseholdsOver { households: u64, max: u64 },
+    HouseholdsUnder {
+        households: u64,
+        min: u64,
+    },
+    HouseholdsOver {
+        households: u64,
+        max: u64,
+    },
     /// The grid's buildings form several pieces (building ids per piece, largest first).
-    NonContiguous { pieces: Vec<Vec<Id>> },
+    NonContiguous {
+        pieces: Vec<Vec<Id>>,
+    },
     EmptyGrid,
     /// A grid holds a building whose point is outside the community: the
     /// grid crosses the community boundary.
@@ -35,15 +44,34 @@ pub enum BreakKind {
     /// A building of the community is in no grid (a gap).
     Unassigned,
     /// A building is assigned to a grid key the plan does not have.
-    UnknownGrid { key: GridKey },
+    UnknownGrid {
+        key: GridKey,
+    },
     /// A building of the plan is not a building of this community.
     UnknownBuilding,
-    DuplicateCode { code: String },
-    MalformedCode { code: String, why: String },
+    DuplicateCode {
+        code: String,
+    },
+    MalformedCode {
+        code: String,
+        why: String,
+    },
+    /// Explicit polygons only ([`validate_polygons`]): two grids overlap by `area`.
+    PolygonOverlap {
+        area: f64,
+    },
+    /// Explicit polygons only: `area` of the community lies in no grid.
+    PolygonGap {
+        area: f64,
+    },
+    /// Explicit polygons only: a grid polygon reaches `area` outside the community.
+    PolygonOutsideCommunity {
+        area: f64,
+    },
 }
 
 /// One rule break.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Break {
     #[serde(flatten)]
     pub kind: BreakKind,
@@ -97,8 +125,14 @@ fn grid_breaks(
                 },
                 grids: vec![key],
                 buildings: Vec::new(),
-                message: format!("grid {label} has {h} households, under the minimum {}", rules.min_households),
-                message_zh: format!("网格 {label} 共 {h} 户，少于下限 {} 户", rules.min_households),
+                message: format!(
+                    "grid {label} has {h} households, under the minimum {}",
+                    rules.min_households
+                ),
+                message_zh: format!(
+                    "网格 {label} 共 {h} 户，少于下限 {} 户",
+                    rules.min_households
+                ),
             });
         }
         if h > rules.max_households {
@@ -109,8 +143,14 @@ fn grid_breaks(
                 },
                 grids: vec![key],
                 buildings: Vec::new(),
-                message: format!("grid {label} has {h} households, over the maximum {}", rules.max_households),
-                message_zh: format!("网格 {label} 共 {h} 户，超过上限 {} 户", rules.max_households),
+                message: format!(
+                    "grid {label} has {h} households, over the maximum {}",
+                    rules.max_households
+                ),
+                message_zh: format!(
+                    "网格 {label} 共 {h} 户，超过上限 {} 户",
+                    rules.max_households
+                ),
             });
         }
     }
@@ -126,7 +166,11 @@ fn grid_breaks(
             message_zh: format!("网格 {label} 不连续，分为 {n} 块"),
         });
     }
-    let outside: Vec<usize> = members.iter().copied().filter(|&i| !input.inside[i]).collect();
+    let outside: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| !input.inside[i])
+        .collect();
     if !outside.is_empty() {
         let n = outside.len();
         out.push(Break {
@@ -199,7 +243,10 @@ fn plan_breaks(input: &CommunityInput, plan: &PlanState) -> Vec<Break> {
         out.push(Break {
             kind: BreakKind::UnknownGrid { key },
             grids: vec![key],
-            message: format!("{} building(s) point to grid #{key}, which the plan does not have", buildings.len()),
+            message: format!(
+                "{} building(s) point to grid #{key}, which the plan does not have",
+                buildings.len()
+            ),
             message_zh: format!("{} 栋楼指向不存在的网格 #{key}", buildings.len()),
             buildings,
         });
@@ -214,7 +261,10 @@ fn plan_breaks(input: &CommunityInput, plan: &PlanState) -> Vec<Break> {
         out.push(Break {
             kind: BreakKind::UnknownBuilding,
             grids: Vec::new(),
-            message: format!("{} assigned building(s) are not buildings of this community", unknown.len()),
+            message: format!(
+                "{} assigned building(s) are not buildings of this community",
+                unknown.len()
+            ),
             message_zh: format!("{} 栋已分配的楼不属于本社区", unknown.len()),
             buildings: unknown,
         });
@@ -223,8 +273,11 @@ fn plan_breaks(input: &CommunityInput, plan: &PlanState) -> Vec<Break> {
 }
 
 fn members_of(input: &CommunityInput, plan: &PlanState) -> BTreeMap<GridKey, BTreeSet<usize>> {
-    let mut m: BTreeMap<GridKey, BTreeSet<usize>> =
-        plan.grids.iter().map(|g| (g.key, BTreeSet::new())).collect();
+    let mut m: BTreeMap<GridKey, BTreeSet<usize>> = plan
+        .grids
+        .iter()
+        .map(|g| (g.key, BTreeSet::new()))
+        .collect();
     for (b, k) in &plan.assignment {
         if let (Some(i), Some(set)) = (input.position(*b), m.get_mut(k)) {
             set.insert(i);
@@ -276,7 +329,14 @@ impl<'a> Validator<'a> {
             match self.members.get(&k) {
                 Some(set) if self.plan.grid(k).is_some() => {
                     let list: Vec<usize> = set.iter().copied().collect();
-                    let b = grid_breaks(self.input, &self.plan, &self.rules, k, &list, &mut self.mark);
+                    let b = grid_breaks(
+                        self.input,
+                        &self.plan,
+                        &self.rules,
+                        k,
+                        &list,
+                        &mut self.mark,
+                    );
                     self.per_grid.insert(k, b);
                 }
                 _ => {
@@ -381,4 +441,65 @@ impl<'a> Validator<'a> {
     pub fn is_clean(&self) -> bool {
         self.plan_wide.is_empty() && self.per_grid.values().all(Vec::is_empty)
     }
+}
+
+/// Breaks of explicit grid polygons (e.g. boundaries stored before the
+/// engine derived them, or imported ones), in local metres or lon/lat alike:
+/// pairs of grids overlapping, parts of the community covered by no grid,
+/// and grids reaching outside the community. Areas below `tolerance`
+/// (square units of the input) are ignored.
+pub fn validate_polygons(
+    community: &geo::MultiPolygon<f64>,
+    polygons: &BTreeMap<GridKey, geo::MultiPolygon<f64>>,
+    tolerance: f64,
+) -> Vec<Break> {
+    use geo::{Area, BooleanOps, BoundingRect, Intersects};
+    let mut out = Vec::new();
+    type Entry<'p> = (GridKey, &'p geo::MultiPolygon<f64>, Option<geo::Rect<f64>>);
+    let list: Vec<Entry> = polygons
+        .iter()
+        .map(|(k, m)| (*k, m, m.bounding_rect()))
+        .collect();
+    for (i, (ka, a, ra)) in list.iter().enumerate() {
+        for (kb, b, rb) in &list[i + 1..] {
+            let (Some(ra), Some(rb)) = (ra, rb) else {
+                continue;
+            };
+            if !ra.intersects(rb) {
+                continue;
+            }
+            let area = a.intersection(*b).unsigned_area();
+            if area > tolerance {
+                out.push(Break {
+                    kind: BreakKind::PolygonOverlap { area },
+                    grids: vec![*ka, *kb],
+                    buildings: Vec::new(),
+                    message: format!("grids #{ka} and #{kb} overlap ({area:.3})"),
+                    message_zh: format!("网格 #{ka} 与 #{kb} 重叠（{area:.3}）"),
+                });
+            }
+        }
+        let outside = a.difference(community).unsigned_area();
+        if outside > tolerance {
+            out.push(Break {
+                kind: BreakKind::PolygonOutsideCommunity { area: outside },
+                grids: vec![*ka],
+                buildings: Vec::new(),
+                message: format!("grid #{ka} reaches outside its community ({outside:.3})"),
+                message_zh: format!("网格 #{ka} 超出社区边界（{outside:.3}）"),
+            });
+        }
+    }
+    let union = geo::unary_union(list.iter().flat_map(|(_, m, _)| m.0.iter()));
+    let gap = community.difference(&union).unsigned_area();
+    if gap > tolerance {
+        out.push(Break {
+            kind: BreakKind::PolygonGap { area: gap },
+            grids: Vec::new(),
+            buildings: Vec::new(),
+            message: format!("part of the community ({gap:.3}) lies in no grid"),
+            message_zh: format!("社区内有 {gap:.3} 的区域不属于任何网格"),
+        });
+    }
+    out
 }

@@ -155,7 +155,24 @@ fn validation(c: &mut Criterion) {
             v.breaks()
         })
     });
+    // Rebalance after a planner merged two neighbouring grids (one grid over the maximum).
+    let (ka, kb) = {
+        let i = input.buildings.iter().position(|b| b.id == bid).unwrap();
+        (plan.assignment[&input.buildings[i].id], to)
+    };
+    let mut merged = plan.clone();
+    edits::merge_grids(&mut merged, &[kb, ka]).unwrap();
+    let rebalance = PartitionOptions {
+        mode: gridmap_analysis::planning::Mode::Rebalance,
+        skip_compactness: true,
+        ..PartitionOptions::default()
+    };
+    let out = partition(&input, &merged, &rules, &rebalance).unwrap();
+    eprintln!("rebalance after merge: {:?}", out.report);
     g.sample_size(10);
+    g.bench_function("rebalance_after_merge", |b| {
+        b.iter(|| partition(&input, &merged, &rules, &rebalance).unwrap())
+    });
     g.bench_function("grid_polygons", |b| {
         b.iter(|| polygons::grid_polygons(&input, &plan))
     });

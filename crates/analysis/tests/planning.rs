@@ -667,11 +667,18 @@ fn explicit_polygons_are_checked_for_overlap_gap_and_overreach() {
     let mut broken = polys.clone();
     let dropped = broken.remove(&keys[0]).unwrap();
     let breaks = validate::validate_polygons(&community, &broken, area * 1e-6);
-    assert!(matches!(breaks.as_slice(), [b] if matches!(b.kind, BreakKind::PolygonGap { area: a } if (a - dropped.unsigned_area()).abs() < 1e-6 * area)));
+    assert!(
+        matches!(breaks.as_slice(), [b] if matches!(b.kind, BreakKind::PolygonGap { area: a } if (a - dropped.unsigned_area()).abs() < 1e-6 * area))
+    );
     let mut overlapping = polys.clone();
     overlapping.insert(9_999, dropped.clone());
     let breaks = validate::validate_polygons(&community, &overlapping, area * 1e-6);
-    assert!(breaks.iter().any(|b| matches!(b.kind, BreakKind::PolygonOverlap { .. }) && b.grids == vec![keys[0], 9_999]));
+    assert!(
+        breaks
+            .iter()
+            .any(|b| matches!(b.kind, BreakKind::PolygonOverlap { .. })
+                && b.grids == vec![keys[0], 9_999])
+    );
     // Shift a grid far east: it overreaches and leaves a gap.
     let mut shifted = polys.clone();
     let moved = geo::MultiPolygon(
@@ -680,7 +687,16 @@ fn explicit_polygons_are_checked_for_overlap_gap_and_overreach() {
             .iter()
             .map(|p| {
                 Polygon::new(
-                    LineString(p.exterior().0.iter().map(|c| Coord { x: c.x + 1e5, y: c.y }).collect()),
+                    LineString(
+                        p.exterior()
+                            .0
+                            .iter()
+                            .map(|c| Coord {
+                                x: c.x + 1e5,
+                                y: c.y,
+                            })
+                            .collect(),
+                    ),
                     vec![],
                 )
             })
@@ -688,8 +704,14 @@ fn explicit_polygons_are_checked_for_overlap_gap_and_overreach() {
     );
     shifted.insert(keys[1], moved);
     let breaks = validate::validate_polygons(&community, &shifted, area * 1e-6);
-    assert!(breaks.iter().any(|b| matches!(b.kind, BreakKind::PolygonOutsideCommunity { .. }) && b.grids == vec![keys[1]]));
-    assert!(breaks.iter().any(|b| matches!(b.kind, BreakKind::PolygonGap { .. })));
+    assert!(breaks.iter().any(
+        |b| matches!(b.kind, BreakKind::PolygonOutsideCommunity { .. }) && b.grids == vec![keys[1]]
+    ));
+    assert!(
+        breaks
+            .iter()
+            .any(|b| matches!(b.kind, BreakKind::PolygonGap { .. }))
+    );
 }
 
 #[test]
@@ -700,7 +722,10 @@ fn grid_boundaries_prefer_barriers() {
         &input,
         &PlanState::empty(1, "320104001001"),
         &Rules::default(),
-        &PartitionOptions { skip_compactness: true, ..Default::default() },
+        &PartitionOptions {
+            skip_compactness: true,
+            ..Default::default()
+        },
     )
     .unwrap();
     let r = &out.report;

@@ -34,6 +34,8 @@ pub(crate) struct Bisector<'a> {
     mark: Vec<u32>,
     /// Remaining connectivity checks.
     budget: usize,
+    /// Give up at the first failed sub-split instead of backtracking.
+    greedy: bool,
 }
 
 impl<'a> Bisector<'a> {
@@ -57,6 +59,7 @@ impl<'a> Bisector<'a> {
             side: vec![0; n],
             mark: vec![u32::MAX; n],
             budget: 0,
+            greedy: false,
         }
     }
 
@@ -69,10 +72,19 @@ impl<'a> Bisector<'a> {
         self.graph.pieces(set, &mut self.mark).len() <= 1
     }
 
-    /// Split `set` into exactly `k` valid groups (connectivity checks
-    /// bounded by about 40 per grid), appended to `out`.
-    pub fn split_top(&mut self, set: Vec<usize>, k: u64, out: &mut Vec<Vec<usize>>) -> bool {
-        self.budget = 1_000 + 40 * k as usize;
+    /// Split `set` into exactly `k` valid groups, appended to `out`, with at
+    /// most `budget` connectivity checks. A greedy run never backtracks:
+    /// cheap to refute a long shot.
+    pub fn split_top(
+        &mut self,
+        set: Vec<usize>,
+        k: u64,
+        out: &mut Vec<Vec<usize>>,
+        budget: usize,
+        greedy: bool,
+    ) -> bool {
+        self.budget = budget;
+        self.greedy = greedy;
         self.split(set, k, out)
     }
 
@@ -105,6 +117,9 @@ impl<'a> Bisector<'a> {
                 return true;
             }
             out.truncate(mark);
+            if self.greedy {
+                return false;
+            }
         }
         for (left, right) in self.tree_cuts(&set, lo, hi, goal) {
             if self.budget == 0 {

@@ -257,12 +257,18 @@ pub(crate) fn solve(
     let mut groups = Vec::new();
     for (piece, h, k0) in plans {
         let mut done = false;
-        for k in grid_counts(piece, &hh, h, k0, min, max) {
+        for (k, long_shot) in grid_counts(piece, &hh, h, k0, min, max) {
+            // Counts below the slack-based start are long shots: fail fast.
+            let budget = if long_shot {
+                200 + 3 * k as usize
+            } else {
+                1_000 + 40 * k as usize
+            };
             let mut b = Bisector::new(&input.graph, &input.local, &hh, min, max, seed);
             let mut sorted = piece.clone();
             sorted.sort_unstable();
             let mark = groups.len();
-            if b.split_top(sorted, k, &mut groups) {
+            if b.split_top(sorted, k, &mut groups, budget, long_shot) {
                 done = true;
                 break;
             }
@@ -288,7 +294,15 @@ type Solved = (Vec<Vec<usize>>, BTreeSet<GridKey>, usize);
 /// grid to absorb whole buildings: when ⌈H/max⌉ grids would leave less than
 /// one average building of room per grid, try `⌈H / (max − mean)⌉`
 /// next; then step up by about 2% (never past `H / min`).
-fn grid_counts(piece: &[usize], hh: &[u64], h: u64, k0: u64, min: u64, max: u64) -> Vec<u64> {
+/// Long shots (below the slack-based start) are flagged.
+fn grid_counts(
+    piece: &[usize],
+    hh: &[u64],
+    h: u64,
+    k0: u64,
+    min: u64,
+    max: u64,
+) -> Vec<(u64, bool)> {
     let nonzero = piece.iter().filter(|&&i| hh[i] > 0).count().max(1) as u64;
     let mean = h.div_ceil(nonzero);
     let comfortable = k0 * max - h >= k0 * mean.min(max / 2);
@@ -303,19 +317,19 @@ fn grid_counts(piece: &[usize], hh: &[u64], h: u64, k0: u64, min: u64, max: u64)
     // tight); small pieces also try every count up to the slack-based start.
     if start > k0 {
         if piece.len() <= 2_000 {
-            out.extend(k0..start.min(top + 1));
+            out.extend((k0..start.min(top + 1)).map(|k| (k, true)));
         } else {
-            out.push(k0);
+            out.push((k0, true));
         }
     }
     let mut k = start.min(top).max(k0);
     let steps = out.len() + 6;
     while k <= top && out.len() < steps {
-        out.push(k);
+        out.push((k, false));
         k = (k + 1).max((k as f64 * 1.02).ceil() as u64);
     }
     if out.is_empty() {
-        out.push(k0);
+        out.push((k0, false));
     }
     out
 }

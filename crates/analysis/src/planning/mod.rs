@@ -30,6 +30,7 @@ pub mod input;
 pub mod partition;
 pub mod plan;
 pub mod polygons;
+mod refine;
 pub mod rules;
 pub mod synthetic;
 pub mod validate;

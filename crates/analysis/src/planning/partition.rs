@@ -25,6 +25,7 @@ use super::error::{Infeasible, InfeasibleReason, PartitionError};
 use super::input::CommunityInput;
 use super::plan::{GridKey, PlanState};
 use super::polygons::compactness;
+use super::refine::refine;
 use super::rules::Rules;
 use super::validate::validate;
 
@@ -281,9 +282,7 @@ pub(crate) fn solve(
             });
         }
     }
-    for g in &mut groups {
-        g.sort_unstable();
-    }
+    refine(&input.graph, &hh, &mut groups, min, max, 6);
     Ok((groups, lower))
 }
 

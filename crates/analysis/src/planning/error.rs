@@ -117,3 +117,45 @@ pub enum ExchangeError {
     #[error("JSON: {0}")]
     Json(String),
 }
+
+impl PartitionError {
+    /// A stable machine code for API error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PartitionError::Infeasible(_) => "infeasible",
+            PartitionError::Rules(_) => "invalid_rules",
+            PartitionError::NotFound { .. } => "partition_not_found",
+            PartitionError::UnknownGrid(_) => "unknown_grid",
+            PartitionError::Codes(_) => "codes_exhausted",
+        }
+    }
+}
+
+impl EditError {
+    /// A stable machine code for API error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EditError::UnknownGrid(_) => "unknown_grid",
+            EditError::UnknownBuilding(_) => "unknown_building",
+            EditError::Locked(_) => "grid_locked",
+            EditError::MalformedCode { .. } => "malformed_code",
+            EditError::CodeTaken(_) => "code_taken",
+            EditError::SplitMissed(_) => "split_missed",
+            EditError::Empty => "nothing_selected",
+            EditError::MergeNeedsTwo => "merge_needs_two",
+            EditError::CodesExhausted(_) => "codes_exhausted",
+        }
+    }
+}
+
+impl ExchangeError {
+    /// A stable machine code for API error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ExchangeError::Csv { .. } => "bad_csv",
+            ExchangeError::MissingHeader => "csv_header_missing",
+            ExchangeError::Edit(e) => e.code(),
+            ExchangeError::Json(_) => "bad_json",
+        }
+    }
+}

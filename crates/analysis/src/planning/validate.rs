@@ -288,8 +288,7 @@ fn members_of(input: &CommunityInput, plan: &PlanState) -> BTreeMap<GridKey, BTr
 
 /// Every rule break of `plan`: plan-wide breaks first, then per grid in key order.
 pub fn validate(input: &CommunityInput, plan: &PlanState, rules: &Rules) -> Vec<Break> {
-    let mut v = Validator::new(input, plan.clone(), rules.clone());
-    v.breaks()
+    Validator::new(input, plan.clone(), rules.clone()).breaks()
 }
 
 /// Incremental validation: keeps per-grid breaks and re-checks only what an
@@ -429,7 +428,7 @@ impl<'a> Validator<'a> {
     }
 
     /// Every current break.
-    pub fn breaks(&mut self) -> Vec<Break> {
+    pub fn breaks(&self) -> Vec<Break> {
         let mut out = self.plan_wide.clone();
         for b in self.per_grid.values() {
             out.extend(b.iter().cloned());

@@ -114,8 +114,6 @@ pub enum ExchangeError {
     MissingHeader,
     #[error(transparent)]
     Edit(#[from] EditError),
-    #[error("JSON: {0}")]
-    Json(String),
 }
 
 impl PartitionError {
@@ -155,7 +153,6 @@ impl ExchangeError {
             ExchangeError::Csv { .. } => "bad_csv",
             ExchangeError::MissingHeader => "csv_header_missing",
             ExchangeError::Edit(e) => e.code(),
-            ExchangeError::Json(_) => "bad_json",
         }
     }
 }

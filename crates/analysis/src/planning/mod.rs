@@ -11,8 +11,8 @@
 //! * [`graph`]: building adjacency (Delaunay neighbours, barrier-crossing
 //!   edges flagged);
 //! * [`plan`]: the plan state itself;
-//! * [`validate`]: every rule break, in full or incrementally;
-//! * [`partition`]: automatic partition (fresh or rebalance);
+//! * [`mod@validate`]: every rule break, in full or incrementally;
+//! * [`mod@partition`]: automatic partition (fresh or rebalance);
 //! * [`polygons`]: grid polygons tiling the community;
 //! * [`codes`]: grid code numbering and stability across redraws;
 //! * [`edits`]: the planner's edit operations;

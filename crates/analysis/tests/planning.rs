@@ -581,6 +581,9 @@ fn validator_reports_each_kind_and_updates_incrementally() {
     let plan = fresh(&input, 1);
     let mut v = Validator::new(&input, plan.clone(), rules.clone());
     assert!(v.is_clean());
+    // Owned input (as a server keeps it between requests) works the same.
+    let owned = Validator::new(Arc::new(input.clone()), plan.clone(), rules.clone());
+    assert!(owned.is_clean() && owned.breaks().is_empty());
     let (a, b, building) = neighbouring_grids(&input, &plan);
     // Move a far-away building into grid b: b becomes non-contiguous.
     let far = input

@@ -11,6 +11,7 @@
 //! community. Explicit polygons (stored or imported boundaries) are checked
 //! for overlaps, gaps and overreach by [`validate_polygons`].
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use gridmap_data::model::{GridKind, Id};
@@ -292,10 +293,12 @@ pub fn validate(input: &CommunityInput, plan: &PlanState, rules: &Rules) -> Vec<
 }
 
 /// Incremental validation: keeps per-grid breaks and re-checks only what an
-/// edit touched.
+/// edit touched. Holds its input as any `Borrow<CommunityInput>`: a
+/// reference for a one-off, an `Arc<CommunityInput>` to keep it in server
+/// state between requests.
 #[derive(Debug, Clone)]
-pub struct Validator<'a> {
-    input: &'a CommunityInput,
+pub struct Validator<I: Borrow<CommunityInput>> {
+    input: I,
     rules: Rules,
     plan: PlanState,
     members: BTreeMap<GridKey, BTreeSet<usize>>,
@@ -304,10 +307,11 @@ pub struct Validator<'a> {
     mark: Vec<u32>,
 }
 
-impl<'a> Validator<'a> {
+impl<I: Borrow<CommunityInput>> Validator<I> {
     /// Validate `plan` in full.
-    pub fn new(input: &'a CommunityInput, plan: PlanState, rules: Rules) -> Validator<'a> {
-        let members = members_of(input, &plan);
+    pub fn new(input: I, plan: PlanState, rules: Rules) -> Validator<I> {
+        let members = members_of(input.borrow(), &plan);
+        let n = input.borrow().buildings.len();
         let mut v = Validator {
             input,
             rules,
@@ -315,11 +319,11 @@ impl<'a> Validator<'a> {
             members,
             per_grid: BTreeMap::new(),
             plan_wide: Vec::new(),
-            mark: vec![u32::MAX; input.buildings.len()],
+            mark: vec![u32::MAX; n],
         };
         let keys: Vec<GridKey> = v.plan.grids.iter().map(|g| g.key).collect();
         v.recheck(&keys);
-        v.plan_wide = plan_breaks(input, &v.plan);
+        v.plan_wide = plan_breaks(v.input.borrow(), &v.plan);
         v
     }
 
@@ -329,7 +333,7 @@ impl<'a> Validator<'a> {
                 Some(set) if self.plan.grid(k).is_some() => {
                     let list: Vec<usize> = set.iter().copied().collect();
                     let b = grid_breaks(
-                        self.input,
+                        self.input.borrow(),
                         &self.plan,
                         &self.rules,
                         k,
@@ -404,7 +408,7 @@ impl<'a> Validator<'a> {
             self.members.entry(g.key).or_default();
         }
         for (id, from, to) in moves {
-            let Some(i) = self.input.position(id) else {
+            let Some(i) = self.input.borrow().position(id) else {
                 continue;
             };
             if let Some(f) = from {
@@ -423,7 +427,7 @@ impl<'a> Validator<'a> {
         self.plan = new;
         let keys: Vec<GridKey> = touched.into_iter().collect();
         self.recheck(&keys);
-        self.plan_wide = plan_breaks(self.input, &self.plan);
+        self.plan_wide = plan_breaks(self.input.borrow(), &self.plan);
         keys
     }
 

@@ -16,9 +16,16 @@
 //! * [`polygons`]: grid polygons tiling the community;
 //! * [`codes`]: grid code numbering and stability across redraws;
 //! * [`edits`]: the planner's edit operations;
-//! * [`diff`] and [`exchange`]: plan comparison, GeoJSON and CSV.
+//! * [`diff`] and [`exchange`]: plan comparison, GeoJSON and CSV;
+//! * [`synthetic`]: a generated community for benchmarks and tests.
+//!
+//! Internals: `bisect` (recursive bisection with household bounds) and
+//! `refine` (boundary smoothing within the rules) serve [`mod@partition`].
+//!
+//! Messages: every [`Break`] carries a machine `kind` with its figures (for
+//! the UI to localise) plus ready `message` (English) and `message_zh`.
 
-pub mod bisect;
+mod bisect;
 pub mod codes;
 pub mod diff;
 pub mod edits;

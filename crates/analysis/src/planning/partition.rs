@@ -9,7 +9,7 @@
 //!
 //! Free buildings are solved per connected piece of the adjacency graph; a
 //! piece is cut into `k = ⌈households / max⌉` grids (the lower bound) by
-//! [`super::bisect`], trying `k + 1 …` only if that fails. Infeasibility is
+//! recursive bisection (`bisect`), trying `k + 1 …` only if that fails. Infeasibility is
 //! proved, never guessed: a building above the maximum, a piece below the
 //! minimum, or a piece for which no whole number of grids fits.
 //! Deterministic for a given seed (the seed turns the sweep directions).

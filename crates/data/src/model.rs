@@ -242,3 +242,99 @@ pub struct Counts {
     pub roads: u64,
     pub areas: u64,
 }
+
+/// Where a plan is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanStatus {
+    /// Being edited; not visible to the public.
+    Draft,
+    /// The community's current grids.
+    Published,
+    /// Was published once, since replaced.
+    Archived,
+}
+
+impl PlanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::Draft => "draft",
+            PlanStatus::Published => "published",
+            PlanStatus::Archived => "archived",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(PlanStatus::Draft),
+            "published" => Some(PlanStatus::Published),
+            "archived" => Some(PlanStatus::Archived),
+            _ => None,
+        }
+    }
+}
+
+/// A plan: a versioned draft of one community's grids. Its content lives in
+/// [`PlanVersion`]s; `version` is the newest one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub id: Id,
+    pub community_id: Id,
+    pub name: String,
+    pub status: PlanStatus,
+    /// The plan this one was created from, if any.
+    pub base_plan_id: Option<Id>,
+    pub version: i64,
+    pub created_by: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub published_at: Option<i64>,
+}
+
+/// What made a plan version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanOp {
+    Create,
+    Edit,
+    Undo,
+    Redo,
+    Publish,
+}
+
+impl PlanOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanOp::Create => "create",
+            PlanOp::Edit => "edit",
+            PlanOp::Undo => "undo",
+            PlanOp::Redo => "redo",
+            PlanOp::Publish => "publish",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "create" => Some(PlanOp::Create),
+            "edit" => Some(PlanOp::Edit),
+            "undo" => Some(PlanOp::Undo),
+            "redo" => Some(PlanOp::Redo),
+            "publish" => Some(PlanOp::Publish),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of a plan's append-only history: the edit (JSON), who made it
+/// and when, and the whole plan state after it (JSON, owned by the planning
+/// engine; the store does not look inside).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanVersion {
+    pub plan_id: Id,
+    pub version: i64,
+    pub op: PlanOp,
+    pub edit: String,
+    /// Empty when loaded through [`crate::store::Store::plan_history`].
+    pub state: String,
+    pub author: String,
+    /// Unix seconds.
+    pub at: i64,
+}

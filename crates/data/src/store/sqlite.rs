@@ -10,7 +10,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::codec;
-use super::{Store, WriteTx};
+use super::sqlite_accounts::{SqliteAccounts, insert_audit};
+use super::sqlite_plans::{self as plans, PlanWrites};
+use super::{Accounts, AuditEntry, Store, WriteTx};
 use crate::error::{DataError, Result};
 use crate::model::*;
 
@@ -18,6 +20,7 @@ use crate::model::*;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    accounts: SqliteAccounts,
 }
 
 impl SqliteStore {
@@ -35,7 +38,8 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let accounts = SqliteAccounts::new(pool.clone());
+        Ok(SqliteStore { pool, accounts })
     }
 
     /// The pool, for tests and tools that need raw SQL.
@@ -243,10 +247,41 @@ impl Store for SqliteStore {
         Ok(d)
     }
 
+    fn accounts(&self) -> &dyn Accounts {
+        &self.accounts
+    }
+
     async fn begin(&self) -> Result<Box<dyn WriteTx>> {
         Ok(Box::new(SqliteTx {
             tx: self.pool.begin().await?,
         }))
+    }
+
+    async fn data_version(&self) -> Result<u64> {
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'data_version'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    async fn plans(&self, community: Option<Id>) -> Result<Vec<Plan>> {
+        plans::plans(&self.pool, community).await
+    }
+    async fn plan(&self, id: Id) -> Result<Option<Plan>> {
+        plans::plan(&self.pool, id).await
+    }
+    async fn plan_version(&self, plan: Id, version: i64) -> Result<Option<PlanVersion>> {
+        plans::plan_version(&self.pool, plan, version).await
+    }
+    async fn plan_history(&self, plan: Id) -> Result<Vec<PlanVersion>> {
+        plans::plan_history(&self.pool, plan).await
+    }
+    async fn community_rules(&self, community: Id) -> Result<Option<String>> {
+        plans::community_rules(&self.pool, community).await
+    }
+    async fn retired_codes(&self, community: Id) -> Result<Vec<String>> {
+        plans::retired_codes(&self.pool, community).await
     }
 }
 
@@ -405,7 +440,60 @@ impl WriteTx for SqliteTx {
         Ok(())
     }
 
-    async fn commit(self: Box<Self>) -> Result<()> {
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id> {
+        insert_audit(&mut self.tx, entry).await
+    }
+    async fn update_grid(&mut self, g: &Grid) -> Result<bool> {
+        PlanWrites(&mut self.tx).update_grid(g).await
+    }
+    async fn delete_grid(&mut self, id: Id) -> Result<bool> {
+        PlanWrites(&mut self.tx).delete_grid(id).await
+    }
+    async fn delete_grid_people(&mut self, grid: Id) -> Result<u64> {
+        PlanWrites(&mut self.tx).delete_grid_people(grid).await
+    }
+    async fn retire_code(&mut self, community: Id, code: &str, at: i64) -> Result<()> {
+        PlanWrites(&mut self.tx)
+            .retire_code(community, code, at)
+            .await
+    }
+    async fn set_community_rules(&mut self, community: Id, rules: &str) -> Result<()> {
+        PlanWrites(&mut self.tx)
+            .set_community_rules(community, rules)
+            .await
+    }
+    async fn insert_plan(&mut self, plan: &Plan, edit: &str, state: &str) -> Result<Id> {
+        PlanWrites(&mut self.tx)
+            .insert_plan(plan, edit, state)
+            .await
+    }
+    async fn append_plan_version(
+        &mut self,
+        plan: Id,
+        expected: i64,
+        op: PlanOp,
+        edit: &str,
+        state: &str,
+        author: &str,
+        at: i64,
+    ) -> Result<i64> {
+        PlanWrites(&mut self.tx)
+            .append_plan_version(plan, expected, op, edit, state, author, at)
+            .await
+    }
+    async fn set_plan_status(&mut self, plan: Id, status: PlanStatus, at: i64) -> Result<()> {
+        PlanWrites(&mut self.tx)
+            .set_plan_status(plan, status, at)
+            .await
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('data_version', '1')
+             ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        )
+        .execute(&mut *self.tx)
+        .await?;
         self.tx.commit().await?;
         Ok(())
     }

@@ -43,11 +43,11 @@ impl Default for GraphOptions {
 impl GraphOptions {
     fn walks(&self, road: &Road) -> bool {
         road.walkable
-            && !self.excluded_classes.iter().any(|c| *c == road.class)
+            && !self.excluded_classes.contains(&road.class)
             && self
                 .only_classes
                 .as_ref()
-                .is_none_or(|only| only.iter().any(|c| *c == road.class))
+                .is_none_or(|only| only.contains(&road.class))
     }
 }
 

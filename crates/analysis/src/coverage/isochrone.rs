@@ -1,14 +1,18 @@
 //! Isochrones: the area reachable from one station within a time, built
 //! from the reached street network — whole edges, plus the reached part of
-//! edges at the frontier, plus the station's access leg — buffered by a
-//! fixed width and unioned (geo's `Buffer`, backed by i_overlay). The
-//! buffer is computed in a local metric plane centred on the station and
-//! mapped back to lon/lat, so the polygon is valid (no self-intersections).
+//! edges at the frontier, plus the station's access leg — widened by a
+//! fixed band on each side. The band is drawn into a raster of small cells
+//! in a local metric plane centred on the station and traced back into
+//! polygons ([`super::contour`]), which are valid by construction; then
+//! mapped back to lon/lat.
+//!
+//! (geo's `Buffer` + union was tried first: correct, but 0.5–0.8 s for a
+//! 1,000-piece network on the sample, far over the 30 ms budget.)
 
-use geo::algorithm::buffer::{BufferStyle, LineCap, LineJoin};
-use geo::{Buffer, Coord, LineString, MapCoords, MultiLineString, MultiPolygon, Point};
+use geo::{Coord, LineString, MapCoords, MultiLineString, MultiPolygon};
 use gridmap_data::model::Id;
 
+use super::contour::CellGrid;
 use super::dijkstra::bounded_sparse;
 use super::error::CoverageError;
 use super::graph::WalkGraph;
@@ -22,8 +26,8 @@ pub struct IsochroneOptions {
     /// Half-width (m) of the band drawn around reached streets: how far off
     /// the street a household still counts as "there".
     pub buffer_m: f64,
-    /// Angle step (radians) of round caps and joins; larger is coarser and faster.
-    pub round_step: f64,
+    /// Raster cell size (m): the outline is a staircase of this step.
+    pub cell_m: f64,
 }
 
 impl Default for IsochroneOptions {
@@ -31,7 +35,7 @@ impl Default for IsochroneOptions {
         IsochroneOptions {
             speed_m_s: DEFAULT_SPEED_M_S,
             buffer_m: 40.0,
-            round_step: 0.5,
+            cell_m: 10.0,
         }
     }
 }
@@ -100,9 +104,13 @@ pub fn isochrone(
     minutes: f64,
     options: &IsochroneOptions,
 ) -> Result<MultiPolygon<f64>, CoverageError> {
-    if !(options.buffer_m.is_finite() && options.buffer_m > 0.0 && options.round_step > 0.0) {
+    if !(options.buffer_m.is_finite()
+        && options.buffer_m > 0.0
+        && options.cell_m.is_finite()
+        && options.cell_m > 0.0)
+    {
         return Err(CoverageError::InvalidOption(
-            "buffer_m and round_step must be positive".into(),
+            "buffer_m and cell_m must be positive".into(),
         ));
     }
     let lines = reached_lines(graph, station_id, minutes, options.speed_m_s)?;
@@ -112,20 +120,44 @@ pub fn isochrone(
         .and_then(|i| graph.stations().get(i))
         .map_or(Coord { x: 0.0, y: 0.0 }, |s| s.point);
     let [ox, oy] = plane.xy(origin);
-    let to_local = |c: Coord<f64>| {
+    let local = lines.map_coords(|c| {
         let [x, y] = plane.xy(c);
         Coord {
             x: x - ox,
             y: y - oy,
         }
-    };
-    let style = BufferStyle::new(options.buffer_m)
-        .line_cap(LineCap::Round(options.round_step))
-        .line_join(LineJoin::Round(options.round_step));
-    let local = if lines.0.is_empty() {
-        Point(Coord { x: 0.0, y: 0.0 }).buffer_with_style(style)
-    } else {
-        lines.map_coords(to_local).buffer_with_style(style)
-    };
-    Ok(local.map_coords(|c| plane.lonlat([c.x + ox, c.y + oy])))
+    });
+    let (mut min, mut max): (Coord<f64>, Coord<f64>) =
+        (Coord { x: 0.0, y: 0.0 }, Coord { x: 0.0, y: 0.0 });
+    for c in local.0.iter().flat_map(|l| l.0.iter()) {
+        min.x = min.x.min(c.x);
+        min.y = min.y.min(c.y);
+        max.x = max.x.max(c.x);
+        max.y = max.y.max(c.y);
+    }
+    let r = options.buffer_m;
+    // Keep the raster bounded (≤ ~4 M cells): coarser cells for huge areas.
+    let span = (max.x - min.x + 2.0 * r).max(max.y - min.y + 2.0 * r);
+    let cell = options.cell_m.max(span / 2_000.0);
+    let mut grid = CellGrid::new(
+        Coord {
+            x: min.x - r,
+            y: min.y - r,
+        },
+        Coord {
+            x: max.x + r,
+            y: max.y + r,
+        },
+        cell,
+    );
+    // The station itself is always in.
+    grid.stroke(Coord { x: 0.0, y: 0.0 }, Coord { x: 0.0, y: 0.0 }, r);
+    for l in &local.0 {
+        for w in l.0.windows(2) {
+            grid.stroke(w[0], w[1], r);
+        }
+    }
+    Ok(grid
+        .polygons()
+        .map_coords(|c| plane.lonlat([c.x + ox, c.y + oy])))
 }

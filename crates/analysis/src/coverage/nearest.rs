@@ -198,9 +198,11 @@ pub fn coverage(
     })
 }
 
+type StationEntry = GeomWithData<[f64; 2], (Id, Coord<f64>)>;
+
 /// Straight-line nearest selected station (for buildings off the network).
 struct StraightLine {
-    tree: RTree<GeomWithData<[f64; 2], (Id, Coord<f64>)>>,
+    tree: RTree<StationEntry>,
     plane: super::metric::Plane,
     detour: f64,
 }

@@ -401,3 +401,60 @@ proptest! {
         compare(&d);
     }
 }
+
+/// The contracted run (core graph + chain interiors) equals the plain
+/// full-graph Dijkstra on every node.
+fn contracted_equals_full(data: &Dataset) {
+    use gridmap_analysis::coverage::dijkstra::*;
+    let graph = WalkGraph::build(data, &GraphOptions::default()).unwrap();
+    let seeds: Vec<Seed> = graph
+        .stations()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            s.attachment.map(|a| Seed {
+                node: a.node,
+                dist: a.access_m,
+                label: i as u32,
+            })
+        })
+        .collect();
+    for cutoff in [f64::INFINITY, 400.0] {
+        let full = multi_source_full(&graph, &seeds, cutoff);
+        let fast = multi_source_contracted(&graph, &seeds, cutoff);
+        for n in 0..graph.node_count() {
+            let (a, b) = (full.dist[n], fast.dist[n]);
+            assert!(
+                (a.is_infinite() && b.is_infinite()) || (a - b).abs() < 1e-6,
+                "node {n}: full {a}, contracted {b}"
+            );
+            // The predecessor is consistent with the distance.
+            let p = fast.pred[n];
+            if p != NONE {
+                let w = graph
+                    .neighbours(n as u32)
+                    .filter(|(v, _)| *v == p)
+                    .map(|(_, w)| w)
+                    .fold(f64::INFINITY, f64::min);
+                assert!((fast.dist[p as usize] + w - b).abs() < 1e-6, "pred of {n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn contracted_run_equals_the_full_run_on_the_sample() {
+    contracted_equals_full(nanjing());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    #[test]
+    fn contracted_run_equals_the_full_run_on_random_layouts(
+        streets in prop::collection::vec((0u8..7, 0u8..7, any::<bool>()), 1..40),
+        items in prop::collection::vec((-100.0f64..1000.0, -100.0f64..1000.0, 1u32..100), 1..30),
+        stations in prop::collection::vec((-100.0f64..1000.0, -100.0f64..1000.0), 0..4),
+    ) {
+        contracted_equals_full(&random_dataset(streets, items, stations));
+    }
+}

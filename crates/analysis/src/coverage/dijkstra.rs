@@ -54,8 +54,112 @@ pub struct Seed {
 
 /// One Dijkstra from all seeds at once. Nodes farther than `cutoff` (m) are
 /// left at infinity. Ties are broken by (distance, node index), so the
-/// result is deterministic.
+/// result is deterministic. When every seed is a core node (stations always
+/// are), the run is on the contracted core graph and chain interiors are
+/// filled in afterwards ([`super::chains`]); otherwise on the full graph.
 pub fn multi_source(graph: &WalkGraph, seeds: &[Seed], cutoff: f64) -> ShortestPathTree {
+    let c = graph.contracted();
+    if c.core_of.len() == graph.node_count()
+        && seeds.iter().all(|s| c.core_of[s.node as usize] != NONE)
+    {
+        multi_source_contracted(graph, seeds, cutoff)
+    } else {
+        multi_source_full(graph, seeds, cutoff)
+    }
+}
+
+/// [`multi_source`] on the contracted core, then chain interiors.
+pub fn multi_source_contracted(graph: &WalkGraph, seeds: &[Seed], cutoff: f64) -> ShortestPathTree {
+    let c = graph.contracted();
+    let n = graph.node_count();
+    let m = c.core_nodes.len();
+    let mut cd = vec![f64::INFINITY; m];
+    let mut cl = vec![NONE; m];
+    let mut cvia = vec![NONE; m];
+    let mut heap = BinaryHeap::with_capacity(seeds.len().max(1024));
+    for s in seeds {
+        let Some(&i) = c.core_of.get(s.node as usize) else {
+            continue;
+        };
+        if i == NONE {
+            continue;
+        }
+        let i = i as usize;
+        if s.dist <= cutoff && (s.dist < cd[i] || (s.dist == cd[i] && s.label < cl[i])) {
+            cd[i] = s.dist;
+            cl[i] = s.label;
+            heap.push(Entry {
+                dist: s.dist,
+                node: i as u32,
+            });
+        }
+    }
+    while let Some(Entry { dist: d, node: u }) = heap.pop() {
+        let ui = u as usize;
+        if d > cd[ui] {
+            continue;
+        }
+        let l = cl[ui];
+        let (lo, hi) = (c.offsets[ui] as usize, c.offsets[ui + 1] as usize);
+        for k in lo..hi {
+            let v = c.targets[k] as usize;
+            let nd = d + c.lengths[k];
+            if nd < cd[v] && nd <= cutoff {
+                cd[v] = nd;
+                cl[v] = l;
+                cvia[v] = c.via[k];
+                heap.push(Entry {
+                    dist: nd,
+                    node: v as u32,
+                });
+            }
+        }
+    }
+    let mut dist = vec![f64::INFINITY; n];
+    let mut label = vec![NONE; n];
+    let mut pred = vec![NONE; n];
+    for (i, &node) in c.core_nodes.iter().enumerate() {
+        let x = node as usize;
+        dist[x] = cd[i];
+        label[x] = cl[i];
+        let via = cvia[i];
+        if via != NONE {
+            let ch = c.chains[(via / 2) as usize];
+            let (s, e) = (ch.start as usize, (ch.start + ch.count) as usize);
+            pred[x] = if via % 2 == 0 {
+                // Came u → v: the node before v.
+                if e > s { c.interior[e - 1] } else { ch.u }
+            } else if e > s {
+                c.interior[s]
+            } else {
+                ch.v
+            };
+        }
+    }
+    for ch in &c.chains {
+        let (du, dv) = (dist[ch.u as usize], dist[ch.v as usize]);
+        let (lu, lv) = (label[ch.u as usize], label[ch.v as usize]);
+        let (s, e) = (ch.start as usize, (ch.start + ch.count) as usize);
+        for k in s..e {
+            let x = c.interior[k] as usize;
+            let a = du + c.along[k];
+            let b = dv + (ch.len - c.along[k]);
+            if a <= b && a.is_finite() && a <= cutoff {
+                dist[x] = a;
+                label[x] = lu;
+                pred[x] = if k > s { c.interior[k - 1] } else { ch.u };
+            } else if b < a && b.is_finite() && b <= cutoff {
+                dist[x] = b;
+                label[x] = lv;
+                pred[x] = if k + 1 < e { c.interior[k + 1] } else { ch.v };
+            }
+        }
+    }
+    ShortestPathTree { dist, label, pred }
+}
+
+/// [`multi_source`] on the full graph.
+pub fn multi_source_full(graph: &WalkGraph, seeds: &[Seed], cutoff: f64) -> ShortestPathTree {
     let n = graph.node_count();
     let (offsets, targets, lengths) = graph.csr();
     let mut dist = vec![f64::INFINITY; n];

@@ -11,6 +11,7 @@ use rstar::RTree;
 use rstar::primitives::{GeomWithData, Line};
 use serde::Serialize;
 
+use super::chains::Contracted;
 use super::error::CoverageError;
 use super::metric::{Plane, length_m, lerp};
 
@@ -146,6 +147,7 @@ pub struct WalkGraph {
     /// Interior split points of each segment, sorted by `t`.
     splits: Vec<(f64, u32)>,
     tree: RTree<SegmentEntry>,
+    contracted: Contracted,
     buildings: Vec<GraphBuilding>,
     stations: Vec<GraphStation>,
     classes: Vec<String>,
@@ -235,6 +237,7 @@ impl WalkGraph {
             segments,
             splits: Vec::new(),
             tree,
+            contracted: Contracted::default(),
             buildings: Vec::with_capacity(data.buildings.len()),
             stations: Vec::with_capacity(data.stations.len()),
             classes: Vec::new(),
@@ -369,7 +372,15 @@ impl WalkGraph {
         graph.offsets = offsets;
         graph.targets = targets;
         graph.lengths = lengths;
-        // 5. Components and islands.
+        // 5. The contracted core for whole-graph runs (stations stay core).
+        let mut keep = vec![false; n];
+        for s in &graph.stations {
+            if let Some(a) = s.attachment {
+                keep[a.node as usize] = true;
+            }
+        }
+        graph.contracted = Contracted::build(&graph.offsets, &graph.targets, &graph.lengths, &keep);
+        // 6. Components and islands.
         graph.label_components(&mut report);
         graph.report = report;
         Ok(graph)
@@ -512,6 +523,10 @@ impl WalkGraph {
                 .filter(move |(v, _)| u < *v)
                 .map(move |(v, w)| (u, v, w))
         })
+    }
+
+    pub(crate) fn contracted(&self) -> &Contracted {
+        &self.contracted
     }
 
     pub(crate) fn csr(&self) -> (&[u32], &[u32], &[f64]) {

@@ -13,6 +13,7 @@
 //! * [`isochrone`] draws the area reachable from a station ([`isochrone`](mod@isochrone)).
 //! * [`siting`] proposes new station sites by greedy maximal covering ([`siting`](mod@siting)).
 
+mod chains;
 pub mod contour;
 pub mod dijkstra;
 pub mod error;

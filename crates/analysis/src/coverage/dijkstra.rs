@@ -126,7 +126,7 @@ pub fn multi_source_contracted(graph: &WalkGraph, seeds: &[Seed], cutoff: f64) -
         if via != NONE {
             let ch = c.chains[(via / 2) as usize];
             let (s, e) = (ch.start as usize, (ch.start + ch.count) as usize);
-            pred[x] = if via % 2 == 0 {
+            pred[x] = if via & 1 == 0 {
                 // Came u → v: the node before v.
                 if e > s { c.interior[e - 1] } else { ch.u }
             } else if e > s {

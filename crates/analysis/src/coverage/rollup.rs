@@ -162,8 +162,19 @@ impl Rollup {
         let mut bands = bands.to_vec();
         bands.sort_by(|a, b| a.metres.total_cmp(&b.metres));
         let nb = bands.len();
-        let grid_of: HashMap<Id, Option<Id>> =
-            data.buildings.iter().map(|b| (b.id, b.grid_id)).collect();
+        // The result follows the dataset's building order when computed on
+        // it; only otherwise is a lookup table needed.
+        let aligned = result.buildings.len() == data.buildings.len()
+            && result
+                .buildings
+                .iter()
+                .zip(&data.buildings)
+                .all(|(r, b)| r.building_id == b.id);
+        let grid_of: HashMap<Id, Option<Id>> = if aligned {
+            HashMap::new()
+        } else {
+            data.buildings.iter().map(|b| (b.id, b.grid_id)).collect()
+        };
         let grid_index: HashMap<Id, usize> = data
             .grids
             .iter()
@@ -180,9 +191,14 @@ impl Rollup {
         let mut outside = Tally::new(nb);
         let mut grids: Vec<Tally> = vec![Tally::new(nb); data.grids.len()];
         let mut communities: Vec<Tally> = vec![Tally::new(nb); data.communities.len()];
-        for b in &result.buildings {
-            let Some(grid) = grid_of.get(&b.building_id) else {
-                continue;
+        for (i, b) in result.buildings.iter().enumerate() {
+            let grid = if aligned {
+                &data.buildings[i].grid_id
+            } else {
+                match grid_of.get(&b.building_id) {
+                    Some(g) => g,
+                    None => continue,
+                }
             };
             let add =
                 |t: &mut Tally| t.add(&bands, b.building_id, b.households, b.status, b.metres);

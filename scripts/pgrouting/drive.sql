@@ -26,6 +26,8 @@ FROM walk_ours o JOIN walk_pgr p ON p.node = o.node
 WHERE abs(o.metres - p.agg_cost) > 1e-6
 ORDER BY abs(o.metres - p.agg_cost) DESC
 LIMIT 50;
+SELECT count(*) > 0 AS has_disagreements FROM walk_disagree \gset
+\if :has_disagreements
 SELECT count(*) AS disagreements_checked,
        count(*) FILTER (WHERE abs(d.metres - x.agg_cost) <= 1e-6) AS gridmap_exact,
        count(*) FILTER (WHERE abs(d.agg_cost - x.agg_cost) <= 1e-6) AS driving_distance_exact
@@ -37,3 +39,6 @@ JOIN pgr_dijkstraCost(
     9000000000000000::bigint,
     ARRAY(SELECT node FROM walk_disagree)::bigint[],
     directed => false) x ON x.end_vid = d.node;
+\else
+\echo no disagreements to referee
+\endif

@@ -458,3 +458,30 @@ proptest! {
         contracted_equals_full(&random_dataset(streets, items, stations));
     }
 }
+
+#[test]
+fn non_finite_coordinates_are_skipped_not_fatal() {
+    let mut d = straight_street("residential");
+    d.roads[0].geometry.0.insert(
+        1,
+        Coord {
+            x: f64::NAN,
+            y: 1.0,
+        },
+    );
+    d.roads[0].node_ids.insert(1, 99);
+    d.roads
+        .push(road(2, "residential", &[(1, 0.0, 0.0), (3, 0.0, 500.0)]));
+    let mut b = building(1, 10, 0.0, 400.0);
+    d.buildings.push(b.clone());
+    b.id = 2;
+    b.point = geo::Point::new(f64::INFINITY, 0.0);
+    d.buildings.push(b);
+    d.stations.push(station(1, StationTier::Station, 0.0, 10.0));
+    let graph = WalkGraph::build(&d, &GraphOptions::default()).unwrap();
+    let r = coverage(&graph, &CoverageOptions::default()).unwrap();
+    assert_eq!(r.buildings[0].status, Status::Network);
+    assert!((r.buildings[0].metres.unwrap() - 390.0).abs() < 0.05);
+    assert_eq!(r.buildings[1].status, Status::Unreachable);
+    assert_eq!(graph.report().unattached_buildings, vec![2]);
+}

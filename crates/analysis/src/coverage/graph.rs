@@ -180,6 +180,10 @@ impl WalkGraph {
             let by_id = road.node_ids.len() == road.geometry.0.len();
             let mut prev: Option<u32> = None;
             for (k, c) in road.geometry.0.iter().enumerate() {
+                if !(c.x.is_finite() && c.y.is_finite()) {
+                    prev = None; // a broken vertex breaks the road there
+                    continue;
+                }
                 let key = match road.node_ids.get(k) {
                     Some(id) if by_id => NodeKey::Osm(*id),
                     _ => NodeKey::Coord(c.x.to_bits(), c.y.to_bits()),
@@ -254,6 +258,9 @@ impl WalkGraph {
             .map(|b| b.point.0)
             .chain(data.stations.iter().map(|s| s.point.0));
         for (item, p) in items.enumerate() {
+            if !(p.x.is_finite() && p.y.is_finite()) {
+                continue;
+            }
             if let Some((seg, t, access)) = graph.nearest(p)
                 && access <= options.max_access_m
             {

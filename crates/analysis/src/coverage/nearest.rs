@@ -214,7 +214,9 @@ impl StraightLine {
             graph
                 .stations()
                 .iter()
-                .filter(|s| options.selects(s.tier))
+                .filter(|s| {
+                    options.selects(s.tier) && s.point.x.is_finite() && s.point.y.is_finite()
+                })
                 .map(|s| GeomWithData::new(plane.xy(s.point), (s.id, s.point)))
                 .collect(),
         );
@@ -227,6 +229,9 @@ impl StraightLine {
 
     /// (station id, estimated metres) of the nearest station on the sphere.
     fn nearest(&self, p: Coord<f64>) -> Option<(Id, f64)> {
+        if !(p.x.is_finite() && p.y.is_finite()) {
+            return None;
+        }
         let mut best: Option<(f64, Id)> = None;
         for (s, d2) in self
             .tree

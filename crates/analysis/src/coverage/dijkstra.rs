@@ -56,7 +56,7 @@ pub struct Seed {
 /// left at infinity. Ties are broken by (distance, node index), so the
 /// result is deterministic. When every seed is a core node (stations always
 /// are), the run is on the contracted core graph and chain interiors are
-/// filled in afterwards ([`super::chains`]); otherwise on the full graph.
+/// filled in afterwards (degree-2 chain contraction); otherwise on the full graph.
 pub fn multi_source(graph: &WalkGraph, seeds: &[Seed], cutoff: f64) -> ShortestPathTree {
     let c = graph.contracted();
     if c.core_of.len() == graph.node_count()

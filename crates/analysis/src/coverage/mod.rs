@@ -10,8 +10,8 @@
 //!   ([`nearest`]); [`CoverageResult::route`] draws the path.
 //! * [`Rollup::build`] sums households and buildings per band overall, per
 //!   community and per grid ([`rollup`]).
-//! * [`isochrone`] draws the area reachable from a station ([`isochrone`](mod@isochrone)).
-//! * [`siting`] proposes new station sites by greedy maximal covering ([`siting`](mod@siting)).
+//! * [`isochrone()`] draws the area reachable from a station ([`mod@isochrone`]).
+//! * [`siting()`] proposes new station sites by greedy maximal covering ([`mod@siting`]).
 
 mod chains;
 pub mod contour;

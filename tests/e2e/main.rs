@@ -4,6 +4,7 @@
 
 mod auth;
 mod cli;
+mod coverage;
 mod fonts;
 mod harness;
 mod http_api;

@@ -17,6 +17,9 @@ const PROTECTED: &[&str] = &[
     "/api/auth/me",
     "/api/admin/audit",
     "/api/admin/users",
+    "/api/coverage",
+    "/api/coverage/buildings",
+    "/api/coverage/siting",
 ];
 
 /// Public routes this walk visits.
@@ -30,6 +33,7 @@ const WALKED: &[&str] = &[
     "/tiles.json",
     "/tiles/{z}/{x}/{file}",
     "/fonts/{fontstack}/{range}",
+    "/api/stations/{id}/isochrone",
 ];
 
 /// Keys that must never appear in a public body.
@@ -147,6 +151,12 @@ fn public_routes_never_return_households_or_private_data() {
         )
         .json();
         assert!(lookup["grid"].is_object() || lookup["grid"].is_null());
+        for st in lookup["stations"].as_array().into_iter().flatten() {
+            get_public(
+                &s,
+                &format!("/api/stations/{}/isochrone?minutes=5", st["id"]),
+            );
+        }
     }
     get_public(&s, "/api/buildings/999999999");
     get_public(&s, "/api/lookup?lon=0&lat=0");

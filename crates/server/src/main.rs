@@ -424,6 +424,7 @@ async fn serve(
         tile_cache_mb.saturating_mul(1 << 20),
     )
     .with_config(auth, limits);
+    state.coverage.start(state.atlas());
     spawn_reload_on_hangup(state.clone());
     spawn_watch_store(state.clone(), Duration::from_millis(watch_ms));
     spawn_session_purge(state.clone());

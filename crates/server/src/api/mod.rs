@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod buildings;
+mod coverage;
 mod fonts;
 mod health;
 mod lookup;
@@ -35,6 +36,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/me", get(auth::me))
         .route("/api/admin/audit", get(admin::audit))
         .route("/api/admin/users", get(admin::users))
+        .route("/api/coverage", get(coverage::rollup))
+        .route("/api/coverage/buildings", get(coverage::buildings))
+        .route("/api/coverage/siting", post(coverage::site))
+        .route(
+            "/api/stations/{id}/isochrone",
+            get(coverage::station_isochrone),
+        )
         .fallback(not_found)
         .with_state(state.clone());
     crate::limits::apply(router, state)

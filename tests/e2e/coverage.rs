@@ -433,6 +433,56 @@ fn adding_a_station_raises_coverage_after_reload() {
     add_user(&s.db, "admin3", "admin", &[], PW);
     let admin = token(&s.db, "admin3");
     let before = ok(&s, Some(&admin), "/api/coverage?minutes=5");
+
+    // `gridmap coverage --csv` prints the same figures as the API.
+    let out = cli(&s.db, &["coverage", "--minutes", "5", "--csv"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let col = |name: &str| lines[0].iter().position(|h| *h == name).expect(name);
+    let overall = &lines[1];
+    assert_eq!(overall[0], "overall");
+    let o = &before["overall"];
+    assert_eq!(overall[col("households")], o["households"].to_string());
+    assert_eq!(overall[col("buildings")], o["buildings"].to_string());
+    assert_eq!(
+        overall[col("households_within_5min")],
+        o["within_households"][0].to_string()
+    );
+    assert_eq!(
+        overall[col("uncovered_buildings")],
+        o["uncovered"].as_array().unwrap().len().to_string()
+    );
+    assert_eq!(
+        lines.len() - 2,
+        before["communities"].as_array().unwrap().len()
+    );
+    let by_grid = cli(
+        &s.db,
+        &["coverage", "--minutes", "5", "--csv", "--by", "grid"],
+    );
+    assert!(by_grid.status.success());
+    let grid_rows = String::from_utf8_lossy(&by_grid.stdout)
+        .lines()
+        .filter(|l| l.starts_with("grid,"))
+        .count();
+    assert_eq!(grid_rows, before["grids"].as_array().unwrap().len());
+    // The table names every community and the overall line.
+    let table = cli(&s.db, &["coverage", "--minutes", "5"]);
+    assert!(table.status.success());
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(table.lines().any(|l| l.starts_with("overall")), "{table}");
+    for c in before["communities"].as_array().unwrap() {
+        assert!(table.contains(c["code"].as_str().unwrap()), "{table}");
+    }
+    for bad in [["--minutes", "0"], ["--tier", "castle"]] {
+        let out = cli(&s.db, &["coverage", bad[0], bad[1]]);
+        assert!(!out.status.success(), "{bad:?}");
+    }
     let unc = ok(
         &s,
         Some(&admin),

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 use gridmap_analysis::coverage::{
-    CoverageError, CoverageOptions, CoverageResult, DEFAULT_SPEED_M_S, GraphOptions, WalkGraph,
-    coverage,
+    Band, CoverageError, CoverageOptions, CoverageResult, DEFAULT_SPEED_M_S, GraphOptions,
+    WalkGraph, coverage,
 };
 use gridmap_data::Atlas;
 use gridmap_data::model::StationTier;
@@ -209,6 +209,17 @@ impl CoverageCache {
         }
         cell.get().and_then(|r| r.as_ref().ok().cloned())
     }
+}
+
+/// The roll-up bands for a walk of `minutes`: 5/10/15 below it, and
+/// `minutes` itself.
+pub fn bands(minutes: f64, speed_m_s: f64) -> Vec<Band> {
+    let mut bands: Vec<Band> = Band::life_circles(speed_m_s)
+        .into_iter()
+        .filter(|b| b.minutes < minutes)
+        .collect();
+    bands.push(Band::from_minutes(minutes, speed_m_s));
+    bands
 }
 
 /// 503 while the snapshot of the current data is being built.

@@ -86,6 +86,8 @@ enum Command {
     },
     /// Print what the store holds.
     Info,
+    /// Print the 15-minute walking coverage roll-up (table or CSV).
+    Coverage(cli::coverage::CoverageArgs),
     /// Copy a whole store into an empty one (e.g. SQLite to PostGIS), keeping
     /// ids, then verify the copy by counts and checksum.
     Migrate {
@@ -299,6 +301,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print_counts(store.as_ref()).await
         }
         Command::Info => print_counts(store.as_ref()).await,
+        Command::Coverage(args) => cli::coverage::run(store.as_ref(), args).await,
         // Handled above, before `--db` is opened.
         Command::Migrate { from, to } => migrate(&from, &to).await,
     }

@@ -68,13 +68,7 @@ impl CoverageQuery {
 
     /// 5/10/15 below `minutes`, and `minutes` itself.
     pub fn bands(&self) -> Vec<Band> {
-        let speed = self.key.speed_m_s;
-        let mut bands: Vec<Band> = Band::life_circles(speed)
-            .into_iter()
-            .filter(|b| b.minutes < self.minutes)
-            .collect();
-        bands.push(Band::from_minutes(self.minutes, speed));
-        bands
+        crate::coverage::bands(self.minutes, self.key.speed_m_s)
     }
 }
 

@@ -521,3 +521,88 @@ fn adding_a_station_raises_coverage_after_reload() {
         "{row}"
     );
 }
+
+#[test]
+fn coverage_tile_layer_classes_buildings_like_the_api() {
+    use mvt_reader::feature::Value as Mvt;
+    let s = harness::start(&[]);
+    add_user(&s.db, "admin4", "admin", &[], PW);
+    let admin = token(&s.db, "admin4");
+    let rows = ok(&s, Some(&admin), "/api/coverage/buildings?limit=10000");
+    let minutes: std::collections::HashMap<i64, Option<f64>> = rows["buildings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["id"].as_i64().unwrap(), b["minutes"].as_f64()))
+        .collect();
+    // The style has the layer, hidden until the user turns it on.
+    let style = ok(&s, None, "/style.json");
+    let layer = style["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "coverage-buildings")
+        .expect("coverage-buildings layer");
+    assert_eq!(layer["source-layer"], "coverage");
+    assert_eq!(layer["layout"]["visibility"], "none");
+    let tj = ok(&s, None, "/tiles.json");
+    assert!(
+        tj["vector_layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["id"] == "coverage")
+    );
+    let (x, y) = super::tiles::tile_of(118.7837, 32.0416, 16);
+    let mut seen = 0;
+    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+        let r = get(&s, None, &format!("/tiles/16/{}/{}.mvt", x + dx, y + dy));
+        assert_eq!(r.status, 200);
+        assert!(!r.header("etag").unwrap().ends_with("-p\""));
+        let reader = mvt_reader::Reader::new(r.body).expect("decode");
+        let names = reader.get_layer_names().expect("names");
+        let Some(i) = names.iter().position(|n| n == "coverage") else {
+            continue;
+        };
+        for feat in reader.get_features_as::<f64>(i).expect("features") {
+            let props = feat.properties.expect("properties");
+            let keys: BTreeSet<&str> = props.keys().map(String::as_str).collect();
+            assert!(
+                keys.is_subset(&BTreeSet::from(["band", "minutes"])),
+                "{keys:?}"
+            );
+            let id = feat.id.expect("id") as i64;
+            let want = minutes.get(&id).copied().expect("building in the API");
+            let band = match props.get("band") {
+                Some(Mvt::String(b)) => b.clone(),
+                other => panic!("band {other:?}"),
+            };
+            match (want, props.get("minutes")) {
+                (Some(m), Some(Mvt::Double(t))) => {
+                    assert!((m - t).abs() <= 0.06, "{m} vs {t}");
+                    let expect = if m <= 5.0 {
+                        "5"
+                    } else if m <= 10.0 {
+                        "10"
+                    } else if m <= 15.0 {
+                        "15"
+                    } else {
+                        "beyond"
+                    };
+                    // Rounding can move a building across a band edge only
+                    // within 0.01 minute of it.
+                    if [5.0, 10.0, 15.0].iter().all(|e: &f64| (m - e).abs() > 0.01) {
+                        assert!(
+                            band == expect || band == "estimated",
+                            "{m} min in band {band}"
+                        );
+                    }
+                }
+                (None, None) => assert_eq!(band, "unreachable"),
+                other => panic!("minutes {other:?}"),
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen > 20, "only {seen} coverage features");
+}

@@ -1,4 +1,9 @@
 //! `GET /tiles/{z}/{x}/{y}.mvt` and `GET /tiles.json` (TileJSON 3.0).
+//!
+//! Tiles include the `coverage` layer once the coverage snapshot of their
+//! version is ready (small data waits for it). Tiles rendered before that
+//! are neither cached nor given the final ETag (they carry `-p`), so no
+//! client or cache keeps a tile without coverage as the final one.
 
 use std::sync::Arc;
 
@@ -69,7 +74,12 @@ pub async fn tile(
     let coord = parse_coord(&z, &x, &file)?;
     let atlas = state.atlas();
     let version = atlas.version();
-    let tag = etag(&state.instance, version);
+    // Waits on small data; on large data answers at once (pending → None).
+    let coverage = state.coverage.get(atlas.clone()).await.ok();
+    let mut tag = etag(&state.instance, version);
+    if coverage.is_none() {
+        tag.insert_str(tag.len() - 1, "-p");
+    }
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -78,7 +88,10 @@ pub async fn tile(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let gz = accepts_gzip(&headers);
-        let body = match state.tiles.get(version, coord) {
+        let cached = coverage
+            .as_ref()
+            .and_then(|_| state.tiles.get(version, coord));
+        let body = match cached {
             Some(hit) => {
                 if gz {
                     hit.gzip.clone()
@@ -90,9 +103,9 @@ pub async fn tile(
                 // Rendered inline on the runtime's worker: a tile costs tens of
                 // microseconds to a few milliseconds, less than handing it to
                 // the blocking pool and back (measured in BENCHMARKS.md).
-                let raw = tiles::render(&atlas, coord)
+                let raw = tiles::render_with(&atlas, coverage.as_deref(), coord)
                     .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?;
-                if state.tiles.enabled() {
+                if state.tiles.enabled() && coverage.is_some() {
                     let entry = Arc::new(CachedTile {
                         gzip: gzip(&raw),
                         raw,

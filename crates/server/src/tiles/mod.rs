@@ -1,8 +1,14 @@
 //! Vector tiles from the Atlas: which features go in which layer at which
 //! zoom, and with which public attributes. Encoding is `gridmap_tiles`'s job.
+//!
+//! The `coverage` layer (buildings classed by walking minutes to the nearest
+//! station, no households) is drawn only when the coverage snapshot of the
+//! tile's atlas version is ready ([`render_with`]).
 
 pub mod cache;
 
+use crate::coverage::CoverageSnapshot;
+use gridmap_analysis::coverage::Status;
 use gridmap_data::Atlas;
 use gridmap_tiles::{Shape, TileBuilder, TileCoord, TileError, TileOptions, Value};
 
@@ -35,6 +41,7 @@ pub const LAYERS: &[LayerSpec] = &[
     ),
     ("buildings", 13, &[("name", "String")]),
     ("stations", 10, &[("name", "String"), ("tier", "String")]),
+    ("coverage", 13, &[("minutes", "Number"), ("band", "String")]),
 ];
 
 fn min_zoom(layer: &str) -> u8 {
@@ -79,19 +86,29 @@ thread_local! {
     static BUILDER: std::cell::RefCell<Option<TileBuilder>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Render one public tile (no household attributes).
+/// Render one public tile (no household attributes) without the coverage layer.
 pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
+    render_with(atlas, None, coord)
+}
+
+/// Render one public tile; with a coverage snapshot (of the same atlas
+/// version) the `coverage` layer is added.
+pub fn render_with(
+    atlas: &Atlas,
+    coverage: Option<&CoverageSnapshot>,
+    coord: TileCoord,
+) -> Result<Vec<u8>, TileError> {
     BUILDER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok();
         match slot.as_deref_mut() {
             Some(Some(builder)) => {
                 builder.reset(coord);
-                fill(atlas, builder);
+                fill(atlas, coverage, builder);
                 Ok(builder.encode())
             }
             Some(empty) => {
                 let mut builder = TileBuilder::new(coord, TileOptions::default())?;
-                fill(atlas, &mut builder);
+                fill(atlas, coverage, &mut builder);
                 let bytes = builder.encode();
                 *empty = Some(builder);
                 Ok(bytes)
@@ -99,7 +116,7 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
             // Re-entered on this thread (cannot happen today): no reuse.
             None => {
                 let mut builder = TileBuilder::new(coord, TileOptions::default())?;
-                fill(atlas, &mut builder);
+                fill(atlas, coverage, &mut builder);
                 Ok(builder.encode())
             }
         }
@@ -107,7 +124,7 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
 }
 
 /// Add every layer's features for the builder's tile.
-fn fill(atlas: &Atlas, tile: &mut TileBuilder) {
+fn fill(atlas: &Atlas, coverage: Option<&CoverageSnapshot>, tile: &mut TileBuilder) {
     let coord = tile.coord();
     let options = *tile.options();
     let z = coord.z();
@@ -218,5 +235,35 @@ fn fill(atlas: &Atlas, tile: &mut TileBuilder) {
             ];
             add(tile.layer("stations"), s.id, Shape::Point(s.point), &props);
         }
+    }
+    if let Some(cov) = coverage.filter(|_| z >= min_zoom("coverage")) {
+        for b in atlas.buildings_in(bbox) {
+            let Ok(c) = cov.default.building(&cov.graph, b.id) else {
+                continue;
+            };
+            let shape = if z >= BUILDING_POLYGON_ZOOM {
+                Shape::Polygons(&b.footprint)
+            } else {
+                Shape::Point(b.point)
+            };
+            let mut props = vec![("band", Value::from(band(c.status, c.minutes)))];
+            if let Some(m) = c.minutes {
+                props.push(("minutes", Value::from((m * 10.0).round() / 10.0)));
+            }
+            add(tile.layer("coverage"), b.id, shape, &props);
+        }
+    }
+}
+
+/// The coverage layer's class of a building: `5`, `10`, `15` (minutes),
+/// `beyond`, `unreachable`, or `estimated` (no street nearby: straight line).
+pub fn band(status: Status, minutes: Option<f64>) -> &'static str {
+    match (status, minutes) {
+        (Status::Estimated, _) => "estimated",
+        (Status::Unreachable, _) | (_, None) => "unreachable",
+        (_, Some(m)) if m <= 5.0 => "5",
+        (_, Some(m)) if m <= 10.0 => "10",
+        (_, Some(m)) if m <= 15.0 => "15",
+        _ => "beyond",
     }
 }

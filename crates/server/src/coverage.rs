@@ -119,14 +119,29 @@ impl CoverageSnapshot {
 type Cell = Arc<OnceCell<Result<Arc<CoverageSnapshot>, String>>>;
 
 /// One snapshot build per atlas version, shared by every request.
-#[derive(Default)]
 pub struct CoverageCache {
     slot: Mutex<Option<(u64, Cell)>>,
+    /// Requests wait for the build up to this many buildings.
+    wait_max_buildings: usize,
+}
+
+impl Default for CoverageCache {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl CoverageCache {
     pub fn new() -> Self {
-        Self::default()
+        Self::with_wait_max(WAIT_MAX_BUILDINGS)
+    }
+
+    /// A cache whose requests wait for builds only up to this many buildings.
+    pub fn with_wait_max(wait_max_buildings: usize) -> Self {
+        CoverageCache {
+            slot: Mutex::new(None),
+            wait_max_buildings,
+        }
     }
 
     fn cell_for(&self, version: u64) -> Cell {
@@ -183,7 +198,7 @@ impl CoverageCache {
         let cell = self.cell_for(atlas.version());
         let ready = match cell.get() {
             Some(r) => r,
-            None if atlas.data().buildings.len() <= WAIT_MAX_BUILDINGS => {
+            None if atlas.data().buildings.len() <= self.wait_max_buildings => {
                 Self::init(&cell, atlas).await
             }
             None => {
@@ -229,4 +244,85 @@ pub fn pending() -> ApiError {
         "coverage_pending",
         "the walking coverage of the current data is being computed; retry shortly",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn atlas(version: u64) -> Arc<Atlas> {
+        Arc::new(Atlas::build(gridmap_data::synth::city(400, 7), version))
+    }
+
+    #[tokio::test]
+    async fn small_data_waits_and_large_data_is_pending_until_built() {
+        let small = CoverageCache::new();
+        let a = atlas(1);
+        let snap = small.get(a.clone()).await.expect("built on demand");
+        assert_eq!(snap.version(), 1);
+        assert_eq!(snap.default.buildings.len(), a.data().buildings.len());
+        // The same version is served from the cache (same allocation).
+        assert!(Arc::ptr_eq(&snap, &small.get(a.clone()).await.unwrap()));
+
+        let large = CoverageCache::with_wait_max(0);
+        let e = match large.get(a.clone()).await {
+            Err(e) => e,
+            Ok(_) => panic!("a build cannot be ready before it started"),
+        };
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.code, "coverage_pending");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while large.ready(&a).is_none() {
+            assert!(std::time::Instant::now() < deadline, "never built");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(large.get(a.clone()).await.is_ok());
+        // A new version is a new build: pending again, the old one not served.
+        let b = atlas(2);
+        assert!(large.ready(&b).is_none());
+        assert_eq!(
+            large.get(b).await.err().map(|e| e.code),
+            Some("coverage_pending")
+        );
+    }
+
+    #[test]
+    fn results_are_cached_by_speed_and_tiers() {
+        let snap = CoverageSnapshot::build(atlas(3)).unwrap();
+        let default = snap
+            .result(&ResultKey::new(DEFAULT_SPEED_M_S, None))
+            .unwrap();
+        assert!(Arc::ptr_eq(&default, &snap.default));
+        // All three tiers is the default too.
+        let all = ResultKey::new(
+            DEFAULT_SPEED_M_S,
+            Some(vec![
+                StationTier::Point,
+                StationTier::Centre,
+                StationTier::Station,
+            ]),
+        );
+        assert!(Arc::ptr_eq(&snap.result(&all).unwrap(), &snap.default));
+        let slow = ResultKey::new(0.8, None);
+        let a = snap.result(&slow).unwrap();
+        assert!(Arc::ptr_eq(&a, &snap.result(&slow).unwrap()));
+        assert_eq!(a.speed_m_s, 0.8);
+        // Slower walking: every reached building takes at least as long.
+        for (x, y) in a.buildings.iter().zip(&snap.default.buildings) {
+            if let (Some(mx), Some(my)) = (x.minutes, y.minutes) {
+                assert!(mx + 1e-9 >= my);
+            }
+        }
+        assert!(snap.result(&ResultKey::new(-1.0, None)).is_err());
+    }
+
+    #[test]
+    fn bands_end_at_the_minutes_asked() {
+        let m = |v: Vec<Band>| v.iter().map(|b| b.minutes).collect::<Vec<_>>();
+        assert_eq!(m(bands(15.0, 1.1)), vec![5.0, 10.0, 15.0]);
+        assert_eq!(m(bands(20.0, 1.1)), vec![5.0, 10.0, 15.0, 20.0]);
+        assert_eq!(m(bands(8.0, 1.1)), vec![5.0, 8.0]);
+        assert_eq!(m(bands(3.0, 1.1)), vec![3.0]);
+    }
 }

@@ -267,3 +267,21 @@ pub fn band(status: Status, minutes: Option<f64>) -> &'static str {
         _ => "beyond",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_follow_minutes_and_label_estimates() {
+        assert_eq!(band(Status::Network, Some(0.0)), "5");
+        assert_eq!(band(Status::Network, Some(5.0)), "5");
+        assert_eq!(band(Status::Network, Some(5.01)), "10");
+        assert_eq!(band(Status::Network, Some(15.0)), "15");
+        assert_eq!(band(Status::Network, Some(15.01)), "beyond");
+        assert_eq!(band(Status::Beyond, Some(20.0)), "beyond");
+        assert_eq!(band(Status::Estimated, Some(2.0)), "estimated");
+        assert_eq!(band(Status::Unreachable, None), "unreachable");
+        assert_eq!(band(Status::Network, None), "unreachable");
+    }
+}

@@ -11,6 +11,7 @@
 //! Other speeds and tiers run [`coverage`] on the cached graph and keep the
 //! last few results.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
@@ -123,6 +124,9 @@ pub struct CoverageCache {
     slot: Mutex<Option<(u64, Cell)>>,
     /// Requests wait for the build up to this many buildings.
     wait_max_buildings: usize,
+    /// The version whose background build was last started (one task per
+    /// version, however many requests find it pending).
+    started: AtomicU64,
 }
 
 impl Default for CoverageCache {
@@ -141,6 +145,7 @@ impl CoverageCache {
         CoverageCache {
             slot: Mutex::new(None),
             wait_max_buildings,
+            started: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -181,8 +186,9 @@ impl CoverageCache {
     /// Begin building the snapshot of this atlas in the background (no-op
     /// when it is built or building, or outside a Tokio runtime).
     pub fn start(&self, atlas: Arc<Atlas>) {
-        let cell = self.cell_for(atlas.version());
-        if cell.initialized() {
+        let version = atlas.version();
+        let cell = self.cell_for(version);
+        if cell.initialized() || self.started.swap(version, Ordering::AcqRel) == version {
             return;
         }
         if let Ok(rt) = tokio::runtime::Handle::try_current() {

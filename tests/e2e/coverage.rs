@@ -369,6 +369,42 @@ fn lookup_walk_isochrone_and_siting() {
             [f(&st["lon"]), f(&st["lat"])]
         ));
     }
+    // The same area as a vector tile over the station.
+    let st = &stations["stations"][0];
+    let st_id = st["id"].as_i64().unwrap();
+    let (tx, ty) = super::tiles::tile_of(f(&st["lon"]), f(&st["lat"]), 15);
+    let r = get(
+        &s,
+        None,
+        &format!("/tiles/isochrone/{st_id}/10/15/{tx}/{ty}.mvt"),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.mapbox-vector-tile")
+    );
+    let reader = mvt_reader::Reader::new(r.body).expect("decode");
+    assert_eq!(
+        reader.get_layer_names().unwrap(),
+        vec!["isochrone".to_owned()]
+    );
+    let feats = reader.get_features_as::<f64>(0).unwrap();
+    assert_eq!(feats.len(), 1);
+    assert_eq!(feats[0].id, Some(st_id as u64));
+    for (path, code) in [
+        (format!("/tiles/isochrone/{st_id}/0/15/{tx}/{ty}.mvt"), 400),
+        (
+            format!("/tiles/isochrone/{st_id}/ten/15/{tx}/{ty}.mvt"),
+            400,
+        ),
+        (format!("/tiles/isochrone/{st_id}/10/15/{tx}/{ty}.png"), 400),
+        (
+            format!("/tiles/isochrone/99999999/10/15/{tx}/{ty}.mvt"),
+            404,
+        ),
+    ] {
+        assert_eq!(get(&s, None, &path).status, code, "{path}");
+    }
     let route_station = rows["buildings"][0]["station_id"].as_i64().unwrap();
     let iso2 = ok(
         &s,

@@ -34,6 +34,7 @@ const WALKED: &[&str] = &[
     "/tiles/{z}/{x}/{file}",
     "/fonts/{fontstack}/{range}",
     "/api/stations/{id}/isochrone",
+    "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
 ];
 
 /// Keys that must never appear in a public body.

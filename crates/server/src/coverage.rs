@@ -15,12 +15,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
+use geo::MultiPolygon;
 use gridmap_analysis::coverage::{
     Band, CoverageError, CoverageOptions, CoverageResult, DEFAULT_SPEED_M_S, GraphOptions,
-    WalkGraph, coverage,
+    IsochroneOptions, WalkGraph, coverage, isochrone,
 };
 use gridmap_data::Atlas;
-use gridmap_data::model::StationTier;
+use gridmap_data::model::{Id, StationTier};
 use tokio::sync::OnceCell;
 
 use crate::error::ApiError;
@@ -31,6 +32,11 @@ pub const WAIT_MAX_BUILDINGS: usize = 50_000;
 
 /// How many non-default results (speed × tiers) a snapshot keeps.
 const RESULT_CACHE: usize = 8;
+/// How many isochrones (station × minutes × speed) a snapshot keeps.
+const ISOCHRONE_CACHE: usize = 64;
+
+/// An isochrone's cache key: station, minutes and speed (as bits).
+type IsoKey = (Id, u64, u64);
 
 /// Which stations count and how fast people walk.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +76,7 @@ pub struct CoverageSnapshot {
     pub graph: WalkGraph,
     pub default: Arc<CoverageResult>,
     results: Mutex<Vec<(ResultKey, Arc<CoverageResult>)>>,
+    isochrones: Mutex<Vec<(IsoKey, Arc<MultiPolygon<f64>>)>>,
 }
 
 impl CoverageSnapshot {
@@ -83,6 +90,7 @@ impl CoverageSnapshot {
             graph,
             default,
             results: Mutex::new(Vec::new()),
+            isochrones: Mutex::new(Vec::new()),
         })
     }
 
@@ -118,6 +126,40 @@ impl CoverageSnapshot {
 }
 
 type Cell = Arc<OnceCell<Result<Arc<CoverageSnapshot>, String>>>;
+
+impl CoverageSnapshot {
+    /// The area within `minutes` of a station (default drawing options at
+    /// this speed), cached: the GeoJSON route and every tile of the
+    /// isochrone layer share one computation.
+    pub fn isochrone(
+        &self,
+        station: Id,
+        minutes: f64,
+        speed_m_s: f64,
+    ) -> Result<Arc<MultiPolygon<f64>>, CoverageError> {
+        let key = (station, minutes.to_bits(), speed_m_s.to_bits());
+        if let Some(hit) = self
+            .isochrones
+            .lock()
+            .ok()
+            .and_then(|c| c.iter().find(|(k, _)| *k == key).map(|(_, a)| a.clone()))
+        {
+            return Ok(hit);
+        }
+        let options = IsochroneOptions {
+            speed_m_s,
+            ..IsochroneOptions::default()
+        };
+        let area = Arc::new(isochrone(&self.graph, station, minutes, &options)?);
+        if let Ok(mut c) = self.isochrones.lock() {
+            if c.len() >= ISOCHRONE_CACHE {
+                c.remove(0);
+            }
+            c.push((key, area.clone()));
+        }
+        Ok(area)
+    }
+}
 
 /// One snapshot build per atlas version, shared by every request.
 pub struct CoverageCache {

@@ -7,7 +7,9 @@
 //!   per-building coverage (households included: analytics permission).
 //! - `POST /api/coverage/siting` `{k, minutes, tier?, speed?, candidates?}`:
 //!   greedy new-station proposals (needs analytics of every community).
-//! - `GET /api/stations/{id}/isochrone?minutes=15&speed=`: public GeoJSON.
+//! - `GET /api/stations/{id}/isochrone?minutes=15&speed=`: public GeoJSON,
+//!   and `GET /tiles/isochrone/{station}/{minutes}/{z}/{x}/{y}.mvt` (layer
+//!   `isochrone`, 1.1 m/s) for maps.
 //!
 //! Buildings with no street nearby carry `status: "estimated"`: a
 //! straight-line distance × the detour factor, not a route.
@@ -19,8 +21,8 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use geo::{LineString, MultiPolygon, Point};
 use gridmap_analysis::coverage::{
-    Band, Candidates, CoverageError, CoverageResult, IsochroneOptions, Rollup, SitingOptions,
-    Status, Tally, UnitTally, isochrone, siting,
+    Band, Candidates, CoverageError, CoverageResult, Rollup, SitingOptions, Status, Tally,
+    UnitTally, siting,
 };
 use gridmap_data::model::{Id, StationTier};
 use gridmap_data::store::accounts::{Role, Scope};
@@ -554,6 +556,58 @@ pub async fn site(
     Ok(Json(out))
 }
 
+async fn isochrone_of(
+    snap: &Arc<CoverageSnapshot>,
+    id: Id,
+    minutes: f64,
+    speed: f64,
+) -> Result<Arc<MultiPolygon<f64>>, ApiError> {
+    let snap = snap.clone();
+    tokio::task::spawn_blocking(move || snap.isochrone(id, minutes, speed))
+        .await
+        .map_err(|e| ApiError::internal(format!("isochrone task failed: {e}")))?
+        .map_err(coverage_error)
+}
+
+/// `GET /tiles/isochrone/{station}/{minutes}/{z}/{x}/{y}.mvt`: the
+/// isochrone as a one-layer vector tile (`isochrone`, properties
+/// `station_id`, `minutes`), public like the GeoJSON route.
+pub async fn isochrone_tile(
+    State(state): State<AppState>,
+    Path((station, minutes, z, x, file)): Path<(String, String, String, String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let coord = super::tiles::parse_coord(&z, &x, &file)?;
+    let id: Id = station
+        .parse()
+        .map_err(|_| ApiError::not_found("unknown_station", format!("no station `{station}`")))?;
+    let minutes: f64 = minutes
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_minutes", "minutes must be a number"))?;
+    check_minutes(minutes)?;
+    let atlas = state.atlas();
+    if !atlas.data().stations.iter().any(|s| s.id == id) {
+        return Err(ApiError::not_found(
+            "unknown_station",
+            format!("no station {id}"),
+        ));
+    }
+    let snap = state.coverage.get(atlas).await?;
+    let speed = gridmap_analysis::coverage::DEFAULT_SPEED_M_S;
+    let area = isochrone_of(&snap, id, minutes, speed).await?;
+    let bytes = crate::tiles::render_isochrone(&area, id, minutes, coord)
+        .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?;
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(r)
+}
+
 /// GeoJSON geometry of a line (lon/lat).
 pub fn line_geojson(line: &LineString<f64>) -> Value {
     json!({
@@ -604,15 +658,7 @@ pub async fn station_isochrone(
         ));
     }
     let snap = state.coverage.get(atlas).await?;
-    let options = IsochroneOptions {
-        speed_m_s: speed,
-        ..IsochroneOptions::default()
-    };
-    let snap2 = snap.clone();
-    let area = tokio::task::spawn_blocking(move || isochrone(&snap2.graph, id, minutes, &options))
-        .await
-        .map_err(|e| ApiError::internal(format!("isochrone task failed: {e}")))?
-        .map_err(coverage_error)?;
+    let area = isochrone_of(&snap, id, minutes, speed).await?;
     Ok(Json(json!({
         "type": "Feature",
         "geometry": multipolygon_geojson(&area),

@@ -43,6 +43,10 @@ pub fn app(state: AppState) -> Router {
             "/api/stations/{id}/isochrone",
             get(coverage::station_isochrone),
         )
+        .route(
+            "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
+            get(coverage::isochrone_tile),
+        )
         .fallback(not_found)
         .with_state(state.clone());
     crate::limits::apply(router, state)

@@ -255,6 +255,27 @@ fn fill(atlas: &Atlas, coverage: Option<&CoverageSnapshot>, tile: &mut TileBuild
     }
 }
 
+/// A one-layer tile (`isochrone`) of a station's walking area.
+pub fn render_isochrone(
+    area: &geo::MultiPolygon<f64>,
+    station_id: gridmap_data::model::Id,
+    minutes: f64,
+    coord: TileCoord,
+) -> Result<Vec<u8>, TileError> {
+    let mut tile = TileBuilder::new(coord, TileOptions::default())?;
+    let props = [
+        ("station_id", Value::from(station_id)),
+        ("minutes", Value::from(minutes)),
+    ];
+    add(
+        tile.layer("isochrone"),
+        station_id,
+        Shape::Polygons(area),
+        &props,
+    );
+    Ok(tile.encode())
+}
+
 /// The coverage layer's class of a building: `5`, `10`, `15` (minutes),
 /// `beyond`, `unreachable`, or `estimated` (no street nearby: straight line).
 pub fn band(status: Status, minutes: Option<f64>) -> &'static str {

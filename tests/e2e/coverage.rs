@@ -278,6 +278,7 @@ fn rollups_add_up_match_the_buildings_and_follow_scope() {
         "/api/coverage/buildings?status=lost",
         "/api/coverage/buildings?limit=many",
         "/api/coverage/buildings?offset=-3",
+        "/api/coverage/buildings?community=1.5",
     ] {
         let resp = get(&s, Some(&admin), path);
         assert_eq!(resp.status, 400, "{path}");

@@ -373,7 +373,9 @@ pub async fn buildings(
         None => 0,
     };
     let community = match params.text("community") {
-        Some(_) => Some(params.number("community", "bad_community")? as Id),
+        Some(raw) => Some(raw.trim().parse::<Id>().map_err(|_| {
+            ApiError::bad_request("bad_community", format!("community `{raw}` is not an id"))
+        })?),
         None => None,
     };
     let status = params.text("status");

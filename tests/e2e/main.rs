@@ -7,3 +7,4 @@ mod fonts;
 mod harness;
 mod http_api;
 mod tiles;
+mod web;

@@ -6,5 +6,7 @@ pub mod api;
 pub mod bootstrap;
 pub mod error;
 pub mod fonts;
+pub mod qr;
 pub mod state;
 pub mod tiles;
+pub mod web;

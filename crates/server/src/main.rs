@@ -16,6 +16,7 @@ use gridmap_data::import::{self, osm::ImportProgress};
 use gridmap_data::store::{self, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use gridmap_server::api::qr::PublicUrl;
 use gridmap_server::state::AppState;
 use gridmap_server::{api, bootstrap};
 
@@ -51,6 +52,10 @@ enum Command {
         /// Tile cache size in MiB (0 turns it off).
         #[arg(long, default_value_t = 256)]
         tile_cache_mb: usize,
+        /// Public origin building QR codes point at (e.g. https://grid.example.cn);
+        /// default: the Host header of each request.
+        #[arg(long, env = "GRIDMAP_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Import data into the store.
     #[command(subcommand)]
@@ -152,7 +157,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             no_sample,
             tile_cache_mb,
-        } => serve(store, listen, no_sample, tile_cache_mb).await,
+            public_url,
+        } => {
+            let public_url = public_url
+                .map(|u| PublicUrl::parse(&u).map_err(anyhow::Error::msg))
+                .transpose()
+                .context("bad --public-url")?;
+            serve(store, listen, no_sample, tile_cache_mb, public_url).await
+        }
         Command::Import(cmd) => import_command(store.as_ref(), cmd).await,
         Command::Sample => {
             if store.counts().await?.buildings > 0 {
@@ -278,6 +290,7 @@ async fn serve(
     listen: SocketAddr,
     no_sample: bool,
     tile_cache_mb: usize,
+    public_url: Option<PublicUrl>,
 ) -> anyhow::Result<()> {
     if !no_sample && bootstrap::bootstrap_sample(store.as_ref(), progress_bar("sample")).await? {
         tracing::info!("loaded the Nanjing sample (© OpenStreetMap contributors, ODbL)");
@@ -296,7 +309,11 @@ async fn serve(
     );
     let state = AppState::new(store, atlas, tile_cache_mb.saturating_mul(1 << 20));
     spawn_reload_on_hangup(state.clone());
-    let app = api::app(state).layer(tower_http::trace::TraceLayer::new_for_http());
+    let mut app = api::app(state);
+    if let Some(url) = public_url {
+        app = app.layer(axum::Extension(url));
+    }
+    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

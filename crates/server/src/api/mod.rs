@@ -6,6 +6,7 @@ mod health;
 mod lookup;
 mod params;
 mod public;
+pub mod qr;
 mod style;
 mod tiles;
 
@@ -18,15 +19,18 @@ use crate::state::AppState;
 /// Build the whole HTTP application (tested with `oneshot`, served by `serve`).
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/", get(health::index))
         .route("/health", get(health::health))
         .route("/api/lookup", get(lookup::lookup))
         .route("/api/buildings/search", get(buildings::search))
         .route("/api/buildings/{id}", get(buildings::get_one))
+        .route("/api/buildings/{id}/qr.svg", get(qr::building_svg))
+        .route("/api/buildings/{id}/qr.png", get(qr::building_png))
+        .route("/api/grids/{id}/qr-sheet.svg", get(qr::grid_sheet))
         .route("/style.json", get(style::style))
         .route("/tiles.json", get(tiles::tilejson))
         .route("/tiles/{z}/{x}/{file}", get(tiles::tile))
         .route("/fonts/{fontstack}/{range}", get(fonts::glyphs))
+        .merge(crate::web::router())
         .fallback(not_found)
         .with_state(state)
 }

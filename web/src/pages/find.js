@@ -30,7 +30,9 @@ export function findPage(main, { building }) {
   const results = h('ul', { class: 'results', id: 'results', hidden: true });
   const message = h('p', { class: 'message', id: 'message', role: 'status', 'aria-live': 'polite', 'data-i18n': 'search.hint' });
   const card = h('section', { class: 'card', id: 'card', hidden: true, 'aria-live': 'polite' });
-  main.append(mapEl, h('div', { class: 'side' }, h('section', { class: 'panel search' }, form, results, message), card));
+  const panel = h('section', { class: 'panel search' }, form, results, message);
+  const side = h('div', { class: 'side' }, panel, card);
+  main.append(mapEl, side);
 
   const map = createMap(mapEl);
   // What the card shows; re-rendered on language change.
@@ -79,12 +81,18 @@ export function findPage(main, { building }) {
     map.getSource('route').setData(route ? { type: 'FeatureCollection', features: [route] } : EMPTY);
   }
 
-  /** Room the card and the search panel take over the map. */
+  /** Room the search panel and the card take over the map, measured. */
   function padding() {
-    const w = mapEl.clientWidth;
-    const hgt = mapEl.clientHeight;
-    if (NARROW.matches) return { top: 120, bottom: Math.round(hgt * 0.5), left: 40, right: 40 };
-    return { top: 60, bottom: 60, left: Math.min(440, Math.round(w * 0.4)), right: 60 };
+    const m = mapEl.getBoundingClientRect();
+    const s = side.getBoundingClientRect();
+    if (NARROW.matches) {
+      const top = Math.round(panel.getBoundingClientRect().bottom - m.top + 24);
+      const sheet = card.hidden ? 0 : card.getBoundingClientRect().height;
+      const bottom = Math.max(24, Math.min(Math.round(sheet + 24), m.height - top - 100));
+      return { top, bottom, left: 40, right: 40 };
+    }
+    const left = Math.min(Math.round(s.right - m.left + 40), m.width - 200);
+    return { top: 60, bottom: 60, left, right: 60 };
   }
 
   /** Show the place, and the station once known, with room for the card. */

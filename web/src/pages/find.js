@@ -52,6 +52,9 @@ export function findPage(main, { building }) {
     map.addLayer({ id: 'sel-building', type: 'fill', source: 'gridmap', 'source-layer': 'buildings',
       filter: ['all', ['==', ['geometry-type'], 'Polygon'], ['==', ['id'], NONE]],
       paint: { 'fill-color': '#e74c3c', 'fill-opacity': 0.75, 'fill-outline-color': '#922b21' } }, before);
+    map.addLayer({ id: 'sel-building-point', type: 'circle', source: 'gridmap', 'source-layer': 'buildings',
+      filter: ['all', ['==', ['geometry-type'], 'Point'], ['==', ['id'], NONE]],
+      paint: { 'circle-radius': 5, 'circle-color': '#e74c3c' } }, before);
     map.addSource('route', { type: 'geojson', data: EMPTY });
     map.addLayer({ id: 'route-casing', type: 'line', source: 'route', layout: { 'line-cap': 'round', 'line-join': 'round' },
       paint: { 'line-color': '#ffffff', 'line-width': 8 } });
@@ -71,6 +74,7 @@ export function findPage(main, { building }) {
     const id = state?.building?.id ?? NONE;
     const gridId = state?.lookup?.grid?.id ?? NONE;
     map.setFilter('sel-building', ['all', ['==', ['geometry-type'], 'Polygon'], ['==', ['id'], id]]);
+    map.setFilter('sel-building-point', ['all', ['==', ['geometry-type'], 'Point'], ['==', ['id'], id]]);
     map.setFilter('sel-grid', ['==', ['id'], gridId]);
     const marks = [];
     if (state && Number.isFinite(state.lon)) marks.push(point(state.lon, state.lat, 'place'));

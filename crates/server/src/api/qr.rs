@@ -159,9 +159,11 @@ pub async fn grid_sheet(
         None => Vec::new(),
     };
     buildings.sort_by_key(|b| b.id);
+    let mut part = None;
     if params.text("page").is_some() {
         let pages = buildings.len().div_ceil(qr::svg::PER_PAGE).max(1);
         let page = params.limit("page", 1, usize::MAX)?;
+        part = Some((page, pages));
         if page > pages {
             return Err(ApiError::not_found(
                 "no_such_page",
@@ -182,5 +184,5 @@ pub async fn grid_sheet(
         .collect::<Result<Vec<_>, _>>()?;
     let heading = format!("{} · {}", grid.name, grid.code);
     let note = "扫码查看本楼所在网格、网格员电话和最近的服务站 · Scan: your grid, grid worker and nearest service station";
-    Ok(svg_response(qr::svg::sheet(&heading, note, &labels)))
+    Ok(svg_response(qr::svg::sheet(&heading, note, &labels, part)))
 }

@@ -111,9 +111,11 @@ pub fn single(label: &Label) -> String {
 
 /// A4 pages of codes, `PER_PAGE` each, stacked vertically in one SVG
 /// (each page exactly 210 × 297 mm). `heading` is printed on every page
-/// with "page i / n".
-pub fn sheet(heading: &str, note: &str, labels: &[Label]) -> String {
+/// with "page i / n". `part` = `Some((page, pages))` numbers a single page
+/// cut from a longer sheet.
+pub fn sheet(heading: &str, note: &str, labels: &[Label], part: Option<(usize, usize)>) -> String {
     let pages = labels.len().div_ceil(PER_PAGE).max(1);
+    let (first_number, total) = part.map_or((1, pages), |(page, of)| (page, of));
     let total_h = A4_H * pages as f64;
     let mut out = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{A4_W}mm" height="{total_h}mm" viewBox="0 0 {A4_W} {total_h}" font-family="{FONT}">"#
@@ -151,7 +153,7 @@ pub fn sheet(heading: &str, note: &str, labels: &[Label]) -> String {
             3.2,
             "400",
             "end",
-            &format!("{} / {}", page + 1, pages),
+            &format!("{} / {}", first_number + page, total),
         );
         let first = page * PER_PAGE;
         for (i, label) in labels.iter().skip(first).take(PER_PAGE).enumerate() {
@@ -233,7 +235,7 @@ mod tests {
     fn sheet_has_one_page_per_twelve_codes_and_escapes_labels() {
         for (n, pages) in [(0, 1), (1, 1), (12, 1), (13, 2), (30, 3)] {
             let labels: Vec<Label> = (0..n).map(label).collect();
-            let svg = sheet("示例网格 320104001007001", "扫码", &labels);
+            let svg = sheet("示例网格 320104001007001", "扫码", &labels, None);
             assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
             assert_eq!(svg.matches("<g>").count(), pages, "{n} codes");
             assert!(svg.contains(&format!(r#"height="{}mm""#, A4_H * pages as f64)));
@@ -242,6 +244,14 @@ mod tests {
             assert!(!svg.contains("楼<"), "labels escaped");
             assert!(svg.contains(&format!("{pages} / {pages}")));
         }
+    }
+
+    #[test]
+    fn a_page_cut_from_a_sheet_keeps_its_number() {
+        let labels: Vec<Label> = (0..3).map(label).collect();
+        let svg = sheet("g", "n", &labels, Some((3, 4)));
+        assert!(svg.contains(">3 / 4<"));
+        assert_eq!(svg.matches("<g>").count(), 1);
     }
 
     #[test]

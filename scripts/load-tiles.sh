@@ -6,7 +6,9 @@
 #   scripts/load-tiles.sh sample [SECONDS]   # Nanjing sample, z13–z17
 #   scripts/load-tiles.sh city1m [SECONDS]   # synthetic 1,000,000-building city, z10–z16
 #
-# Needs wrk (apt-get install wrk) and python3.
+# Needs wrk (apt-get install wrk) and python3. The per-address rate limits
+# are off unless RATE_LIMIT_TILES / RATE_LIMIT_API say otherwise (one wrk
+# client would otherwise be throttled like one browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset=${1:-sample}
@@ -15,7 +17,7 @@ connections=${CONNECTIONS:-32}
 threads=${THREADS:-1}
 
 cargo build --release -p gridmap-server --bin gridmap
-bin=target/release/gridmap
+bin=${CARGO_TARGET_DIR:-target}/release/gridmap
 work=target/load
 mkdir -p "$work"
 case "$dataset" in
@@ -36,7 +38,8 @@ base="http://127.0.0.1:$port"
 run() {
   local cache_mb=$1
   local started=$(date +%s.%N)
-  RUST_LOG=warn "$bin" --db "sqlite://$db" serve --no-sample --listen "127.0.0.1:$port" --tile-cache-mb "$cache_mb" &
+  RUST_LOG=warn "$bin" --db "sqlite://$db" serve --no-sample --listen "127.0.0.1:$port" --tile-cache-mb "$cache_mb" \
+    --rate-limit-tiles "${RATE_LIMIT_TILES:-0}" --rate-limit-api "${RATE_LIMIT_API:-0}" &
   local pid=$!
   trap 'kill $pid 2>/dev/null || true' RETURN
   until curl -sf "$base/health" >/dev/null; do sleep 0.2; done

@@ -2,9 +2,13 @@
 //! Black-box tests: they start the real `gridmap` binary on a temporary
 //! store and talk to it over HTTP and the command line.
 
+mod auth;
 mod cli;
 mod fonts;
 mod harness;
 mod http_api;
+mod limits;
+mod multi;
+mod public;
 mod tiles;
 mod web;

@@ -35,11 +35,27 @@ pub enum DataError {
         id: i64,
         message: String,
     },
-    #[error("unsupported database URL `{0}` (expected sqlite://PATH)")]
+    #[error(
+        "unsupported database URL `{0}` (expected sqlite://PATH or postgres://USER:PASSWORD@HOST/DB)"
+    )]
     UnsupportedUrl(String),
+    #[error("{feature}: {vertices} vertices, more than the {max} a geometry may have")]
+    TooManyVertices {
+        feature: String,
+        vertices: usize,
+        max: usize,
+    },
+    #[error("{count} features in one import, more than the {max} allowed; split the file")]
+    TooManyFeatures { count: usize, max: usize },
+    #[error("account error: {0}")]
+    Account(String),
     /// An edit made on an older version of a plan than the stored one.
     #[error("plan {plan} is at version {actual}, the edit was made on version {expected}")]
-    Conflict { plan: i64, expected: i64, actual: i64 },
+    Conflict {
+        plan: i64,
+        expected: i64,
+        actual: i64,
+    },
     #[error("no {what} with id {id}")]
     NotFound { what: &'static str, id: i64 },
     #[error("import cancelled: {0}")]

@@ -10,6 +10,7 @@ pub mod atlas;
 pub mod error;
 pub mod estimate;
 pub mod import;
+pub mod limits;
 pub mod model;
 pub mod sample;
 pub mod store;

@@ -9,16 +9,19 @@ use anyhow::Context;
 use gridmap_data::import::{self, osm::ImportProgress};
 use gridmap_data::model::{Community, Grid, Person};
 use gridmap_data::sample;
-use gridmap_data::store::Store;
+use gridmap_data::store::{AuditEntry, Store};
 
 /// The shipped sample, © OpenStreetMap contributors, ODbL (data/samples/README.md).
 const SAMPLE_OSM: &[u8] = include_bytes!("../../../data/samples/nanjing-xinjiekou.osm");
 const META_KEY: &str = "sample_bootstrap";
 
 /// Load the sample when the store is new. Returns whether it did anything.
+/// Both writes (the OSM import, the derived communities and grids) are
+/// audited as done by `actor`.
 pub async fn bootstrap_sample(
     store: &dyn Store,
     progress: Arc<dyn Fn(ImportProgress) + Send + Sync>,
+    actor: &str,
 ) -> anyhow::Result<bool> {
     let counts = store.counts().await?;
     let state = store.meta(META_KEY).await?;
@@ -36,7 +39,8 @@ pub async fn bootstrap_sample(
         let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
         let path = dir.path().join("nanjing-xinjiekou.osm");
         std::fs::write(&path, SAMPLE_OSM).context("cannot write the sample to a temporary file")?;
-        let report = import::import_osm(store, &path, progress).await?;
+        let audit = AuditEntry::now(actor, "sample.import").target("nanjing-xinjiekou.osm");
+        let report = import::import_osm_audited(store, &path, progress, Some(audit)).await?;
         tracing::info!(
             buildings = report.buildings,
             roads = report.roads,
@@ -87,6 +91,14 @@ pub async fn bootstrap_sample(
         .await?;
     }
     tx.set_meta(META_KEY, "done").await?;
+    tx.append_audit(
+        &AuditEntry::now(actor, "sample.derive").detail(serde_json::json!({
+            "communities": plan.communities.len(),
+            "grids": plan.grids.len(),
+            "buildings": moved.len(),
+        })),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(
         communities = plan.communities.len(),

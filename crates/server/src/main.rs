@@ -7,18 +7,22 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use gridmap_data::Atlas;
 use gridmap_data::import::{self, osm::ImportProgress};
-use gridmap_data::store::{self, Store};
+use gridmap_data::store::{self, AuditEntry, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use gridmap_server::api::qr::PublicUrl;
+use gridmap_server::auth::AuthConfig;
+use gridmap_server::limits::{LimitsConfig, Rate};
 use gridmap_server::state::AppState;
 use gridmap_server::{api, bootstrap};
+
+mod cli;
+use cli::accounts::{TokenCommand, UserCommand};
 
 #[derive(Parser)]
 #[command(
@@ -52,11 +56,23 @@ enum Command {
         /// Tile cache size in MiB (0 turns it off).
         #[arg(long, default_value_t = 256)]
         tile_cache_mb: usize,
+        /// How often to check the store for changes committed elsewhere
+        /// (another server, the CLI), in milliseconds; 0 turns it off.
+        #[arg(long, default_value_t = 250)]
+        watch_ms: u64,
+        #[command(flatten)]
+        security: SecurityArgs,
         /// Public origin building QR codes point at (e.g. https://grid.example.cn);
         /// default: the Host header of each request.
         #[arg(long, env = "GRIDMAP_PUBLIC_URL")]
         public_url: Option<String>,
     },
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Bearer tokens for scripts.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Import data into the store.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -75,6 +91,46 @@ enum Command {
     },
     /// Print what the store holds.
     Info,
+}
+
+/// Sessions and HTTP limits of `serve`.
+#[derive(clap::Args)]
+struct SecurityArgs {
+    /// Hours a login session lasts.
+    #[arg(long, default_value_t = 8)]
+    session_hours: u64,
+    /// Mark the session cookie `Secure` (when served over HTTPS or behind a TLS proxy).
+    #[arg(long)]
+    secure_cookies: bool,
+    /// Largest request body, KiB.
+    #[arg(long, default_value_t = 1024)]
+    max_body_kb: usize,
+    /// Longest a request may take, seconds.
+    #[arg(long, default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// Tile and glyph requests per second per client address (bursts of 5 s worth; 0 = no limit).
+    #[arg(long, default_value_t = 300.0)]
+    rate_limit_tiles: f64,
+    /// Other requests per second per client address (bursts of 5 s worth; 0 = no limit).
+    #[arg(long, default_value_t = 20.0)]
+    rate_limit_api: f64,
+}
+
+impl SecurityArgs {
+    fn configs(&self) -> (AuthConfig, LimitsConfig) {
+        let auth = AuthConfig {
+            session_ttl: std::time::Duration::from_secs(self.session_hours.max(1) * 3600),
+            secure_cookies: self.secure_cookies,
+            ..AuthConfig::default()
+        };
+        let limits = LimitsConfig {
+            max_body_bytes: self.max_body_kb.saturating_mul(1024),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+            tiles: Rate::per_second(self.rate_limit_tiles, 5.0),
+            api: Rate::per_second(self.rate_limit_api, 5.0),
+        };
+        (auth, limits)
+    }
 }
 
 #[derive(Subcommand)]
@@ -157,22 +213,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             no_sample,
             tile_cache_mb,
+            watch_ms,
+            security,
             public_url,
         } => {
             let public_url = public_url
                 .map(|u| PublicUrl::parse(&u).map_err(anyhow::Error::msg))
                 .transpose()
                 .context("bad --public-url")?;
-            serve(store, listen, no_sample, tile_cache_mb, public_url).await
+            serve(
+                store,
+                listen,
+                no_sample,
+                tile_cache_mb,
+                watch_ms,
+                &security,
+                public_url,
+            )
+            .await
         }
         Command::Import(cmd) => import_command(store.as_ref(), cmd).await,
+        Command::User(cmd) => cli::accounts::user_command(store.as_ref(), cmd).await,
+        Command::Token(cmd) => cli::accounts::token_command(store.as_ref(), cmd).await,
         Command::Sample => {
             if store.counts().await?.buildings > 0 {
                 anyhow::bail!(
                     "the store already holds buildings; the sample loads only into an empty store"
                 );
             }
-            bootstrap::bootstrap_sample(store.as_ref(), progress_bar("sample")).await?;
+            bootstrap::bootstrap_sample(store.as_ref(), progress_bar("sample"), &cli::actor())
+                .await?;
             print_counts(store.as_ref()).await
         }
         Command::Synth {
@@ -197,6 +267,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             bar.set_message("writing");
             let mut tx = store.begin().await?;
             let n = store::write_dataset(tx.as_mut(), &d).await?;
+            tx.append_audit(
+                &AuditEntry::now(cli::actor(), "synth")
+                    .detail(serde_json::json!({ "buildings": n, "seed": seed })),
+            )
+            .await?;
             tx.commit().await?;
             bar.finish_and_clear();
             println!(
@@ -237,11 +312,18 @@ async fn print_counts(store: &dyn Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The audit entry for an import of `file`.
+fn import_audit(action: &str, file: &std::path::Path) -> AuditEntry {
+    AuditEntry::now(cli::actor(), action).target(file.display().to_string())
+}
+
 async fn import_command(store: &dyn Store, cmd: ImportCommand) -> anyhow::Result<()> {
     let started = Instant::now();
     match cmd {
         ImportCommand::Osm { file } => {
-            let report = import::import_osm(store, &file, progress_bar("osm")).await?;
+            let audit = import_audit("import.osm", &file);
+            let report =
+                import::import_osm_audited(store, &file, progress_bar("osm"), Some(audit)).await?;
             println!(
                 "imported {} buildings ({} multipolygons, {} with estimated households, {} households), {} streets ({} walkable), {} stations, {} areas in {:.1} s",
                 report.buildings,
@@ -263,7 +345,9 @@ async fn import_command(store: &dyn Store, cmd: ImportCommand) -> anyhow::Result
         }
         ImportCommand::Geojson { layer, file } => {
             let layer: import::geojson::Layer = layer.parse()?;
-            let r = import::import_geojson(store, layer, &file).await?;
+            let audit = import_audit("import.geojson", &file)
+                .detail(serde_json::json!({ "layer": format!("{layer:?}").to_lowercase() }));
+            let r = import::import_geojson_audited(store, layer, &file, Some(audit)).await?;
             println!(
                 "imported {} street offices, {} communities, {} grids, {} buildings, {} stations; {} buildings lie in a grid",
                 r.street_offices,
@@ -275,7 +359,8 @@ async fn import_command(store: &dyn Store, cmd: ImportCommand) -> anyhow::Result
             );
         }
         ImportCommand::Households { file } => {
-            let r = import::import_households(store, &file).await?;
+            let audit = import_audit("import.households", &file);
+            let r = import::import_households_audited(store, &file, Some(audit)).await?;
             println!(
                 "set surveyed households on {} buildings ({} households)",
                 r.buildings, r.households
@@ -290,14 +375,19 @@ async fn serve(
     listen: SocketAddr,
     no_sample: bool,
     tile_cache_mb: usize,
+    watch_ms: u64,
+    security: &SecurityArgs,
     public_url: Option<PublicUrl>,
 ) -> anyhow::Result<()> {
-    if !no_sample && bootstrap::bootstrap_sample(store.as_ref(), progress_bar("sample")).await? {
+    if !no_sample
+        && bootstrap::bootstrap_sample(store.as_ref(), progress_bar("sample"), "system:serve")
+            .await?
+    {
         tracing::info!("loaded the Nanjing sample (© OpenStreetMap contributors, ODbL)");
     }
     let started = Instant::now();
-    let data = store.load().await?;
-    let atlas = tokio::task::spawn_blocking(move || Atlas::build(data, 1)).await?;
+    let atlas = AppState::load_atlas(store.as_ref()).await?;
+    let store_id = store.store_id().await?;
     let c = atlas.counts();
     tracing::info!(
         buildings = c.buildings,
@@ -307,8 +397,17 @@ async fn serve(
         ms = started.elapsed().as_millis() as u64,
         "snapshot loaded"
     );
-    let state = AppState::new(store, atlas, tile_cache_mb.saturating_mul(1 << 20));
+    let (auth, limits) = security.configs();
+    let state = AppState::new(
+        store,
+        &store_id,
+        atlas,
+        tile_cache_mb.saturating_mul(1 << 20),
+    )
+    .with_config(auth, limits);
     spawn_reload_on_hangup(state.clone());
+    spawn_watch_store(state.clone(), Duration::from_millis(watch_ms));
+    spawn_session_purge(state.clone());
     let mut app = api::app(state);
     if let Some(url) = public_url {
         app = app.layer(axum::Extension(url));
@@ -318,11 +417,52 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server failed")?;
     Ok(())
+}
+
+/// Several servers over one database: poll the store's data version and
+/// reload when another server (or the CLI) committed a change. The query is
+/// one indexed row, so a few per second cost nothing.
+fn spawn_watch_store(state: AppState, every: Duration) {
+    if every.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match state.reload_if_changed().await {
+                Ok(Some(atlas)) => tracing::info!(
+                    snapshot = atlas.version(),
+                    "store changed elsewhere; snapshot reloaded"
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot check the store for changes"),
+            }
+        }
+    });
+}
+
+/// Forget expired sessions and tokens once an hour.
+fn spawn_session_purge(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let now = gridmap_data::store::accounts::unix_now();
+            if let Err(e) = state.store.accounts().purge_expired(now).await {
+                tracing::warn!(error = %e, "could not purge expired sessions");
+            }
+        }
+    });
 }
 
 /// `kill -HUP` reloads the snapshot from the store (after a CLI import into

@@ -6,7 +6,9 @@ use arc_swap::ArcSwap;
 use gridmap_data::Atlas;
 use gridmap_data::store::Store;
 
+use crate::auth::{AuthConfig, AuthState};
 use crate::fonts::Glyphs;
+use crate::limits::{LimitsConfig, LimitsState};
 use crate::tiles::cache::TileCache;
 
 /// What every handler sees. Cloning is cheap.
@@ -16,23 +18,54 @@ pub struct AppState {
     atlas: Arc<ArcSwap<Atlas>>,
     /// Encoded tiles, keyed by snapshot version.
     pub tiles: Arc<TileCache>,
-    /// Unique per server start; part of every tile ETag, because snapshot
-    /// versions restart at 1 and the data may have changed in between.
+    /// The store's identity and this build's version: with the snapshot's
+    /// data version it makes the tile ETag, so every server over one
+    /// database gives the same tile the same ETag, and a different store or
+    /// a new release never matches an old one.
     pub instance: Arc<str>,
     /// Map-label glyph ranges from the embedded fonts.
     pub fonts: Arc<Glyphs>,
+    /// Session settings and the failed-login limiter.
+    pub auth: Arc<AuthState>,
+    /// HTTP limits and the per-address rate limiter.
+    pub limits: Arc<LimitsState>,
 }
 
 impl AppState {
     /// `tile_cache_bytes` = 0 turns the tile cache off.
-    pub fn new(store: Arc<dyn Store>, atlas: Atlas, tile_cache_bytes: usize) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        store_id: &str,
+        atlas: Atlas,
+        tile_cache_bytes: usize,
+    ) -> Self {
         AppState {
             store,
             atlas: Arc::new(ArcSwap::from_pointee(atlas)),
             tiles: Arc::new(TileCache::new(tile_cache_bytes)),
-            instance: instance_id().into(),
+            instance: format!("{store_id}-{}", env!("CARGO_PKG_VERSION")).into(),
             fonts: Arc::new(Glyphs::new()),
+            auth: Arc::new(AuthState::new(AuthConfig::default())),
+            limits: Arc::new(LimitsState::new(LimitsConfig::default())),
         }
+    }
+
+    /// Load the store into a fresh snapshot whose version is the store's
+    /// data version (read first: a write racing the load only makes the
+    /// next check reload again).
+    pub async fn load_atlas(store: &dyn Store) -> gridmap_data::Result<Atlas> {
+        let version = store.data_version().await?;
+        let data = store.load().await?;
+        tokio::task::spawn_blocking(move || Atlas::build(data, version))
+            .await
+            .map_err(|e| gridmap_data::DataError::Cancelled(format!("index build failed: {e}")))
+    }
+
+    /// Replace the default auth and limit settings.
+    pub fn with_config(mut self, auth: AuthConfig, limits: LimitsConfig) -> Self {
+        self.auth = Arc::new(AuthState::new(auth));
+        self.limits = Arc::new(LimitsState::new(limits));
+        self
     }
 
     /// The current snapshot; readers hold it without locks.
@@ -42,23 +75,19 @@ impl AppState {
 
     /// Rebuild the snapshot from the store and swap it in atomically.
     pub async fn reload(&self) -> gridmap_data::Result<Arc<Atlas>> {
-        let data = self.store.load().await?;
-        let version = self.atlas.load().version() + 1;
-        let atlas = tokio::task::spawn_blocking(move || Atlas::build(data, version))
-            .await
-            .map_err(|e| gridmap_data::DataError::Cancelled(format!("index build failed: {e}")))?;
-        let atlas = Arc::new(atlas);
+        let atlas = Arc::new(Self::load_atlas(self.store.as_ref()).await?);
         self.atlas.store(atlas.clone());
         // Entries are keyed by version, so this only frees memory early.
         self.tiles.clear();
         Ok(atlas)
     }
-}
 
-/// Start time in nanoseconds and the process id, as hex.
-fn instance_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{nanos:x}-{:x}", std::process::id())
+    /// Reload when the store has moved past the snapshot (a write through
+    /// another server or the CLI). Returns the new snapshot if it reloaded.
+    pub async fn reload_if_changed(&self) -> gridmap_data::Result<Option<Arc<Atlas>>> {
+        if self.store.data_version().await? == self.atlas.load().version() {
+            return Ok(None);
+        }
+        self.reload().await.map(Some)
+    }
 }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value as Json};
 use crate::atlas::Atlas;
 use crate::error::{DataError, Result};
 use crate::estimate;
+use crate::limits::ImportLimits;
 use crate::model::{
     Building, Community, Dataset, Grid, GridKind, HouseholdSource, Station, StationTier,
     StreetOffice,
@@ -216,8 +217,30 @@ fn label(i: usize, f: &Feature) -> String {
     }
 }
 
-/// Parse and validate a layer against what the store already holds.
+/// How many positions a geometry holds, over all its parts and rings.
+fn vertex_count(value: &Value) -> usize {
+    match value {
+        Value::Point(_) => 1,
+        Value::MultiPoint(ps) | Value::LineString(ps) => ps.len(),
+        Value::MultiLineString(ls) | Value::Polygon(ls) => ls.iter().map(Vec::len).sum(),
+        Value::MultiPolygon(polys) => polys.iter().flatten().map(Vec::len).sum(),
+        Value::GeometryCollection(gs) => gs.iter().map(|g| vertex_count(&g.value)).sum(),
+    }
+}
+
+/// Parse and validate a layer against what the store already holds, under
+/// the default [`ImportLimits`].
 pub fn parse(layer: Layer, text: &str, existing: &Atlas) -> Result<Parsed> {
+    parse_with(layer, text, existing, &ImportLimits::DEFAULT)
+}
+
+/// [`parse`] under explicit limits.
+pub fn parse_with(
+    layer: Layer,
+    text: &str,
+    existing: &Atlas,
+    limits: &ImportLimits,
+) -> Result<Parsed> {
     let empty = Map::new();
     let mut out = Parsed::default();
     let d: &Dataset = existing.data();
@@ -231,7 +254,23 @@ pub fn parse(layer: Layer, text: &str, existing: &Atlas) -> Result<Parsed> {
     if features.is_empty() {
         return Err(DataError::GeoJson("the file has no features".into()));
     }
+    if features.len() > limits.max_features {
+        return Err(DataError::TooManyFeatures {
+            count: features.len(),
+            max: limits.max_features,
+        });
+    }
     for (i, f) in features.iter().enumerate() {
+        if let Some(g) = &f.geometry {
+            let vertices = vertex_count(&g.value);
+            if vertices > limits.max_vertices {
+                return Err(DataError::TooManyVertices {
+                    feature: label(i, f),
+                    vertices,
+                    max: limits.max_vertices,
+                });
+            }
+        }
         let ctx = Ctx {
             label: label(i, f),
             props: f.properties.as_ref().unwrap_or(&empty),

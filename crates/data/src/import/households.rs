@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use crate::atlas::Atlas;
 use crate::error::{DataError, Result};
 use crate::import::osm::relation_osm_id;
+use crate::limits::ImportLimits;
 use crate::model::Id;
 
 /// A parsed update: building id → surveyed households.
@@ -38,8 +39,18 @@ fn parse_osm_ref(s: &str) -> Option<i64> {
     Some(if kind == 'r' { relation_osm_id(id) } else { id })
 }
 
-/// Parse and resolve every line against the atlas of the store.
+/// Parse and resolve every line against the atlas of the store, under the
+/// default [`ImportLimits`].
 pub fn parse(text: &str, atlas: &Atlas) -> Result<Vec<HouseholdUpdate>> {
+    parse_with(text, atlas, &ImportLimits::DEFAULT)
+}
+
+/// [`parse`] under explicit limits (at most `max_features` data rows).
+pub fn parse_with(
+    text: &str,
+    atlas: &Atlas,
+    limits: &ImportLimits,
+) -> Result<Vec<HouseholdUpdate>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
@@ -84,6 +95,12 @@ pub fn parse(text: &str, atlas: &Atlas) -> Result<Vec<HouseholdUpdate>> {
             message: e.to_string(),
         })?;
         let line = record.position().map_or(0, |p| p.line());
+        if out.len() >= limits.max_features {
+            return Err(DataError::TooManyFeatures {
+                count: out.len() + 1,
+                max: limits.max_features,
+            });
+        }
         let fail = |message: String| DataError::Csv { line, message };
         let id_text = record.get(id_col).unwrap_or_default();
         let building_id = if by_osm {

@@ -15,8 +15,9 @@ use serde::Serialize;
 
 use crate::atlas::Atlas;
 use crate::error::{DataError, Result};
+use crate::limits::ImportLimits;
 use crate::model::{Dataset, Grid, HouseholdSource, Id};
-use crate::store::{Store, WriteTx};
+use crate::store::{AuditEntry, Store, WriteTx};
 use osm::{ImportProgress, OsmFeature, OsmReport};
 
 /// Features handed from the parser thread to the writer per message.
@@ -29,12 +30,45 @@ fn read_text(path: &Path) -> Result<String> {
     })
 }
 
+/// Append `audit` (if any) to the transaction, with the import's report
+/// added to its detail under `report`.
+async fn append_audit<R: Serialize>(
+    tx: &mut dyn WriteTx,
+    audit: Option<AuditEntry>,
+    report: &R,
+) -> Result<()> {
+    if let Some(mut entry) = audit {
+        let report = serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
+        match &mut entry.detail {
+            serde_json::Value::Object(map) => {
+                map.insert("report".into(), report);
+            }
+            other => {
+                *other = serde_json::json!({ "detail": other.take(), "report": report });
+            }
+        }
+        tx.append_audit(&entry).await?;
+    }
+    Ok(())
+}
+
 /// Import an OSM XML or PBF file. The parser runs on a blocking thread and
 /// streams batches through a bounded channel into one transaction.
 pub async fn import_osm(
     store: &dyn Store,
     path: &Path,
     on_progress: Arc<dyn Fn(ImportProgress) + Send + Sync>,
+) -> Result<OsmReport> {
+    import_osm_audited(store, path, on_progress, None).await
+}
+
+/// [`import_osm`], committing `audit` (with the report added) in the same
+/// transaction as the data.
+pub async fn import_osm_audited(
+    store: &dyn Store,
+    path: &Path,
+    on_progress: Arc<dyn Fn(ImportProgress) + Send + Sync>,
+    audit: Option<AuditEntry>,
 ) -> Result<OsmReport> {
     let existing_grids = store.load_grids().await?;
     let mut tx = store.begin().await?;
@@ -73,6 +107,9 @@ pub async fn import_osm(
     }
     let report = parsed?;
     assign_points(tx.as_mut(), &existing_grids, placed).await?;
+    let mut summary = report.clone();
+    summary.skipped.truncate(20);
+    append_audit(tx.as_mut(), audit, &summary).await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -147,9 +184,20 @@ pub async fn import_geojson(
     layer: geojson::Layer,
     path: &Path,
 ) -> Result<GeoJsonReport> {
+    import_geojson_audited(store, layer, path, None).await
+}
+
+/// [`import_geojson`], committing `audit` (with the report added) in the
+/// same transaction as the data.
+pub async fn import_geojson_audited(
+    store: &dyn Store,
+    layer: geojson::Layer,
+    path: &Path,
+    audit: Option<AuditEntry>,
+) -> Result<GeoJsonReport> {
     let text = read_text(path)?;
     let atlas = Atlas::build(store.load().await?, 0);
-    let parsed = geojson::parse(layer, &text, &atlas)?;
+    let parsed = geojson::parse_with(layer, &text, &atlas, &ImportLimits::DEFAULT)?;
     let mut tx = store.begin().await?;
     let mut report = GeoJsonReport::default();
     let mut office_ids = std::collections::HashMap::new();
@@ -186,6 +234,7 @@ pub async fn import_geojson(
         points.extend(atlas.data().buildings.iter().map(|b| (b.id, b.point)));
     }
     report.assigned_buildings = assign_points(tx.as_mut(), &grids, points).await?;
+    append_audit(tx.as_mut(), audit, &report).await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -199,9 +248,19 @@ pub struct HouseholdsReport {
 
 /// Import surveyed household counts from CSV.
 pub async fn import_households(store: &dyn Store, path: &Path) -> Result<HouseholdsReport> {
+    import_households_audited(store, path, None).await
+}
+
+/// [`import_households`], committing `audit` (with the report added) in the
+/// same transaction as the data.
+pub async fn import_households_audited(
+    store: &dyn Store,
+    path: &Path,
+    audit: Option<AuditEntry>,
+) -> Result<HouseholdsReport> {
     let text = read_text(path)?;
     let atlas = Atlas::build(store.load().await?, 0);
-    let updates = households::parse(&text, &atlas)?;
+    let updates = households::parse_with(&text, &atlas, &ImportLimits::DEFAULT)?;
     let mut tx = store.begin().await?;
     let mut report = HouseholdsReport::default();
     for u in &updates {
@@ -217,6 +276,7 @@ pub async fn import_households(store: &dyn Store, path: &Path) -> Result<Househo
         report.buildings += 1;
         report.households += u64::from(u.households);
     }
+    append_audit(tx.as_mut(), audit, &report).await?;
     tx.commit().await?;
     Ok(report)
 }

@@ -4,8 +4,12 @@
 //! transaction dropped without commit (an import that failed half-way) is
 //! rolled back, leaving the store as it was.
 
+pub mod accounts;
 mod codec;
+mod pg_accounts;
+mod postgis;
 mod sqlite;
+mod sqlite_accounts;
 mod sqlite_plans;
 
 use async_trait::async_trait;
@@ -15,7 +19,11 @@ use crate::model::{
     Area, Building, Community, Counts, Dataset, Grid, HouseholdSource, Id, Person, Plan, PlanOp,
     PlanStatus, PlanVersion, Road, Station, StreetOffice,
 };
+pub use accounts::{Accounts, AuditEntry};
+pub use pg_accounts::PgAccounts;
+pub use postgis::{CHANGE_CHANNEL, PostgisStore};
 pub use sqlite::SqliteStore;
+pub use sqlite_accounts::SqliteAccounts;
 
 /// A gridmap store: the durable home of the domain model.
 #[async_trait]
@@ -32,6 +40,17 @@ pub trait Store: Send + Sync + 'static {
     async fn meta(&self, key: &str) -> Result<Option<String>>;
     /// Start a write transaction.
     async fn begin(&self) -> Result<Box<dyn WriteTx>>;
+    /// A counter every committed write transaction increments. Servers
+    /// sharing a database compare it with their snapshot's to know when to
+    /// reload, and it makes tile ETags agree between them.
+    async fn data_version(&self) -> Result<u64>;
+    /// A random identity given to the store when it was created, so ETags of
+    /// two different stores never collide.
+    async fn store_id(&self) -> Result<String> {
+        Ok(self.meta(STORE_ID_KEY).await?.unwrap_or_default())
+    }
+    /// Users, sessions and the audit log.
+    fn accounts(&self) -> &dyn Accounts;
 
     /// Plans, newest first; of one community when given.
     async fn plans(&self, community: Option<Id>) -> Result<Vec<Plan>>;
@@ -68,6 +87,8 @@ pub trait WriteTx: Send {
     /// Put a building in a grid (or none); false when no such building.
     async fn set_building_grid(&mut self, building: Id, grid: Option<Id>) -> Result<bool>;
     async fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    /// Append an audit row that commits (or rolls back) with this transaction.
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id>;
 
     /// Change a grid's code, name, kind and boundary; false when no such grid.
     async fn update_grid(&mut self, g: &Grid) -> Result<bool>;
@@ -100,13 +121,38 @@ pub trait WriteTx: Send {
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 
-/// Open (and migrate) the store a `--db` URL names.
+/// Meta key of [`Store::store_id`].
+pub const STORE_ID_KEY: &str = "store_id";
+
+/// Open (and migrate) the store a `--db` URL names: `sqlite://PATH` or
+/// `postgres://USER:PASSWORD@HOST/DB`.
 pub async fn open(url: &str) -> Result<Box<dyn Store>> {
-    if url.starts_with("sqlite:") {
-        Ok(Box::new(SqliteStore::open(url).await?))
+    let store: Box<dyn Store> = if url.starts_with("sqlite:") {
+        Box::new(SqliteStore::open(url).await?)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Box::new(PostgisStore::open(url).await?)
     } else {
-        Err(DataError::UnsupportedUrl(url.to_owned()))
+        return Err(DataError::UnsupportedUrl(url.to_owned()));
+    };
+    if store.meta(STORE_ID_KEY).await?.is_none() {
+        let mut tx = store.begin().await?;
+        tx.set_meta(STORE_ID_KEY, &new_store_id()).await?;
+        tx.commit().await?;
     }
+    Ok(store)
+}
+
+/// 64 random bits (std's hasher keys come from the OS) mixed with the clock, as hex.
+fn new_store_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.write_u128(now);
+    h.write_u32(std::process::id());
+    format!("{:016x}", h.finish())
 }
 
 /// Write a whole dataset (e.g. a synthetic city) into a transaction,

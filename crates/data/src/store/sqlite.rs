@@ -10,8 +10,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::codec;
+use super::sqlite_accounts::{SqliteAccounts, insert_audit};
 use super::sqlite_plans::{self as plans, PlanWrites};
-use super::{Store, WriteTx};
+use super::{Accounts, AuditEntry, Store, WriteTx};
 use crate::error::{DataError, Result};
 use crate::model::*;
 
@@ -19,6 +20,7 @@ use crate::model::*;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    accounts: SqliteAccounts,
 }
 
 impl SqliteStore {
@@ -36,7 +38,8 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let accounts = SqliteAccounts::new(pool.clone());
+        Ok(SqliteStore { pool, accounts })
     }
 
     /// The pool, for tests and tools that need raw SQL.
@@ -244,10 +247,22 @@ impl Store for SqliteStore {
         Ok(d)
     }
 
+    fn accounts(&self) -> &dyn Accounts {
+        &self.accounts
+    }
+
     async fn begin(&self) -> Result<Box<dyn WriteTx>> {
         Ok(Box::new(SqliteTx {
             tx: self.pool.begin().await?,
         }))
+    }
+
+    async fn data_version(&self) -> Result<u64> {
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'data_version'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
     async fn plans(&self, community: Option<Id>) -> Result<Vec<Plan>> {
@@ -425,6 +440,9 @@ impl WriteTx for SqliteTx {
         Ok(())
     }
 
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id> {
+        insert_audit(&mut self.tx, entry).await
+    }
     async fn update_grid(&mut self, g: &Grid) -> Result<bool> {
         PlanWrites(&mut self.tx).update_grid(g).await
     }
@@ -435,7 +453,9 @@ impl WriteTx for SqliteTx {
         PlanWrites(&mut self.tx).delete_grid_people(grid).await
     }
     async fn retire_code(&mut self, community: Id, code: &str, at: i64) -> Result<()> {
-        PlanWrites(&mut self.tx).retire_code(community, code, at).await
+        PlanWrites(&mut self.tx)
+            .retire_code(community, code, at)
+            .await
     }
     async fn set_community_rules(&mut self, community: Id, rules: &str) -> Result<()> {
         PlanWrites(&mut self.tx)
@@ -443,7 +463,9 @@ impl WriteTx for SqliteTx {
             .await
     }
     async fn insert_plan(&mut self, plan: &Plan, edit: &str, state: &str) -> Result<Id> {
-        PlanWrites(&mut self.tx).insert_plan(plan, edit, state).await
+        PlanWrites(&mut self.tx)
+            .insert_plan(plan, edit, state)
+            .await
     }
     async fn append_plan_version(
         &mut self,
@@ -465,7 +487,13 @@ impl WriteTx for SqliteTx {
             .await
     }
 
-    async fn commit(self: Box<Self>) -> Result<()> {
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('data_version', '1')
+             ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        )
+        .execute(&mut *self.tx)
+        .await?;
         self.tx.commit().await?;
         Ok(())
     }

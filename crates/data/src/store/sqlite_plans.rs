@@ -8,7 +8,8 @@ use crate::error::{DataError, Result};
 use crate::model::{Grid, Id, Plan, PlanOp, PlanStatus, PlanVersion};
 use crate::store::codec;
 
-const PLAN_COLUMNS: &str = "id, community_id, name, status, base_plan_id, version, created_by, created_at, published_at";
+const PLAN_COLUMNS: &str =
+    "id, community_id, name, status, base_plan_id, version, created_by, created_at, published_at";
 
 fn plan_row(r: &SqliteRow) -> Result<Plan> {
     let id: i64 = r.try_get(0)?;
@@ -122,14 +123,15 @@ impl PlanWrites<'_> {
     }
 
     pub async fn update_grid(&mut self, g: &Grid) -> Result<bool> {
-        let r = sqlx::query("UPDATE grids SET code = ?, name = ?, kind = ?, boundary = ? WHERE id = ?")
-            .bind(&g.code)
-            .bind(&g.name)
-            .bind(g.kind.as_str())
-            .bind(codec::encode_multipolygon(&g.boundary)?)
-            .bind(g.id)
-            .execute(self.conn())
-            .await?;
+        let r =
+            sqlx::query("UPDATE grids SET code = ?, name = ?, kind = ?, boundary = ? WHERE id = ?")
+                .bind(&g.code)
+                .bind(&g.name)
+                .bind(g.kind.as_str())
+                .bind(codec::encode_multipolygon(&g.boundary)?)
+                .bind(g.id)
+                .execute(self.conn())
+                .await?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -241,7 +243,10 @@ impl PlanWrites<'_> {
                     expected,
                     actual,
                 },
-                None => DataError::NotFound { what: "plan", id: plan },
+                None => DataError::NotFound {
+                    what: "plan",
+                    id: plan,
+                },
             });
         }
         let version = expected + 1;
@@ -274,7 +279,10 @@ impl PlanWrites<'_> {
         .execute(self.conn())
         .await?;
         if r.rows_affected() != 1 {
-            return Err(DataError::NotFound { what: "plan", id: plan });
+            return Err(DataError::NotFound {
+                what: "plan",
+                id: plan,
+            });
         }
         Ok(())
     }

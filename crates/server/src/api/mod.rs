@@ -1,5 +1,7 @@
 //! The HTTP API: one module per resource, and the router that joins them.
 
+mod admin;
+mod auth;
 mod buildings;
 mod fonts;
 mod health;
@@ -11,14 +13,15 @@ mod style;
 mod tiles;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Build the whole HTTP application (tested with `oneshot`, served by `serve`).
+/// Build the whole HTTP application (tested with `oneshot`, served by
+/// `serve`), wrapped in the limits and security headers of [`crate::limits`].
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/health", get(health::health))
         .route("/api/lookup", get(lookup::lookup))
         .route("/api/buildings/search", get(buildings::search))
@@ -30,9 +33,15 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles.json", get(tiles::tilejson))
         .route("/tiles/{z}/{x}/{file}", get(tiles::tile))
         .route("/fonts/{fontstack}/{range}", get(fonts::glyphs))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/me", get(auth::me))
+        .route("/api/admin/audit", get(admin::audit))
+        .route("/api/admin/users", get(admin::users))
         .merge(crate::web::router())
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone());
+    crate::limits::apply(router, state)
 }
 
 async fn not_found() -> ApiError {

@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::error::{DataError, Result};
 use crate::estimate;
+use crate::limits::MAX_VERTICES_PER_GEOMETRY;
 use crate::model::{Area, Building, HouseholdSource, Road, Station};
 use assemble::{NodeCoords, join_rings, rings_to_multipolygon};
 use classify::tag;
@@ -277,6 +278,16 @@ impl Importer<'_> {
         if !is_building && area.is_none() && station.is_none() && highway.is_none() {
             return Ok(());
         }
+        if refs.len() > MAX_VERTICES_PER_GEOMETRY {
+            self.skip(
+                format!("way/{id}"),
+                &format!(
+                    "{} vertices, more than the {MAX_VERTICES_PER_GEOMETRY} a geometry may have",
+                    refs.len()
+                ),
+            );
+            return Ok(());
+        }
         let line = match self.nodes.line(refs) {
             Ok(line) => line,
             Err(missing) => {
@@ -343,6 +354,12 @@ impl Importer<'_> {
                 Some(refs) => ways.push(refs.clone()),
                 None => return Err(format!("member way {} is missing", m.id)),
             }
+        }
+        let vertices: usize = ways.iter().map(Vec::len).sum();
+        if vertices > MAX_VERTICES_PER_GEOMETRY {
+            return Err(format!(
+                "{vertices} vertices, more than the {MAX_VERTICES_PER_GEOMETRY} a geometry may have"
+            ));
         }
         let rings = join_rings(ways)?;
         let lines = rings

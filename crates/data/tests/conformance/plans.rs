@@ -1,23 +1,26 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Plan storage: versions, stale-edit conflicts, append-only history,
-//! publishing, rules and retired codes. Written against `&dyn Store` so the
-//! same checks run on every backend.
+//! publishing, rules and retired codes.
 
 use gridmap_data::DataError;
 use gridmap_data::model::*;
 use gridmap_data::store::{self, Store};
 use gridmap_data::synth;
 
-async fn temp_store() -> (tempfile::TempDir, Box<dyn Store>) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let s = store::open(&url).await.expect("open");
+use super::backend::Fixture;
+
+crate::conformance!(
+    versions_append_and_stale_edits_conflict,
+    concurrent_edits_on_one_version_give_one_success,
+    history_is_append_only,
+    one_published_plan_per_community_and_grid_rewrites,
+);
+
+async fn seed(s: &dyn Store) {
     let mut tx = s.begin().await.unwrap();
     store::write_dataset(tx.as_mut(), &synth::city(200, 1))
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    (dir, s)
 }
 
 fn draft(community_id: Id) -> Plan {
@@ -37,26 +40,44 @@ fn draft(community_id: Id) -> Plan {
 async fn append(s: &dyn Store, plan: Id, on: i64, state: &str) -> Result<i64, DataError> {
     let mut tx = s.begin().await?;
     let v = tx
-        .append_plan_version(plan, on, PlanOp::Edit, r#"{"kind":"move"}"#, state, "planner1", 1_700_000_100)
+        .append_plan_version(
+            plan,
+            on,
+            PlanOp::Edit,
+            r#"{"kind":"move"}"#,
+            state,
+            "planner1",
+            1_700_000_100,
+        )
         .await?;
     tx.commit().await?;
     Ok(v)
 }
 
-#[tokio::test]
-async fn versions_append_and_stale_edits_conflict() {
-    let (_dir, s) = temp_store().await;
+async fn versions_append_and_stale_edits_conflict(f: &Fixture) {
+    let s = &f.store;
+    seed(s.as_ref()).await;
     let community = s.load().await.unwrap().communities[0].id;
     let mut tx = s.begin().await.unwrap();
-    let id = tx.insert_plan(&draft(community), "{}", r#"{"v":1}"#).await.unwrap();
+    let id = tx
+        .insert_plan(&draft(community), "{}", r#"{"v":1}"#)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let p = s.plan(id).await.unwrap().unwrap();
-    assert_eq!((p.version, p.status, p.community_id), (1, PlanStatus::Draft, community));
+    assert_eq!(
+        (p.version, p.status, p.community_id),
+        (1, PlanStatus::Draft, community)
+    );
 
     assert_eq!(append(s.as_ref(), id, 1, r#"{"v":2}"#).await.unwrap(), 2);
     // A second edit made on version 1 is stale.
     match append(s.as_ref(), id, 1, r#"{"v":"lost"}"#).await {
-        Err(DataError::Conflict { plan, expected: 1, actual: 2 }) => assert_eq!(plan, id),
+        Err(DataError::Conflict {
+            plan,
+            expected: 1,
+            actual: 2,
+        }) => assert_eq!(plan, id),
         other => panic!("expected a conflict, got {other:?}"),
     }
     // ... and left nothing behind.
@@ -68,34 +89,40 @@ async fn versions_append_and_stale_edits_conflict() {
     assert!(s.plan_version(id, 3).await.unwrap().is_none());
     let history = s.plan_history(id).await.unwrap();
     assert_eq!(
-        history.iter().map(|v| (v.version, v.op)).collect::<Vec<_>>(),
+        history
+            .iter()
+            .map(|v| (v.version, v.op))
+            .collect::<Vec<_>>(),
         vec![(1, PlanOp::Create), (2, PlanOp::Edit)]
     );
-    assert!(history.iter().all(|v| v.state.is_empty()), "history omits states");
+    assert!(
+        history.iter().all(|v| v.state.is_empty()),
+        "history omits states"
+    );
     match append(s.as_ref(), 9999, 1, "{}").await {
-        Err(DataError::NotFound { what: "plan", id: 9999 }) => {}
+        Err(DataError::NotFound {
+            what: "plan",
+            id: 9999,
+        }) => {}
         other => panic!("expected not found, got {other:?}"),
     }
 }
 
-#[tokio::test]
-async fn concurrent_edits_on_one_version_give_one_success() {
-    let (_dir, s) = temp_store().await;
-    let s: std::sync::Arc<dyn Store> = std::sync::Arc::from(s);
+async fn concurrent_edits_on_one_version_give_one_success(f: &Fixture) {
+    let s = &f.store;
+    seed(s.as_ref()).await;
     let community = s.load().await.unwrap().communities[0].id;
     let mut tx = s.begin().await.unwrap();
     let id = tx.insert_plan(&draft(community), "{}", "{}").await.unwrap();
     tx.commit().await.unwrap();
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let s = s.clone();
-            tokio::spawn(async move { append(s.as_ref(), id, 1, &format!("{{\"w\":{i}}}")).await })
-        })
-        .collect();
+    // Eight edits made on version 1, racing (each holds its own connection).
+    let states: Vec<String> = (0..8).map(|i| format!("{{\"w\":{i}}}")).collect();
+    let results =
+        futures_util::future::join_all(states.iter().map(|st| append(s.as_ref(), id, 1, st))).await;
     let mut ok = 0;
     let mut conflicts = 0;
-    for t in tasks {
-        match t.await.unwrap() {
+    for r in results {
+        match r {
             Ok(2) => ok += 1,
             Err(DataError::Conflict { .. }) => conflicts += 1,
             other => panic!("unexpected {other:?}"),
@@ -105,76 +132,113 @@ async fn concurrent_edits_on_one_version_give_one_success() {
     assert_eq!(s.plan_history(id).await.unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn history_is_append_only() {
-    let (_dir, s) = temp_store().await;
+async fn history_is_append_only(f: &Fixture) {
+    let s = &f.store;
+    seed(s.as_ref()).await;
     let community = s.load().await.unwrap().communities[0].id;
     let mut tx = s.begin().await.unwrap();
     let id = tx.insert_plan(&draft(community), "{}", "{}").await.unwrap();
     tx.commit().await.unwrap();
-    let pool = raw_pool(&_dir).await;
-    let upd = sqlx::query("UPDATE plan_versions SET state = 'x' WHERE plan_id = ?")
-        .bind(id)
-        .execute(&pool)
+    let upd = f
+        .raw_exec(&format!(
+            "UPDATE plan_versions SET state = 'x' WHERE plan_id = {id}"
+        ))
         .await;
-    assert!(upd.unwrap_err().to_string().contains("append-only"));
-    let del = sqlx::query("DELETE FROM plan_versions WHERE plan_id = ?")
-        .bind(id)
-        .execute(&pool)
+    assert!(upd.unwrap_err().contains("append-only"));
+    let del = f
+        .raw_exec(&format!("DELETE FROM plan_versions WHERE plan_id = {id}"))
         .await;
-    assert!(del.unwrap_err().to_string().contains("append-only"));
+    assert!(del.unwrap_err().contains("append-only"));
     assert_eq!(s.plan_history(id).await.unwrap().len(), 1);
 }
 
-/// A second connection to the same file, for raw SQL.
-async fn raw_pool(dir: &tempfile::TempDir) -> sqlx::SqlitePool {
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    store::SqliteStore::open(&url).await.unwrap().pool().clone()
-}
-
-#[tokio::test]
-async fn one_published_plan_per_community_and_grid_rewrites() {
-    let (_dir, s) = temp_store().await;
+async fn one_published_plan_per_community_and_grid_rewrites(f: &Fixture) {
+    let s = &f.store;
+    seed(s.as_ref()).await;
     let d = s.load().await.unwrap();
     let community = d.communities[0].id;
     let mut tx = s.begin().await.unwrap();
     let a = tx.insert_plan(&draft(community), "{}", "{}").await.unwrap();
     let b = tx.insert_plan(&draft(community), "{}", "{}").await.unwrap();
-    tx.set_plan_status(a, PlanStatus::Published, 1_700_000_500).await.unwrap();
+    tx.set_plan_status(a, PlanStatus::Published, 1_700_000_500)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut tx = s.begin().await.unwrap();
-    let second = tx.set_plan_status(b, PlanStatus::Published, 1_700_000_600).await;
+    let second = tx
+        .set_plan_status(b, PlanStatus::Published, 1_700_000_600)
+        .await;
     assert!(second.is_err(), "two published plans in one community");
     drop(tx);
     // Publishing b needs archiving a first, in the same transaction.
     let mut tx = s.begin().await.unwrap();
-    tx.set_plan_status(a, PlanStatus::Archived, 1_700_000_700).await.unwrap();
-    tx.set_plan_status(b, PlanStatus::Published, 1_700_000_700).await.unwrap();
+    tx.set_plan_status(a, PlanStatus::Archived, 1_700_000_700)
+        .await
+        .unwrap();
+    tx.set_plan_status(b, PlanStatus::Published, 1_700_000_700)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let pa = s.plan(a).await.unwrap().unwrap();
     let pb = s.plan(b).await.unwrap().unwrap();
-    assert_eq!((pa.status, pa.published_at), (PlanStatus::Archived, Some(1_700_000_500)));
-    assert_eq!((pb.status, pb.published_at), (PlanStatus::Published, Some(1_700_000_700)));
+    assert_eq!(
+        (pa.status, pa.published_at),
+        (PlanStatus::Archived, Some(1_700_000_500))
+    );
+    assert_eq!(
+        (pb.status, pb.published_at),
+        (PlanStatus::Published, Some(1_700_000_700))
+    );
     assert_eq!(s.plans(Some(community)).await.unwrap().len(), 2);
     assert_eq!(s.plans(Some(community + 1000)).await.unwrap().len(), 0);
 
     // Grid rewrites: update one, delete another (its buildings leave it).
-    let g0 = d.grids.iter().find(|g| g.community_id == community).unwrap().clone();
-    let g1 = d.grids.iter().filter(|g| g.community_id == community).nth(1).unwrap().clone();
+    let g0 = d
+        .grids
+        .iter()
+        .find(|g| g.community_id == community)
+        .unwrap()
+        .clone();
+    let g1 = d
+        .grids
+        .iter()
+        .filter(|g| g.community_id == community)
+        .nth(1)
+        .unwrap()
+        .clone();
     let mut tx = s.begin().await.unwrap();
-    assert!(tx.update_grid(&Grid { name: "新名".into(), ..g0.clone() }).await.unwrap());
+    assert!(
+        tx.update_grid(&Grid {
+            name: "新名".into(),
+            ..g0.clone()
+        })
+        .await
+        .unwrap()
+    );
     assert!(tx.delete_grid(g1.id).await.unwrap());
     assert!(!tx.delete_grid(g1.id).await.unwrap());
-    tx.retire_code(community, &g1.code, 1_700_000_800).await.unwrap();
-    tx.retire_code(community, &g1.code, 1_700_000_900).await.unwrap();
-    tx.set_community_rules(community, r#"{"max":500}"#).await.unwrap();
+    tx.retire_code(community, &g1.code, 1_700_000_800)
+        .await
+        .unwrap();
+    tx.retire_code(community, &g1.code, 1_700_000_900)
+        .await
+        .unwrap();
+    tx.set_community_rules(community, r#"{"max":500}"#)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let d2 = s.load().await.unwrap();
     assert_eq!(d2.grids.len(), d.grids.len() - 1);
-    assert_eq!(d2.grids.iter().find(|g| g.id == g0.id).unwrap().name, "新名");
+    assert_eq!(
+        d2.grids.iter().find(|g| g.id == g0.id).unwrap().name,
+        "新名"
+    );
     assert!(d2.buildings.iter().all(|b| b.grid_id != Some(g1.id)));
     assert!(d2.people.iter().all(|p| p.grid_id != g1.id));
-    assert_eq!(s.retired_codes(community).await.unwrap(), vec![g1.code.clone()]);
+    assert_eq!(
+        s.retired_codes(community).await.unwrap(),
+        vec![g1.code.clone()]
+    );
     assert_eq!(
         s.community_rules(community).await.unwrap().as_deref(),
         Some(r#"{"max":500}"#)

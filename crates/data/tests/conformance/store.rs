@@ -1,30 +1,25 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Store round trips, transactions and importers writing through the store.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use gridmap_data::import::{self, geojson::Layer};
 use gridmap_data::model::*;
-use gridmap_data::store::{self, Store};
+use gridmap_data::store;
 use gridmap_data::{Atlas, synth};
 
-async fn temp_store() -> (tempfile::TempDir, Box<dyn Store>) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let s = store::open(&url).await.expect("open");
-    (dir, s)
-}
+use super::backend::{Fixture, sample};
 
-fn sample(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/samples")
-        .join(name)
-}
+crate::conformance!(
+    a_dataset_round_trips_exactly,
+    a_dropped_transaction_leaves_nothing,
+    commits_bump_the_data_version,
+    osm_import_is_all_or_nothing,
+    geojson_layers_and_household_csv,
+    atlas_from_the_store_finds_grids,
+);
 
-#[tokio::test]
-async fn a_dataset_round_trips_exactly() {
-    let (_dir, s) = temp_store().await;
+async fn a_dataset_round_trips_exactly(f: &Fixture) {
+    let s = &f.store;
     let mut d = synth::city(200, 3);
     d.areas.push(Area {
         id: 1,
@@ -32,6 +27,26 @@ async fn a_dataset_round_trips_exactly() {
         kind: "water".into(),
         name: Some("玄武湖".into()),
         geometry: d.grids[0].boundary.clone(),
+    });
+    // Two parts, one with a hole: every ring must survive the codec.
+    let ring = |x0: f64, y0: f64, w: f64| {
+        geo::LineString::from(vec![
+            (x0, y0),
+            (x0 + w, y0),
+            (x0 + w, y0 + w),
+            (x0, y0 + w),
+            (x0, y0),
+        ])
+    };
+    d.areas.push(Area {
+        id: 2,
+        osm_id: None,
+        kind: "park".into(),
+        name: None,
+        geometry: geo::MultiPolygon(vec![
+            geo::Polygon::new(ring(118.1, 32.1, 0.01), vec![ring(118.102, 32.102, 0.001)]),
+            geo::Polygon::new(ring(118.2, 32.2, 0.005), vec![]),
+        ]),
     });
     let mut tx = s.begin().await.expect("begin");
     store::write_dataset(tx.as_mut(), &d).await.expect("write");
@@ -50,9 +65,27 @@ async fn a_dataset_round_trips_exactly() {
     assert_eq!(c.roads as usize, d.roads.len());
 }
 
-#[tokio::test]
-async fn a_dropped_transaction_leaves_nothing() {
-    let (_dir, s) = temp_store().await;
+async fn commits_bump_the_data_version(f: &Fixture) {
+    let s = &f.store;
+    let v0 = s.data_version().await.unwrap();
+    let id = s.store_id().await.unwrap();
+    assert_eq!(id.len(), 16, "a store gets an id when created: {id:?}");
+    let mut tx = s.begin().await.unwrap();
+    tx.set_meta("k", "v").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.data_version().await.unwrap(), v0 + 1);
+    let tx = s.begin().await.unwrap();
+    drop(tx);
+    assert_eq!(
+        s.data_version().await.unwrap(),
+        v0 + 1,
+        "a rollback is no change"
+    );
+    assert_eq!(s.store_id().await.unwrap(), id);
+}
+
+async fn a_dropped_transaction_leaves_nothing(f: &Fixture) {
+    let s = &f.store;
     let d = synth::city(50, 1);
     {
         let mut tx = s.begin().await.expect("begin");
@@ -62,13 +95,13 @@ async fn a_dropped_transaction_leaves_nothing() {
     assert_eq!(s.counts().await.expect("counts"), Counts::default());
 }
 
-#[tokio::test]
-async fn osm_import_is_all_or_nothing() {
-    let (dir, s) = temp_store().await;
+async fn osm_import_is_all_or_nothing(f: &Fixture) {
+    let s = &f.store;
+    let dir = f.dir();
     // Valid elements first, then a broken tail: nothing may be stored.
     let text = std::fs::read_to_string(sample("nanjing-xinjiekou.osm")).expect("sample");
     let cut = text.find("<relation").expect("has relations");
-    let broken = dir.path().join("broken.osm");
+    let broken = dir.join("broken.osm");
     std::fs::write(&broken, format!("{}<relation id=\"oops\">", &text[..cut])).expect("write");
     let e = import::import_osm(s.as_ref(), &broken, Arc::new(|_| {})).await;
     assert!(e.is_err());
@@ -99,11 +132,11 @@ const BUILDINGS: &str = r#"{"type":"FeatureCollection","features":[
  {"type":"Feature","properties":{"name":"2号楼","class":"residential","osm_id":77},
   "geometry":{"type":"Polygon","coordinates":[[[118.012,32.002],[118.013,32.002],[118.013,32.003],[118.012,32.003],[118.012,32.002]]]}}]}"#;
 
-#[tokio::test]
-async fn geojson_layers_and_household_csv() {
-    let (dir, s) = temp_store().await;
+async fn geojson_layers_and_household_csv(f: &Fixture) {
+    let s = &f.store;
+    let dir = f.dir();
     let file = |name: &str, text: &str| {
-        let p = dir.path().join(name);
+        let p = dir.join(name);
         std::fs::write(&p, text).expect("write");
         p
     };
@@ -167,9 +200,8 @@ async fn geojson_layers_and_household_csv() {
     assert!(e.to_string().contains("line 2"), "{e}");
 }
 
-#[tokio::test]
-async fn atlas_from_the_store_finds_grids() {
-    let (_dir, s) = temp_store().await;
+async fn atlas_from_the_store_finds_grids(f: &Fixture) {
+    let s = &f.store;
     let d = synth::city(400, 9);
     let mut tx = s.begin().await.expect("begin");
     store::write_dataset(tx.as_mut(), &d).await.expect("write");

@@ -1,0 +1,274 @@
+//! [`Accounts`] on the embedded SQLite store (tables from migration
+//! `0002_accounts.sql`; triggers there keep `audit_log` append-only).
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use super::Accounts;
+use super::accounts::{
+    AuditEntry, AuditRecord, NewSession, NewUser, Role, Scope, Session, SessionKind, User,
+};
+use crate::error::{DataError, Result};
+use crate::model::Id;
+
+/// Accounts in a SQLite pool.
+#[derive(Clone)]
+pub struct SqliteAccounts {
+    pool: SqlitePool,
+}
+
+impl SqliteAccounts {
+    pub fn new(pool: SqlitePool) -> Self {
+        SqliteAccounts { pool }
+    }
+}
+
+/// Append an audit row on a connection (inside the caller's transaction).
+pub(super) async fn insert_audit(conn: &mut SqliteConnection, e: &AuditEntry) -> Result<Id> {
+    let r = sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, target, detail, remote) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(e.at)
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(&e.target)
+    .bind(e.detail.to_string())
+    .bind(&e.remote)
+    .execute(conn)
+    .await?;
+    Ok(r.last_insert_rowid())
+}
+
+fn corrupt(table: &'static str, column: &'static str, id: Id, message: String) -> DataError {
+    DataError::Corrupt {
+        table,
+        column,
+        id,
+        message,
+    }
+}
+
+const USER_COLUMNS: &str = "u.id, u.username, u.role, u.scope, u.disabled, u.created_at";
+
+/// A user from the first six columns of a row (`USER_COLUMNS`).
+fn user_from(r: &SqliteRow) -> Result<User> {
+    let id: Id = r.try_get(0)?;
+    let role: String = r.try_get(2)?;
+    let scope: String = r.try_get(3)?;
+    Ok(User {
+        id,
+        username: r.try_get(1)?,
+        role: Role::parse(&role)
+            .ok_or_else(|| corrupt("users", "role", id, format!("unknown role `{role}`")))?,
+        scope: serde_json::from_str::<Scope>(&scope)
+            .map_err(|e| corrupt("users", "scope", id, e.to_string()))?,
+        disabled: r.try_get::<i64, _>(4)? != 0,
+        created_at: r.try_get(5)?,
+    })
+}
+
+fn scope_json(scope: &Scope) -> Result<String> {
+    serde_json::to_string(scope).map_err(|e| DataError::Account(format!("scope: {e}")))
+}
+
+#[async_trait]
+impl Accounts for SqliteAccounts {
+    async fn create_user(&self, user: &NewUser, audit: &AuditEntry) -> Result<Id> {
+        let mut tx = self.pool.begin().await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+            .bind(&user.username)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(DataError::Account(format!(
+                "user `{}` already exists",
+                user.username
+            )));
+        }
+        let r = sqlx::query(
+            "INSERT INTO users (username, role, scope, password_hash, disabled, created_at)
+             VALUES (?, ?, ?, ?, 0, ?)",
+        )
+        .bind(&user.username)
+        .bind(user.role.as_str())
+        .bind(scope_json(&user.scope)?)
+        .bind(&user.password_hash)
+        .bind(audit.at)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query("UPDATE users SET password_hash = ? WHERE username = ?")
+            .bind(password_hash)
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "DELETE FROM sessions WHERE kind = 'session'
+             AND user_id = (SELECT id FROM users WHERE username = ?)",
+        )
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query("UPDATE users SET disabled = ? WHERE username = ?")
+            .bind(i64::from(disabled))
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if disabled {
+            sqlx::query(
+                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)",
+            )
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from).collect()
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some((user_from(&r)?, r.try_get(6)?))),
+            None => Ok(None),
+        }
+    }
+
+    async fn create_session(&self, s: &NewSession, audit: &AuditEntry) -> Result<Id> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, kind, label, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.token_hash[..])
+        .bind(s.user_id)
+        .bind(s.kind.as_str())
+        .bind(&s.label)
+        .bind(s.created_at)
+        .bind(s.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    async fn session(&self, token_hash: &[u8; 32], now: i64) -> Result<Option<Session>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.id, s.kind, s.expires_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0"
+        ))
+        .bind(&token_hash[..])
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let id: Id = r.try_get(6)?;
+        let kind: String = r.try_get(7)?;
+        Ok(Some(Session {
+            id,
+            kind: SessionKind::parse(&kind)
+                .ok_or_else(|| corrupt("sessions", "kind", id, format!("unknown kind `{kind}`")))?,
+            expires_at: r.try_get(8)?,
+            user: user_from(&r)?,
+        }))
+    }
+
+    async fn delete_session(&self, token_hash: &[u8; 32], audit: &AuditEntry) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(&token_hash[..])
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<Id> {
+        let mut conn = self.pool.acquire().await?;
+        insert_audit(&mut conn, entry).await
+    }
+
+    async fn audit(&self, limit: u32, before: Option<Id>) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, detail, remote FROM audit_log
+             WHERE id < ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: Id = r.try_get(0)?;
+                let detail: String = r.try_get(5)?;
+                Ok(AuditRecord {
+                    id,
+                    at: r.try_get(1)?,
+                    actor: r.try_get(2)?,
+                    action: r.try_get(3)?,
+                    target: r.try_get(4)?,
+                    detail: serde_json::from_str(&detail)
+                        .map_err(|e| corrupt("audit_log", "detail", id, e.to_string()))?,
+                    remote: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,160 @@
+//! Limits and bad input at the HTTP edge: security headers, body limit,
+//! per-address rate limits, paths that try to leave their folder, and JSON
+//! errors for every rejection.
+
+use crate::harness::{self, Resp, Server};
+
+fn assert_json_error(r: &Resp, status: u16, code: &str) {
+    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json")),
+        "{:?}",
+        r.headers
+    );
+    let body = r.json();
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+fn assert_security_headers(r: &Resp, what: &str) {
+    let csp = r
+        .header("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no CSP"));
+    assert!(csp.starts_with("default-src 'self'"), "{what}: {csp}");
+    assert!(csp.contains("worker-src 'self' blob:"), "{what}: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert_eq!(
+        r.header("x-content-type-options"),
+        Some("nosniff"),
+        "{what}"
+    );
+    assert_eq!(r.header("x-frame-options"), Some("DENY"), "{what}");
+    assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{what}");
+}
+
+#[test]
+fn every_response_carries_the_security_headers_and_errors_are_json() {
+    let s = harness::start(&[]);
+    for (method, path, status) in [
+        ("GET", "/", 200),
+        ("GET", "/health", 200),
+        ("GET", "/tiles.json", 200),
+        ("GET", "/style.json", 200),
+        ("GET", "/tiles/14/13597/6651.mvt", 200),
+        ("GET", "/fonts/DejaVu%20Sans%20Book/0-255.pbf", 200),
+        ("GET", "/no/such/route", 404),
+        ("GET", "/api/auth/me", 401),
+        ("DELETE", "/health", 405),
+        ("GET", "/api/lookup?lon=abc", 400),
+    ] {
+        let r = s.request(method, path, &[], None);
+        assert_eq!(r.status, status, "{method} {path}");
+        assert_security_headers(&r, path);
+        if status >= 400 {
+            assert!(r.json()["code"].is_string(), "{method} {path}");
+        }
+    }
+    let r = s.request("DELETE", "/health", &[], None);
+    assert_json_error(&r, 405, "method_not_allowed");
+
+    // Malformed and mistyped login bodies.
+    let r = s.request(
+        "POST",
+        "/api/auth/login",
+        &[("Content-Type", "application/json")],
+        Some(b"{not json"),
+    );
+    assert_json_error(&r, 400, "bad_request");
+    let r = s.request("POST", "/api/auth/login", &[], Some(b"username=a"));
+    assert_json_error(&r, 415, "unsupported_media_type");
+    let r = s.request(
+        "POST",
+        "/api/auth/login",
+        &[("Content-Type", "application/json")],
+        Some(br#"{"username": 5}"#),
+    );
+    assert_json_error(&r, 422, "unprocessable_entity");
+}
+
+#[test]
+fn bodies_over_the_limit_get_413_json() {
+    let s = harness::start(&["--no-sample", "--max-body-kb", "16"]);
+    let padding = "x".repeat(64 * 1024);
+    let body = format!(r#"{{"username":"a","password":"{padding}"}}"#);
+    let r = s.request(
+        "POST",
+        "/api/auth/login",
+        &[("Content-Type", "application/json")],
+        Some(body.as_bytes()),
+    );
+    assert_json_error(&r, 413, "payload_too_large");
+    assert_security_headers(&r, "413");
+    // Under the limit the same route answers normally.
+    let r = s.post_json(
+        "/api/auth/login",
+        &[],
+        &serde_json::json!({"username": "a", "password": "b".repeat(1000)}),
+    );
+    assert_json_error(&r, 401, "invalid_credentials");
+}
+
+#[test]
+fn public_routes_are_rate_limited_per_class() {
+    let s = harness::start(&["--rate-limit-api", "2"]);
+    // Bursts of 5 s worth: 10 requests pass (less what the harness spent
+    // polling /health at start), then 429s.
+    let statuses: Vec<u16> = (0..25)
+        .map(|_| {
+            s.request("GET", "/api/lookup?lon=118.78&lat=32.04", &[], None)
+                .status
+        })
+        .collect();
+    let ok = statuses.iter().filter(|&&c| c == 200).count();
+    assert!((8..=12).contains(&ok), "{statuses:?}");
+    assert!(statuses[..ok].iter().all(|&c| c == 200), "{statuses:?}");
+    let r = s.request("GET", "/api/buildings/search?q=a", &[], None);
+    assert_json_error(&r, 429, "rate_limited");
+    let wait: u64 = r
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("secs");
+    assert!(wait >= 1);
+    // Tiles draw from their own, much larger bucket.
+    for i in 0..200 {
+        let r = s.request("GET", "/tiles/14/13597/6651.mvt", &[], None);
+        assert_eq!(r.status, 200, "tile {i}");
+    }
+}
+
+#[test]
+fn paths_never_leave_their_folder() {
+    let s: Server = harness::start(&["--no-sample"]);
+    // Glyphs come from fonts embedded in the binary: an unknown font stack,
+    // however spelled, gets the fallback font, never a file.
+    let fallback = s.request("GET", "/fonts/Unknown/0-255.pbf", &[], None);
+    assert_eq!(fallback.status, 200);
+    for path in [
+        "/fonts/..%2F..%2F..%2Fetc%2Fpasswd/0-255.pbf",
+        "/fonts/..%5C..%5Cwindows/0-255.pbf",
+    ] {
+        let r = s.request("GET", path, &[], None);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.body, fallback.body, "{path} is not the embedded fallback");
+    }
+    for path in [
+        "/../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/fonts/x/..%2F..%2Fetc%2Fpasswd",
+        "/fonts/%2e%2e/0-255.pbf",
+        "/tiles/..%2F..%2Fetc/1/passwd",
+        "/static/..%5C..%5Cwindows%5Cwin.ini",
+    ] {
+        let r = s.request("GET", path, &[], None);
+        assert!((400..500).contains(&r.status), "{path}: {}", r.status);
+        assert!(r.json()["code"].is_string(), "{path}");
+        let text = String::from_utf8_lossy(&r.body);
+        assert!(!text.contains("root:"), "{path} leaked a file");
+    }
+}

@@ -80,3 +80,47 @@ fn unsupported_database_url_is_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
 }
+
+fn migrate_the_sample_to(target: &str) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let source = harness::db_url(dir.path());
+    let out = cli(&source, &["sample"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&source, &["migrate", "--from", &source, "--to", target]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1277 buildings") && stdout.contains("matches"),
+        "{stdout}"
+    );
+    assert_eq!(counts(target), counts(&source));
+    // Into a store that is no longer empty: one line, non-zero exit.
+    let out = cli(&source, &["migrate", "--from", &source, "--to", target]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not empty"), "{err}");
+}
+
+#[test]
+fn migrate_copies_a_store_to_sqlite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    migrate_the_sample_to(&format!(
+        "sqlite://{}",
+        dir.path().join("copy.db").display()
+    ));
+}
+
+#[test]
+fn migrate_copies_a_store_to_postgis() {
+    if let Some(db) = harness::postgis_db() {
+        migrate_the_sample_to(&db.url);
+    }
+}

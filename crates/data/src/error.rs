@@ -58,6 +58,8 @@ pub enum DataError {
     },
     #[error("no {what} with id {id}")]
     NotFound { what: &'static str, id: i64 },
+    #[error("store copy failed: {0}")]
+    Copy(String),
     #[error("import cancelled: {0}")]
     Cancelled(String),
 }

@@ -9,6 +9,7 @@
 mod conformance {
     pub mod accounts;
     pub mod backend;
+    pub mod migrate;
     pub mod plans;
     pub mod store;
 }

@@ -91,6 +91,16 @@ enum Command {
     },
     /// Print what the store holds.
     Info,
+    /// Copy a whole store into an empty one (e.g. SQLite to PostGIS), keeping
+    /// ids, then verify the copy by counts and checksum.
+    Migrate {
+        /// Source store URL.
+        #[arg(long)]
+        from: String,
+        /// Target store URL (must be empty; created if it is a new SQLite file).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// Sessions and HTTP limits of `serve`.
@@ -197,6 +207,32 @@ async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::from(store))
 }
 
+async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
+    let source = open(from).await?;
+    let target = open(to).await?;
+    let started = Instant::now();
+    let report =
+        store::migrate::migrate(source.as_ref(), target.as_ref(), &cli::actor(), &|step| {
+            eprintln!("migrate: {step}…")
+        })
+        .await?;
+    println!(
+        "copied {} communities, {} grids, {} buildings, {} stations, {} roads, {} plans ({} versions), {} users, {} audit entries in {:.1} s; checksum {} matches",
+        report.counts.communities,
+        report.counts.grids,
+        report.counts.buildings,
+        report.counts.stations,
+        report.counts.roads,
+        report.plans,
+        report.plan_versions,
+        report.users,
+        report.audit_entries,
+        started.elapsed().as_secs_f64(),
+        report.checksum
+    );
+    Ok(())
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Synth {
         buildings,
@@ -206,6 +242,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     {
         // Writes a file: the store is neither opened nor created.
         return synth_osm(buildings, seed, path).await;
+    }
+    if let Command::Migrate { from, to } = &cli.command {
+        return migrate(from, to).await;
     }
     let store = open(&cli.db).await?;
     match cli.command {
@@ -281,6 +320,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print_counts(store.as_ref()).await
         }
         Command::Info => print_counts(store.as_ref()).await,
+        // Handled above, before `--db` is opened.
+        Command::Migrate { from, to } => migrate(&from, &to).await,
     }
 }
 

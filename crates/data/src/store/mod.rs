@@ -6,6 +6,7 @@
 
 pub mod accounts;
 mod codec;
+pub mod migrate;
 mod pg_accounts;
 mod postgis;
 mod sqlite;
@@ -89,6 +90,11 @@ pub trait WriteTx: Send {
     async fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
     /// Append an audit row that commits (or rolls back) with this transaction.
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id>;
+    /// From now on, inserts keep the `id` of the value passed instead of
+    /// assigning a new one (copying a whole store, `gridmap migrate`).
+    fn keep_ids(&mut self);
+    /// Copy a plan with its id and its whole history (`gridmap migrate`).
+    async fn copy_plan(&mut self, plan: &Plan, versions: &[PlanVersion]) -> Result<()>;
 
     /// Change a grid's code, name, kind and boundary; false when no such grid.
     async fn update_grid(&mut self, g: &Grid) -> Result<bool>;

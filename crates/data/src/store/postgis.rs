@@ -303,6 +303,7 @@ impl Store for PostgisStore {
     async fn begin(&self) -> Result<Box<dyn WriteTx>> {
         Ok(Box::new(PgTx {
             tx: self.pool.begin().await?,
+            keep_ids: false,
         }))
     }
 
@@ -382,6 +383,9 @@ impl Store for PostgisStore {
 
 struct PgTx {
     tx: Transaction<'static, Postgres>,
+    /// Inserts keep the ids of the values passed (`gridmap migrate`); the
+    /// identity sequences are moved past them on commit.
+    keep_ids: bool,
 }
 
 impl PgTx {
@@ -398,8 +402,9 @@ impl PgTx {
 impl WriteTx for PgTx {
     async fn insert_street_office(&mut self, s: &StreetOffice) -> Result<Id> {
         self.returning_id(
-            sqlx::query("INSERT INTO street_offices (code, name) VALUES ($1, $2) RETURNING id")
-                .bind(&s.code)
+            sqlx::query("INSERT INTO street_offices (id, code, name) VALUES (COALESCE($1, nextval(pg_get_serial_sequence('street_offices', 'id'))), $2, $3) RETURNING id")
+                .bind(self.keep_ids.then_some(s.id))
+            .bind(&s.code)
                 .bind(&s.name),
         )
         .await
@@ -409,9 +414,10 @@ impl WriteTx for PgTx {
         let wkb = codec::encode_multipolygon(&c.boundary)?;
         self.returning_id(
             sqlx::query(
-                "INSERT INTO communities (street_office_id, code, name, boundary)
-                 VALUES ($1, $2, $3, ST_GeomFromWKB($4, 4326)) RETURNING id",
+                "INSERT INTO communities (id, street_office_id, code, name, boundary)
+                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('communities', 'id'))), $2, $3, $4, ST_GeomFromWKB($5, 4326)) RETURNING id",
             )
+            .bind(self.keep_ids.then_some(c.id))
             .bind(c.street_office_id)
             .bind(&c.code)
             .bind(&c.name)
@@ -424,9 +430,10 @@ impl WriteTx for PgTx {
         let wkb = codec::encode_multipolygon(&g.boundary)?;
         self.returning_id(
             sqlx::query(
-                "INSERT INTO grids (community_id, code, name, kind, boundary)
-                 VALUES ($1, $2, $3, $4, ST_GeomFromWKB($5, 4326)) RETURNING id",
+                "INSERT INTO grids (id, community_id, code, name, kind, boundary)
+                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('grids', 'id'))), $2, $3, $4, $5, ST_GeomFromWKB($6, 4326)) RETURNING id",
             )
+            .bind(self.keep_ids.then_some(g.id))
             .bind(g.community_id)
             .bind(&g.code)
             .bind(&g.name)
@@ -442,11 +449,12 @@ impl WriteTx for PgTx {
         let households = i32_of(b.households, "households")?;
         self.returning_id(
             sqlx::query(
-                "INSERT INTO buildings (osm_id, name, address, class, levels, households,
+                "INSERT INTO buildings (id, osm_id, name, address, class, levels, households,
                     household_source, footprint, point, grid_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, ST_GeomFromWKB($8, 4326),
-                         ST_SetSRID(ST_MakePoint($9, $10), 4326), $11) RETURNING id",
+                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('buildings', 'id'))), $2, $3, $4, $5, $6, $7, $8, ST_GeomFromWKB($9, 4326),
+                         ST_SetSRID(ST_MakePoint($10, $11), 4326), $12) RETURNING id",
             )
+            .bind(self.keep_ids.then_some(b.id))
             .bind(b.osm_id)
             .bind(&b.name)
             .bind(&b.address)
@@ -465,9 +473,10 @@ impl WriteTx for PgTx {
     async fn insert_station(&mut self, s: &Station) -> Result<Id> {
         self.returning_id(
             sqlx::query(
-                "INSERT INTO stations (osm_id, name, tier, kind, opening_hours, point)
-                 VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326)) RETURNING id",
+                "INSERT INTO stations (id, osm_id, name, tier, kind, opening_hours, point)
+                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('stations', 'id'))), $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326)) RETURNING id",
             )
+            .bind(self.keep_ids.then_some(s.id))
             .bind(s.osm_id)
             .bind(&s.name)
             .bind(s.tier.as_str())
@@ -482,9 +491,10 @@ impl WriteTx for PgTx {
     async fn insert_person(&mut self, p: &Person) -> Result<Id> {
         self.returning_id(
             sqlx::query(
-                "INSERT INTO people (grid_id, name, role, phone, sample)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO people (id, grid_id, name, role, phone, sample)
+                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('people', 'id'))), $2, $3, $4, $5, $6) RETURNING id",
             )
+            .bind(self.keep_ids.then_some(p.id))
             .bind(p.grid_id)
             .bind(&p.name)
             .bind(p.role.as_str())
@@ -498,9 +508,10 @@ impl WriteTx for PgTx {
         let wkb = codec::encode_line(&r.geometry)?;
         self.returning_id(
             sqlx::query(
-                "INSERT INTO roads (osm_id, class, name, walkable, geometry, node_ids)
-                 VALUES ($1, $2, $3, $4, ST_GeomFromWKB($5, 4326), $6) RETURNING id",
+                "INSERT INTO roads (id, osm_id, class, name, walkable, geometry, node_ids)
+                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('roads', 'id'))), $2, $3, $4, $5, ST_GeomFromWKB($6, 4326), $7) RETURNING id",
             )
+            .bind(self.keep_ids.then_some(r.id))
             .bind(r.osm_id)
             .bind(&r.class)
             .bind(&r.name)
@@ -515,9 +526,10 @@ impl WriteTx for PgTx {
         let wkb = codec::encode_multipolygon(&a.geometry)?;
         self.returning_id(
             sqlx::query(
-                "INSERT INTO areas (osm_id, kind, name, geometry)
-                 VALUES ($1, $2, $3, ST_GeomFromWKB($4, 4326)) RETURNING id",
+                "INSERT INTO areas (id, osm_id, kind, name, geometry)
+                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('areas', 'id'))), $2, $3, $4, ST_GeomFromWKB($5, 4326)) RETURNING id",
             )
+            .bind(self.keep_ids.then_some(a.id))
             .bind(a.osm_id)
             .bind(&a.kind)
             .bind(&a.name)
@@ -561,6 +573,46 @@ impl WriteTx for PgTx {
         .bind(value)
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    fn keep_ids(&mut self) {
+        self.keep_ids = true;
+    }
+
+    async fn copy_plan(&mut self, p: &Plan, versions: &[PlanVersion]) -> Result<()> {
+        self.keep_ids = true;
+        sqlx::query(
+            "INSERT INTO plans (id, community_id, name, status, base_plan_id, version, created_by,
+                                created_at, published_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(p.id)
+        .bind(p.community_id)
+        .bind(&p.name)
+        .bind(p.status.as_str())
+        .bind(p.base_plan_id)
+        .bind(p.version)
+        .bind(&p.created_by)
+        .bind(p.created_at)
+        .bind(p.published_at)
+        .execute(&mut *self.tx)
+        .await?;
+        for v in versions {
+            sqlx::query(
+                "INSERT INTO plan_versions (plan_id, version, op, edit, state, author, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(p.id)
+            .bind(v.version)
+            .bind(v.op.as_str())
+            .bind(&v.edit)
+            .bind(&v.state)
+            .bind(&v.author)
+            .bind(v.at)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         Ok(())
     }
 
@@ -737,6 +789,26 @@ impl WriteTx for PgTx {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<()> {
+        if self.keep_ids {
+            for table in [
+                "street_offices",
+                "communities",
+                "grids",
+                "buildings",
+                "stations",
+                "people",
+                "roads",
+                "areas",
+                "plans",
+            ] {
+                sqlx::query(&format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+                                   (SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)"
+                ))
+                .execute(&mut *self.tx)
+                .await?;
+            }
+        }
         bump_version(&mut self.tx).await?;
         sqlx::query("SELECT pg_notify($1, '')")
             .bind(CHANGE_CHANNEL)

@@ -254,6 +254,7 @@ impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn WriteTx>> {
         Ok(Box::new(SqliteTx {
             tx: self.pool.begin().await?,
+            keep_ids: false,
         }))
     }
 
@@ -287,12 +288,15 @@ impl Store for SqliteStore {
 
 struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+    /// Inserts keep the ids of the values passed (`gridmap migrate`).
+    keep_ids: bool,
 }
 
 #[async_trait]
 impl WriteTx for SqliteTx {
     async fn insert_street_office(&mut self, s: &StreetOffice) -> Result<Id> {
-        let r = sqlx::query("INSERT INTO street_offices (code, name) VALUES (?, ?)")
+        let r = sqlx::query("INSERT INTO street_offices (id, code, name) VALUES (?, ?, ?)")
+            .bind(self.keep_ids.then_some(s.id))
             .bind(&s.code)
             .bind(&s.name)
             .execute(&mut *self.tx)
@@ -302,8 +306,9 @@ impl WriteTx for SqliteTx {
 
     async fn insert_community(&mut self, c: &Community) -> Result<Id> {
         let r = sqlx::query(
-            "INSERT INTO communities (street_office_id, code, name, boundary) VALUES (?, ?, ?, ?)",
+            "INSERT INTO communities (id, street_office_id, code, name, boundary) VALUES (?, ?, ?, ?, ?)",
         )
+        .bind(self.keep_ids.then_some(c.id))
         .bind(c.street_office_id)
         .bind(&c.code)
         .bind(&c.name)
@@ -315,8 +320,9 @@ impl WriteTx for SqliteTx {
 
     async fn insert_grid(&mut self, g: &Grid) -> Result<Id> {
         let r = sqlx::query(
-            "INSERT INTO grids (community_id, code, name, kind, boundary) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO grids (id, community_id, code, name, kind, boundary) VALUES (?, ?, ?, ?, ?, ?)",
         )
+        .bind(self.keep_ids.then_some(g.id))
         .bind(g.community_id)
         .bind(&g.code)
         .bind(&g.name)
@@ -329,10 +335,11 @@ impl WriteTx for SqliteTx {
 
     async fn insert_building(&mut self, b: &Building) -> Result<Id> {
         let r = sqlx::query(
-            "INSERT INTO buildings (osm_id, name, address, class, levels, households,
+            "INSERT INTO buildings (id, osm_id, name, address, class, levels, households,
                 household_source, footprint, lon, lat, grid_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
+        .bind(self.keep_ids.then_some(b.id))
         .bind(b.osm_id)
         .bind(&b.name)
         .bind(&b.address)
@@ -351,9 +358,10 @@ impl WriteTx for SqliteTx {
 
     async fn insert_station(&mut self, s: &Station) -> Result<Id> {
         let r = sqlx::query(
-            "INSERT INTO stations (osm_id, name, tier, kind, opening_hours, lon, lat)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO stations (id, osm_id, name, tier, kind, opening_hours, lon, lat)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
+        .bind(self.keep_ids.then_some(s.id))
         .bind(s.osm_id)
         .bind(&s.name)
         .bind(s.tier.as_str())
@@ -368,8 +376,9 @@ impl WriteTx for SqliteTx {
 
     async fn insert_person(&mut self, p: &Person) -> Result<Id> {
         let r = sqlx::query(
-            "INSERT INTO people (grid_id, name, role, phone, sample) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO people (id, grid_id, name, role, phone, sample) VALUES (?, ?, ?, ?, ?, ?)",
         )
+        .bind(self.keep_ids.then_some(p.id))
         .bind(p.grid_id)
         .bind(&p.name)
         .bind(p.role.as_str())
@@ -382,8 +391,9 @@ impl WriteTx for SqliteTx {
 
     async fn insert_road(&mut self, r: &Road) -> Result<Id> {
         let res = sqlx::query(
-            "INSERT INTO roads (osm_id, class, name, walkable, geometry, node_ids) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO roads (id, osm_id, class, name, walkable, geometry, node_ids) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
+        .bind(self.keep_ids.then_some(r.id))
         .bind(r.osm_id)
         .bind(&r.class)
         .bind(&r.name)
@@ -396,13 +406,16 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_area(&mut self, a: &Area) -> Result<Id> {
-        let r = sqlx::query("INSERT INTO areas (osm_id, kind, name, geometry) VALUES (?, ?, ?, ?)")
-            .bind(a.osm_id)
-            .bind(&a.kind)
-            .bind(&a.name)
-            .bind(codec::encode_multipolygon(&a.geometry)?)
-            .execute(&mut *self.tx)
-            .await?;
+        let r = sqlx::query(
+            "INSERT INTO areas (id, osm_id, kind, name, geometry) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(self.keep_ids.then_some(a.id))
+        .bind(a.osm_id)
+        .bind(&a.kind)
+        .bind(&a.name)
+        .bind(codec::encode_multipolygon(&a.geometry)?)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(r.last_insert_rowid())
     }
 
@@ -440,6 +453,12 @@ impl WriteTx for SqliteTx {
         Ok(())
     }
 
+    fn keep_ids(&mut self) {
+        self.keep_ids = true;
+    }
+    async fn copy_plan(&mut self, plan: &Plan, versions: &[PlanVersion]) -> Result<()> {
+        PlanWrites(&mut self.tx).copy_plan(plan, versions).await
+    }
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<Id> {
         insert_audit(&mut self.tx, entry).await
     }

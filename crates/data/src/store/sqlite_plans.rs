@@ -266,6 +266,41 @@ impl PlanWrites<'_> {
         Ok(version)
     }
 
+    pub async fn copy_plan(&mut self, p: &Plan, versions: &[PlanVersion]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO plans (id, community_id, name, status, base_plan_id, version, created_by,
+                                created_at, published_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(p.id)
+        .bind(p.community_id)
+        .bind(&p.name)
+        .bind(p.status.as_str())
+        .bind(p.base_plan_id)
+        .bind(p.version)
+        .bind(&p.created_by)
+        .bind(p.created_at)
+        .bind(p.published_at)
+        .execute(self.conn())
+        .await?;
+        for v in versions {
+            sqlx::query(
+                "INSERT INTO plan_versions (plan_id, version, op, edit, state, author, at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(p.id)
+            .bind(v.version)
+            .bind(v.op.as_str())
+            .bind(&v.edit)
+            .bind(&v.state)
+            .bind(&v.author)
+            .bind(v.at)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
+
     pub async fn set_plan_status(&mut self, plan: Id, status: PlanStatus, at: i64) -> Result<()> {
         let r = sqlx::query(
             "UPDATE plans SET status = ?,

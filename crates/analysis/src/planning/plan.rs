@@ -1,0 +1,181 @@
+//! The plan state: one community's grids (stable keys, codes, names, kind,
+//! lock, people) and the building → grid assignment. Serialises with serde;
+//! the server stores one JSON document per plan version.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use gridmap_data::model::{Dataset, GridKind, Id, PersonRole};
+use serde::{Deserialize, Serialize};
+
+use super::input::CommunityInput;
+
+/// Stable identity of a grid within a plan lineage (survives renames and recodes).
+pub type GridKey = u32;
+
+/// A public contact attached to a grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanPerson {
+    pub name: String,
+    pub role: PersonRole,
+    pub phone: Option<String>,
+}
+
+/// One grid of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanGrid {
+    pub key: GridKey,
+    /// 15 digits: community code (12) + sequence (3).
+    pub code: String,
+    pub name: String,
+    pub kind: GridKind,
+    /// Locked grids are never changed by an edit or an automatic run.
+    pub locked: bool,
+    pub people: Vec<PlanPerson>,
+}
+
+/// One community's plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanState {
+    pub community_id: Id,
+    /// 12 digits.
+    pub community_code: String,
+    /// Sorted by key.
+    pub grids: Vec<PlanGrid>,
+    /// Building id → grid key.
+    pub assignment: BTreeMap<Id, GridKey>,
+    /// The next unused key of this lineage.
+    pub next_key: GridKey,
+    /// Codes retired in this lineage; never handed out again.
+    pub retired_codes: BTreeSet<String>,
+}
+
+impl PlanState {
+    /// An empty plan for a community.
+    pub fn empty(community_id: Id, community_code: &str) -> PlanState {
+        PlanState {
+            community_id,
+            community_code: community_code.to_string(),
+            grids: Vec::new(),
+            assignment: BTreeMap::new(),
+            next_key: 1,
+            retired_codes: BTreeSet::new(),
+        }
+    }
+
+    /// The current plan of a community as stored in a dataset. Returns the
+    /// plan and, for each key, the stored grid id it came from.
+    pub fn from_dataset(
+        data: &Dataset,
+        input: &CommunityInput,
+    ) -> (PlanState, BTreeMap<GridKey, Id>) {
+        let mut plan = PlanState::empty(input.community_id, &input.community_code);
+        let mut by_id = BTreeMap::new();
+        let mut source = BTreeMap::new();
+        let mut grids: Vec<_> = data
+            .grids
+            .iter()
+            .filter(|g| g.community_id == input.community_id)
+            .collect();
+        grids.sort_by_key(|g| g.id);
+        for g in grids {
+            let key = plan.next_key;
+            plan.next_key += 1;
+            by_id.insert(g.id, key);
+            source.insert(key, g.id);
+            let people = data
+                .people
+                .iter()
+                .filter(|p| p.grid_id == g.id)
+                .map(|p| PlanPerson {
+                    name: p.name.clone(),
+                    role: p.role,
+                    phone: p.phone.clone(),
+                })
+                .collect();
+            plan.grids.push(PlanGrid {
+                key,
+                code: g.code.clone(),
+                name: g.name.clone(),
+                kind: g.kind,
+                locked: false,
+                people,
+            });
+        }
+        for b in &data.buildings {
+            if input.position(b.id).is_none() {
+                continue;
+            }
+            if let Some(key) = b.grid_id.and_then(|g| by_id.get(&g)) {
+                plan.assignment.insert(b.id, *key);
+            }
+        }
+        (plan, source)
+    }
+
+    pub fn grid(&self, key: GridKey) -> Option<&PlanGrid> {
+        self.grids
+            .binary_search_by_key(&key, |g| g.key)
+            .ok()
+            .map(|i| &self.grids[i])
+    }
+
+    pub fn grid_mut(&mut self, key: GridKey) -> Option<&mut PlanGrid> {
+        self.grids
+            .binary_search_by_key(&key, |g| g.key)
+            .ok()
+            .map(|i| &mut self.grids[i])
+    }
+
+    /// A new key, never used before in this lineage.
+    pub fn fresh_key(&mut self) -> GridKey {
+        let k = self
+            .next_key
+            .max(self.grids.last().map_or(0, |g| g.key) + 1);
+        self.next_key = k + 1;
+        k
+    }
+
+    /// Insert a grid keeping `grids` sorted by key.
+    pub fn insert_grid(&mut self, grid: PlanGrid) {
+        let at = self.grids.partition_point(|g| g.key < grid.key);
+        self.grids.insert(at, grid);
+    }
+
+    /// Remove a grid (its buildings become unassigned) and retire its code.
+    pub fn remove_grid(&mut self, key: GridKey) -> Option<PlanGrid> {
+        let at = self.grids.binary_search_by_key(&key, |g| g.key).ok()?;
+        let g = self.grids.remove(at);
+        self.assignment.retain(|_, k| *k != key);
+        self.retired_codes.insert(g.code.clone());
+        Some(g)
+    }
+
+    /// Building ids per grid key (grids without buildings included, empty).
+    pub fn members(&self) -> BTreeMap<GridKey, Vec<Id>> {
+        let mut m: BTreeMap<GridKey, Vec<Id>> =
+            self.grids.iter().map(|g| (g.key, Vec::new())).collect();
+        for (&b, &k) in &self.assignment {
+            m.entry(k).or_default().push(b);
+        }
+        m
+    }
+
+    /// Households per grid key.
+    pub fn households(&self, input: &CommunityInput) -> BTreeMap<GridKey, u64> {
+        let mut m: BTreeMap<GridKey, u64> = self.grids.iter().map(|g| (g.key, 0)).collect();
+        for (&b, &k) in &self.assignment {
+            if let Some(i) = input.position(b) {
+                *m.entry(k).or_default() += input.buildings[i].households;
+            }
+        }
+        m
+    }
+
+    /// Whether the building's grid (if any) is locked.
+    pub fn is_locked_building(&self, building: Id) -> bool {
+        self.assignment
+            .get(&building)
+            .and_then(|k| self.grid(*k))
+            .is_some_and(|g| g.locked)
+    }
+}

@@ -371,6 +371,14 @@ impl Store for PostgisStore {
         )
     }
 
+    async fn all_community_rules(&self) -> Result<Vec<(Id, String)>> {
+        Ok(
+            sqlx::query_as("SELECT community_id, rules FROM community_rules ORDER BY community_id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     async fn retired_codes(&self, community: Id) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT code FROM retired_codes WHERE community_id = $1 ORDER BY code",

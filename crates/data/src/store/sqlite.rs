@@ -281,6 +281,13 @@ impl Store for SqliteStore {
     async fn community_rules(&self, community: Id) -> Result<Option<String>> {
         plans::community_rules(&self.pool, community).await
     }
+    async fn all_community_rules(&self) -> Result<Vec<(Id, String)>> {
+        Ok(
+            sqlx::query_as("SELECT community_id, rules FROM community_rules ORDER BY community_id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
     async fn retired_codes(&self, community: Id) -> Result<Vec<String>> {
         plans::retired_codes(&self.pool, community).await
     }

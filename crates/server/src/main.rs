@@ -91,6 +91,16 @@ enum Command {
     },
     /// Print what the store holds.
     Info,
+    /// Back the store up into a new SQLite file (everything `migrate` copies).
+    Backup {
+        /// The backup file to create (must not exist).
+        file: PathBuf,
+    },
+    /// Restore a backup file into the (empty) store named by `--db`.
+    Restore {
+        /// A file written by `gridmap backup`.
+        file: PathBuf,
+    },
     /// Copy a whole store into an empty one (e.g. SQLite to PostGIS), keeping
     /// ids, then verify the copy by counts and checksum.
     Migrate {
@@ -207,6 +217,10 @@ async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::from(store))
 }
 
+fn sqlite_url(file: &std::path::Path) -> String {
+    format!("sqlite://{}", file.display())
+}
+
 async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
     let source = open(from).await?;
     let target = open(to).await?;
@@ -243,8 +257,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         // Writes a file: the store is neither opened nor created.
         return synth_osm(buildings, seed, path).await;
     }
-    if let Command::Migrate { from, to } = &cli.command {
-        return migrate(from, to).await;
+    match &cli.command {
+        Command::Migrate { from, to } => return migrate(from, to).await,
+        Command::Backup { file } => {
+            if file.exists() {
+                anyhow::bail!(
+                    "{} already exists; a backup never overwrites a file",
+                    file.display()
+                );
+            }
+            return migrate(&cli.db, &sqlite_url(file)).await;
+        }
+        Command::Restore { file } => {
+            if !file.is_file() {
+                anyhow::bail!("no backup file at {}", file.display());
+            }
+            return migrate(&sqlite_url(file), &cli.db).await;
+        }
+        _ => {}
     }
     let store = open(&cli.db).await?;
     match cli.command {
@@ -322,6 +352,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info => print_counts(store.as_ref()).await,
         // Handled above, before `--db` is opened.
         Command::Migrate { from, to } => migrate(&from, &to).await,
+        Command::Backup { .. } | Command::Restore { .. } => Ok(()),
     }
 }
 

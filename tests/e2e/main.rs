@@ -4,6 +4,7 @@
 
 mod auth;
 mod cli;
+mod crash;
 mod fonts;
 mod harness;
 mod http_api;

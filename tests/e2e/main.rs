@@ -5,6 +5,7 @@
 mod auth;
 mod cli;
 mod coverage;
+mod crash;
 mod fonts;
 mod harness;
 mod http_api;
@@ -12,3 +13,4 @@ mod limits;
 mod multi;
 mod public;
 mod tiles;
+mod web;

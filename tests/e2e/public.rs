@@ -35,6 +35,10 @@ const WALKED: &[&str] = &[
     "/fonts/{fontstack}/{range}",
     "/api/stations/{id}/isochrone",
     "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
+    "/api/buildings/{id}/qr.svg",
+    "/api/buildings/{id}/qr.png",
+    // TODO(auth): planners only once the sheet is restricted.
+    "/api/grids/{id}/qr-sheet.svg",
 ];
 
 /// Keys that must never appear in a public body.
@@ -103,8 +107,12 @@ fn get_public(s: &Server, path: &str) -> harness::Resp {
     let text = String::from_utf8_lossy(&r.body).to_ascii_lowercase();
     if r.header("content-type").is_some_and(|c| c.contains("json")) {
         check_json(path, &r.json());
-    } else if r.header("content-type").is_some_and(|c| c.contains("html")) {
+    } else if r
+        .header("content-type")
+        .is_some_and(|c| c.contains("html") || c.contains("svg"))
+    {
         assert!(!text.contains("households"), "{path}");
+        assert!(!String::from_utf8_lossy(&r.body).contains("户数"), "{path}");
     }
     r
 }
@@ -144,6 +152,7 @@ fn public_routes_never_return_households_or_private_data() {
         }
     }
     assert!(ids.len() >= 10, "{ids:?}");
+    let mut stations = BTreeSet::new();
     for id in ids.iter().take(15) {
         let b = get_public(&s, &format!("/api/buildings/{id}")).json();
         let lookup = get_public(
@@ -153,10 +162,39 @@ fn public_routes_never_return_households_or_private_data() {
         .json();
         assert!(lookup["grid"].is_object() || lookup["grid"].is_null());
         for st in lookup["stations"].as_array().into_iter().flatten() {
-            get_public(
-                &s,
-                &format!("/api/stations/{}/isochrone?minutes=5", st["id"]),
-            );
+            stations.insert((
+                st["id"].as_i64().expect("id"),
+                st["lon"].as_f64().expect("lon").to_bits(),
+                st["lat"].as_f64().expect("lat").to_bits(),
+            ));
+        }
+    }
+    // A few stations' isochrones, as GeoJSON and as a tile, once each.
+    assert!(!stations.is_empty());
+    for (id, lon, lat) in stations.iter().take(3) {
+        get_public(&s, &format!("/api/stations/{id}/isochrone?minutes=5"));
+        let (x, y) = tile_of(f64::from_bits(*lon), f64::from_bits(*lat), 15);
+        let path = format!("/tiles/isochrone/{id}/5/15/{x}/{y}.mvt");
+        assert_eq!(get_public(&s, &path).status, 200, "{path}");
+    }
+    // The web app's pages and the building QR codes (labels: names, addresses, ids).
+    for page in ["/find", "/plan", "/coverage"] {
+        assert_eq!(get_public(&s, page).status, 200, "{page}");
+    }
+    for id in ids.iter().take(5) {
+        assert_eq!(get_public(&s, &format!("/b/{id}")).status, 200);
+        assert_eq!(
+            get_public(&s, &format!("/api/buildings/{id}/qr.svg")).status,
+            200
+        );
+        assert_eq!(
+            get_public(&s, &format!("/api/buildings/{id}/qr.png")).status,
+            200
+        );
+        let b = get_public(&s, &format!("/api/buildings/{id}")).json();
+        if let Some(grid) = b["grid"]["id"].as_i64() {
+            let sheet = get_public(&s, &format!("/api/grids/{grid}/qr-sheet.svg"));
+            assert_eq!(sheet.status, 200);
         }
     }
     get_public(&s, "/api/buildings/999999999");

@@ -243,4 +243,8 @@ async fn one_published_plan_per_community_and_grid_rewrites(f: &Fixture) {
         s.community_rules(community).await.unwrap().as_deref(),
         Some(r#"{"max":500}"#)
     );
+    assert_eq!(
+        s.all_community_rules().await.unwrap(),
+        vec![(community, r#"{"max":500}"#.to_string())]
+    );
 }

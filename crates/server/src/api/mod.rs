@@ -9,6 +9,7 @@ mod health;
 mod lookup;
 mod params;
 mod public;
+pub mod qr;
 mod style;
 mod tiles;
 
@@ -22,11 +23,13 @@ use crate::state::AppState;
 /// `serve`), wrapped in the limits and security headers of [`crate::limits`].
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
-        .route("/", get(health::index))
         .route("/health", get(health::health))
         .route("/api/lookup", get(lookup::lookup))
         .route("/api/buildings/search", get(buildings::search))
         .route("/api/buildings/{id}", get(buildings::get_one))
+        .route("/api/buildings/{id}/qr.svg", get(qr::building_svg))
+        .route("/api/buildings/{id}/qr.png", get(qr::building_png))
+        .route("/api/grids/{id}/qr-sheet.svg", get(qr::grid_sheet))
         .route("/style.json", get(style::style))
         .route("/tiles.json", get(tiles::tilejson))
         .route("/tiles/{z}/{x}/{file}", get(tiles::tile))
@@ -47,6 +50,7 @@ pub fn app(state: AppState) -> Router {
             "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
             get(coverage::isochrone_tile),
         )
+        .merge(crate::web::router())
         .fallback(not_found)
         .with_state(state.clone());
     crate::limits::apply(router, state)

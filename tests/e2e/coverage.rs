@@ -154,6 +154,24 @@ fn rollups_add_up_match_the_buildings_and_follow_scope() {
     {
         check_tally(unit);
     }
+    // The walking network is reported, islands included: every building
+    // is on an island, too far from any street, or counted as such.
+    let net = &r["network"];
+    assert!(
+        u(&net["street_nodes"]) > 1000 && u(&net["components"]) >= 1,
+        "{net}"
+    );
+    let islands = net["islands"].as_array().expect("islands");
+    assert!(!islands.is_empty());
+    let on_islands: u64 = islands.iter().map(|i| u(&i["buildings"])).sum();
+    let unattached = net["unattached_buildings"].as_array().expect("list").len() as u64;
+    assert_eq!(on_islands + unattached, u(&overall["buildings"]));
+    // Buildings on an island with no station are unreachable, not assigned.
+    let stranded = net["buildings_without_station"]
+        .as_array()
+        .expect("list")
+        .len() as u64;
+    assert_eq!(stranded, u(&overall["unreachable_buildings"]));
     // Grids sum to communities, communities + outside to the whole.
     assert_eq!(
         sum(&r["communities"], "households") + u(&r["outside_grids"]["households"]),
@@ -243,6 +261,7 @@ fn rollups_add_up_match_the_buildings_and_follow_scope() {
             .all(|g| g["community_id"].as_i64() == Some(cid))
     );
     assert!(mine.get("outside_grids").is_none());
+    assert!(mine.get("network").is_none(), "islands cross communities");
     assert_eq!(mine["overall"]["households"], first["households"]);
     assert_eq!(
         mine["overall"]["within_households"],

@@ -230,6 +230,12 @@ pub struct RollupResponse {
     /// Present when some distances are straight-line estimates.
     #[serde(skip_serializing_if = "Option::is_none")]
     estimate_note: Option<&'static str>,
+    /// The walking network: street nodes, edges, connected components and
+    /// the islands that hold buildings or stations (with the buildings that
+    /// sit on an island without any station, reported, never assigned).
+    /// Only for callers who see the whole area: islands cross communities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network: Option<gridmap_analysis::coverage::GraphReport>,
 }
 
 fn tier_names(key: &ResultKey) -> Option<Vec<&'static str>> {
@@ -292,6 +298,7 @@ pub async fn rollup(
         grids,
         outside_grids,
         estimate_note,
+        network: scope.all.then(|| snap.graph.report().clone()),
     }))
 }
 

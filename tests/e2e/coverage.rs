@@ -135,6 +135,24 @@ fn rollups_add_up_match_the_buildings_and_follow_scope() {
         401
     );
 
+    // Asked in metres: the GB 50180-2018 distance bands.
+    let d = ok(&s, Some(&admin), "/api/coverage?metres=1000");
+    let metres: Vec<f64> = d["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| f(&b["metres"]))
+        .collect();
+    assert_eq!(metres.len(), 3, "{metres:?}");
+    for (got, want) in metres.iter().zip([300.0, 500.0, 1000.0]) {
+        assert!((got - want).abs() < 1e-6, "{metres:?}");
+    }
+    assert!((f(&d["minutes"]) - 1000.0 / 1.1 / 60.0).abs() < 1e-9);
+    for bad in ["metres=0", "metres=x", "metres=500&minutes=5"] {
+        let r = get(&s, Some(&admin), &format!("/api/coverage?{bad}"));
+        assert_eq!(r.status, 400, "{bad}");
+    }
+
     let r = ok(&s, Some(&admin), "/api/coverage?minutes=15");
     let bands: Vec<f64> = r["bands"]
         .as_array()

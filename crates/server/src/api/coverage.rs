@@ -47,29 +47,59 @@ pub const MAX_SITES: usize = 20;
 pub struct CoverageQuery {
     pub minutes: f64,
     pub key: ResultKey,
+    /// Asked in metres (`metres=1000`): bands are the GB 50180-2018
+    /// distances 300/500/1,000 m instead of 5/10/15 minutes.
+    pub by_distance: bool,
 }
 
 impl CoverageQuery {
     pub fn parse(params: &Params) -> Result<CoverageQuery, ApiError> {
-        let minutes = match params.text("minutes") {
-            Some(_) => params.number("minutes", "bad_minutes")?,
-            None => 15.0,
-        };
-        check_minutes(minutes)?;
         let speed = match params.text("speed") {
             Some(_) => params.number("speed", "bad_speed")?,
             None => gridmap_analysis::coverage::DEFAULT_SPEED_M_S,
         };
         check_speed(speed)?;
+        let (minutes, by_distance) = match (params.text("minutes"), params.text("metres")) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_request(
+                    "bad_minutes",
+                    "give minutes or metres, not both",
+                ));
+            }
+            (_, Some(_)) => {
+                let metres = params.number("metres", "bad_metres")?;
+                if !(metres.is_finite() && metres > 0.0) {
+                    return Err(ApiError::bad_request(
+                        "bad_metres",
+                        "metres must be a number above 0",
+                    ));
+                }
+                (metres / speed / 60.0, true)
+            }
+            (Some(_), None) => (params.number("minutes", "bad_minutes")?, false),
+            (None, None) => (15.0, false),
+        };
+        check_minutes(minutes)?;
         let tiers = params.text("tier").map(parse_tiers).transpose()?;
         Ok(CoverageQuery {
             minutes,
             key: ResultKey::new(speed, tiers),
+            by_distance,
         })
     }
 
-    /// 5/10/15 below `minutes`, and `minutes` itself.
+    /// 5/10/15 minutes (or 300/500/1,000 m) below the limit, and the limit itself.
     pub fn bands(&self) -> Vec<Band> {
+        if self.by_distance {
+            let speed = self.key.speed_m_s;
+            let limit = Band::from_minutes(self.minutes, speed);
+            let mut bands: Vec<Band> = Band::life_circle_distances(speed)
+                .into_iter()
+                .filter(|b| b.metres < limit.metres - 1e-9)
+                .collect();
+            bands.push(limit);
+            return bands;
+        }
         crate::coverage::bands(self.minutes, self.key.speed_m_s)
     }
 }

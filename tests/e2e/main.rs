@@ -9,5 +9,6 @@ mod harness;
 mod http_api;
 mod limits;
 mod multi;
+mod plans;
 mod public;
 mod tiles;

@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod error;
 pub mod fonts;
 pub mod limits;
+pub mod plans;
 pub mod remote;
 pub mod state;
 pub mod tiles;

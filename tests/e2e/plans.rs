@@ -645,3 +645,135 @@ fn two_servers_one_success_one_conflict_postgis() {
     drop(first);
     two_servers(&pg.url);
 }
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn plan_cli_partition_validate_publish_export_import() {
+    let s = harness::start(&["--rate-limit-api", "0"]);
+    let ping = planner(&s, "ping", "all");
+    // The first sample community the rules allow to partition.
+    let (community, made) = (1..20)
+        .find_map(|c| {
+            let out = cli(&s.db, &["plan", "partition", "--community", &c.to_string()]);
+            out.status.success().then(|| (c, stdout(&out)))
+        })
+        .expect("a community that partitions");
+    assert!(made.contains("breaks 0"), "{made}");
+    let id: i64 = made
+        .split_whitespace()
+        .nth(2)
+        .and_then(|t| t.parse().ok())
+        .expect("draft plan id");
+
+    let listed = stdout(&cli(
+        &s.db,
+        &["plan", "list", "--community", &community.to_string()],
+    ));
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(&id.to_string()))
+    );
+
+    let valid = cli(&s.db, &["plan", "validate", &id.to_string()]);
+    assert!(valid.status.success(), "{}", stdout(&valid));
+    assert!(stdout(&valid).contains("0 breaks"));
+
+    // The history records the CLI as the author of both versions.
+    let h = ping.ok(&format!("/api/plans/{id}/history"));
+    let entries = h["history"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["author"].as_str().unwrap().starts_with("cli:"))
+    );
+    assert_eq!(entries[1]["edit"]["kind"], "partition");
+
+    // Export CSV, import a one-row copy: every other building unassigned, exit 1.
+    let csv = cli(&s.db, &["plan", "export", &id.to_string(), "--csv"]);
+    assert!(csv.status.success());
+    let csv = stdout(&csv);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows.len() > 2);
+    let file = s.dir.path().join("one.csv");
+    std::fs::write(&file, format!("{}\n{}\n", rows[0], rows[1])).unwrap();
+    let imp = cli(
+        &s.db,
+        &[
+            "plan",
+            "import",
+            "--community",
+            &community.to_string(),
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        imp.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imp.stderr)
+    );
+    let partial: i64 = stdout(&imp)
+        .split_whitespace()
+        .nth(2)
+        .and_then(|t| t.parse().ok())
+        .expect("imported plan id");
+    let broken = cli(&s.db, &["plan", "validate", &partial.to_string()]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        stdout(&broken).contains("unassigned"),
+        "{}",
+        stdout(&broken)
+    );
+
+    // The full CSV imports to the same assignment.
+    let full = s.dir.path().join("full.csv");
+    std::fs::write(&full, &csv).unwrap();
+    let imp = cli(
+        &s.db,
+        &[
+            "plan",
+            "import",
+            "--community",
+            &community.to_string(),
+            full.to_str().unwrap(),
+        ],
+    );
+    let copy: i64 = stdout(&imp)
+        .split_whitespace()
+        .nth(2)
+        .and_then(|t| t.parse().ok())
+        .unwrap();
+    assert_eq!(
+        codes(&ping.ok(&format!("/api/plans/{copy}"))),
+        codes(&ping.ok(&format!("/api/plans/{id}")))
+    );
+
+    // Publish through the CLI; the running server picks it up.
+    let published = cli(&s.db, &["plan", "publish", &id.to_string()]);
+    assert!(
+        published.status.success(),
+        "{}",
+        String::from_utf8_lossy(&published.stderr)
+    );
+    let (bid, code) = rows[1].split_once(',').unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let (_, pb) = s.get(&format!("/api/buildings/{bid}"));
+        if pb["grid"]["code"].as_str() == Some(code) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not see the CLI publish"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let gj = cli(&s.db, &["plan", "export", &id.to_string(), "--geojson"]);
+    let fc: Value = serde_json::from_slice(&gj.stdout).unwrap();
+    assert_eq!(fc["type"], "FeatureCollection");
+    assert!(!fc["features"].as_array().unwrap().is_empty());
+}

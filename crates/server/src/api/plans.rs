@@ -37,17 +37,16 @@ use gridmap_analysis::planning::{
     Break, GridKey, Mode, PartitionOptions, PartitionReport, PlanState, Rules, partition, validate,
 };
 use gridmap_data::model::{Id, Plan, PlanOp, PlanStatus};
-use gridmap_data::store::accounts::unix_now;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
-use crate::plans::PlanError;
 use crate::plans::edit::Edit;
 use crate::plans::history::{self, Step};
 use crate::plans::load::{self, GridSummary};
 use crate::plans::publish::{self, Published};
+use crate::plans::{PlanError, write};
 use crate::state::AppState;
 
 type PlanResult<T> = Result<T, PlanError>;
@@ -248,34 +247,17 @@ async fn insert(
     edit: &Value,
     plan_state: &PlanState,
 ) -> PlanResult<Plan> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::bad_request("bad_name", "a plan name has 1–200 characters").into());
-    }
-    let record = Plan {
-        id: 0,
+    write::insert(
+        state.store.as_ref(),
         community_id,
-        name: name.to_owned(),
-        status: PlanStatus::Draft,
-        base_plan_id: base,
-        version: 1,
-        created_by: principal.actor(),
-        created_at: unix_now(),
-        published_at: None,
-    };
-    let mut tx = state.store.begin().await?;
-    let id = tx
-        .insert_plan(&record, &edit.to_string(), &load::state_json(plan_state)?)
-        .await?;
-    tx.append_audit(
-        &principal
-            .audit("plan.create")
-            .target(format!("plan:{id}"))
-            .detail(json!({"community": community_id, "name": name, "edit": edit})),
+        name,
+        base,
+        edit,
+        plan_state,
+        &principal.actor(),
+        principal.audit("plan.create"),
     )
-    .await?;
-    tx.commit().await?;
-    load::plan(state.store.as_ref(), id).await
+    .await
 }
 
 /// A plan the caller may read.
@@ -328,27 +310,17 @@ async fn append(
     new_state: &PlanState,
     action: &str,
 ) -> PlanResult<i64> {
-    let mut tx = state.store.begin().await?;
-    let v = tx
-        .append_plan_version(
-            plan.id,
-            version,
-            op,
-            &edit.to_string(),
-            &load::state_json(new_state)?,
-            &principal.actor(),
-            unix_now(),
-        )
-        .await?;
-    tx.append_audit(
-        &principal
-            .audit(action)
-            .target(format!("plan:{}", plan.id))
-            .detail(json!({"version": v, "edit": edit})),
+    write::append(
+        state.store.as_ref(),
+        plan.id,
+        version,
+        op,
+        edit,
+        new_state,
+        &principal.actor(),
+        principal.audit(action),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(v)
+    .await
 }
 
 pub async fn get_one(

@@ -7,6 +7,7 @@
 //!   applies to a state.
 //! - [`history`]: undo/redo stacks recomputed from a plan's history.
 //! - [`publish`]: one transaction making a plan the community's grids.
+//! - [`write`]: a new draft, and a version appended with compare-and-set.
 //! - [`error`]: [`PlanError`], with the stable codes the API returns.
 
 pub mod edit;
@@ -14,5 +15,6 @@ pub mod error;
 pub mod history;
 pub mod load;
 pub mod publish;
+pub mod write;
 
 pub use error::PlanError;

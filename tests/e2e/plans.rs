@@ -420,6 +420,16 @@ fn plan_lifecycle_over_http() {
         new_codes,
         "a new draft starts from the published grids"
     );
+    // A draft of a new lineage (keys numbered afresh) compares by code:
+    // nothing moved between the published plan and a copy of it.
+    let same = ping.ok(&format!(
+        "/api/plans/{id}/diff/{}",
+        next["plan"]["id"].as_i64().unwrap()
+    ));
+    assert_eq!(same["buildings_moved"], 0, "{same}");
+    assert_eq!(same["grids_added"], json!([]));
+    assert_eq!(same["grids_removed"], json!([]));
+    assert_eq!(same["households_moved"], 0);
     let list = ping.ok(&format!("/api/plans?community={community}"));
     let status: BTreeMap<i64, String> = list["plans"]
         .as_array()

@@ -42,6 +42,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
+use crate::plans::align::align_by_code;
 use crate::plans::edit::Edit;
 use crate::plans::history::{self, Step};
 use crate::plans::load::{self, GridSummary};
@@ -639,7 +640,8 @@ pub async fn diff_plans(
     }
     let store = state.store.as_ref();
     let sa = load::state(store, a, pa.version).await?;
-    let sb = load::state(store, b, pb.version).await?;
+    // Keys are per lineage; codes are stable: compare by code.
+    let sb = align_by_code(&sa, &load::state(store, b, pb.version).await?);
     let rules = load::rules(store, pa.community_id).await?;
     let input = load::input(&state.atlas(), pa.community_id, &rules)?;
     let d = diff(&input, &sa, &sb);

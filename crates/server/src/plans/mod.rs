@@ -5,11 +5,13 @@
 //!   at a version, and the per-grid summary.
 //! - [`edit`]: the edit request (`{kind: "move" | "split" | …}`) and how it
 //!   applies to a state.
+//! - [`align`]: plans of different lineages matched by grid code for a diff.
 //! - [`history`]: undo/redo stacks recomputed from a plan's history.
 //! - [`publish`]: one transaction making a plan the community's grids.
 //! - [`write`]: a new draft, and a version appended with compare-and-set.
 //! - [`error`]: [`PlanError`], with the stable codes the API returns.
 
+pub mod align;
 pub mod edit;
 pub mod error;
 pub mod history;

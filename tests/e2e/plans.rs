@@ -787,3 +787,206 @@ fn plan_cli_partition_validate_publish_export_import() {
     assert_eq!(fc["type"], "FeatureCollection");
     assert!(!fc["features"].as_array().unwrap().is_empty());
 }
+
+fn summary_of(grids: &Value, key: u64) -> Value {
+    grids
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == key)
+        .cloned()
+        .unwrap_or_else(|| panic!("grid {key} in {grids}"))
+}
+
+#[test]
+fn every_edit_kind_over_http() {
+    let s = harness::start(&["--rate-limit-api", "0"]);
+    let ping = planner(&s, "ping", "all");
+    let community = busiest_community(&ping);
+    let v1 = create_in(&ping, community, "edits");
+    let id = v1["plan"]["id"].as_i64().unwrap();
+    let edits = format!("/api/plans/{id}/edits");
+    let mut version = 1;
+    let mut edit = |kind: Value| -> harness::Resp {
+        let r = ping.post(&edits, &json!({"version": version, "edit": kind}));
+        if r.status == 200 {
+            version = r.json()["version"].as_i64().unwrap();
+        }
+        r
+    };
+    // The grid with the most buildings.
+    let members = |view: &Value, key: u64| -> Vec<i64> {
+        assignment(view)
+            .into_iter()
+            .filter(|(_, k)| *k == key)
+            .map(|(b, _)| b)
+            .collect()
+    };
+    let g = v1["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|g| g["buildings"].as_u64().unwrap())
+        .unwrap()["key"]
+        .as_u64()
+        .unwrap();
+    let mine = members(&v1, g);
+    assert!(mine.len() >= 4);
+    let point = |b: i64| -> (f64, f64) {
+        let (_, pb) = s.get(&format!("/api/buildings/{b}"));
+        (pb["lon"].as_f64().unwrap(), pb["lat"].as_f64().unwrap())
+    };
+    let pts: Vec<(i64, (f64, f64))> = mine.iter().map(|b| (*b, point(*b))).collect();
+
+    // Split along a north–south line through the middle of the grid.
+    let mut lons: Vec<f64> = pts.iter().map(|p| p.1.0).collect();
+    lons.sort_by(f64::total_cmp);
+    let mid = (lons[lons.len() / 2 - 1] + lons[lons.len() / 2]) / 2.0;
+    let (lat0, lat1) = pts.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(p.1.1), hi.max(p.1.1))
+    });
+    let r = edit(json!({"kind": "split", "grid": g,
+        "line": [[mid, lat0 - 0.01], [mid, lat1 + 0.01]]}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let split = r.json();
+    let added = split["summary"]["grids_added"].as_array().unwrap();
+    assert_eq!(added.len(), 1);
+    let new_key = added[0].as_u64().unwrap();
+    let moved: Vec<i64> = split["summary"]["moved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert!(!moved.is_empty() && moved.len() < mine.len());
+    // Every moved building lies on one side of the line, every kept one on the other.
+    let east_moved = pts
+        .iter()
+        .filter(|p| moved.contains(&p.0))
+        .all(|p| p.1.0 > mid);
+    let west_moved = pts
+        .iter()
+        .filter(|p| moved.contains(&p.0))
+        .all(|p| p.1.0 < mid);
+    assert!(east_moved || west_moved);
+    assert_eq!(
+        summary_of(&split["grids"], new_key)["buildings"]
+            .as_u64()
+            .unwrap() as usize,
+        moved.len()
+    );
+
+    // A split that misses the grid is refused with the engine's code.
+    let r = edit(json!({"kind": "split", "grid": g, "line": [[0.0, 0.0], [0.0, 1.0]]}));
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["code"], "split_missed");
+
+    // Draw a small ring around one building: it joins a new grid.
+    let (b0, (x, y)) = pts[0];
+    let d = 0.00002;
+    let r = edit(json!({"kind": "draw", "polygon":
+        [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let drawn = r.json();
+    assert!(
+        drawn["summary"]["moved"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(b0))
+    );
+    let drawn_key = drawn["summary"]["grids_added"][0].as_u64().unwrap();
+
+    // Add, rename, recode, set kind, set people.
+    let r = edit(json!({"kind": "add_grid", "name": "新网格"}));
+    assert_eq!(r.status, 200);
+    let empty_key = r.json()["summary"]["grids_added"][0].as_u64().unwrap();
+    assert_eq!(summary_of(&r.json()["grids"], empty_key)["status"], "under");
+    assert_eq!(
+        edit(json!({"kind": "rename", "grid": g, "name": "东片"})).status,
+        200
+    );
+    let view = ping.ok(&format!("/api/plans/{id}"));
+    let old_code = summary_of(&view["grids"], g)["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fresh = format!("{}987", &old_code[..12]);
+    let taken = summary_of(&view["grids"], new_key)["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = edit(json!({"kind": "recode", "grid": g, "code": taken}));
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["code"], "code_taken");
+    assert_eq!(
+        edit(json!({"kind": "recode", "grid": g, "code": fresh})).status,
+        200
+    );
+    let r = edit(json!({"kind": "set_kind", "grid": drawn_key, "grid_kind": "dedicated"}));
+    assert_eq!(
+        summary_of(&r.json()["grids"], drawn_key)["status"],
+        "exempt"
+    );
+    assert_eq!(
+        edit(json!({"kind": "set_people", "grid": drawn_key,
+            "people": [{"name": "测试员", "role": "grid_worker", "phone": "025-0000"}]}))
+        .status,
+        200
+    );
+    let view = ping.ok(&format!("/api/plans/{id}"));
+    let grid = view["state"]["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["key"] == g)
+        .unwrap()
+        .clone();
+    assert_eq!(grid["name"], "东片");
+    assert_eq!(grid["code"], fresh.as_str());
+    assert!(
+        view["state"]["retired_codes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(old_code))
+    );
+
+    // Lock: edits touching the grid are refused; unlock lifts it.
+    assert_eq!(edit(json!({"kind": "lock", "grid": g})).status, 200);
+    let kept = members(&view, g)[0];
+    let r = edit(json!({"kind": "move", "buildings": [kept], "to": new_key}));
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["code"], "grid_locked");
+    assert_eq!(edit(json!({"kind": "unlock", "grid": g})).status, 200);
+    assert_eq!(
+        edit(json!({"kind": "move", "buildings": [kept], "to": new_key})).status,
+        200
+    );
+
+    // Merge the empty grid away; an unknown kind is a 4xx, not a crash.
+    assert_eq!(
+        edit(json!({"kind": "merge", "grids": [new_key, empty_key]})).status,
+        200
+    );
+    let bad = ping.post(
+        &edits,
+        &json!({"version": version, "edit": {"kind": "explode"}}),
+    );
+    assert!(bad.status == 400 || bad.status == 422, "{}", bad.status);
+
+    // Publish: the drawn grid's contact is public now, nothing else about it.
+    let r = ping.post(
+        &format!("/api/plans/{id}/publish"),
+        &json!({"version": version}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let (st, lk) = s.get(&format!("/api/lookup?lon={x}&lat={y}"));
+    assert_eq!(st, 200, "{lk}");
+    assert_eq!(lk["grid"]["kind"], "dedicated");
+    assert_eq!(lk["contacts"][0]["name"], "测试员");
+    assert_eq!(lk["contacts"][0]["sample"], false);
+    let (_, pb) = s.get(&format!("/api/buildings/{kept}"));
+    assert_eq!(
+        pb["grid"]["code"],
+        summary_of(&view["grids"], new_key)["code"]
+    );
+}

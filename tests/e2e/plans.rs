@@ -990,3 +990,42 @@ fn every_edit_kind_over_http() {
         summary_of(&view["grids"], new_key)["code"]
     );
 }
+
+#[test]
+fn demo_grids_are_drawn_by_the_engine_and_published() {
+    let s = harness::start(&["--rate-limit-api", "0"]);
+    let ping = planner(&s, "ping", "all");
+    let plans = ping.ok("/api/plans")["plans"].as_array().unwrap().clone();
+    assert!(!plans.is_empty());
+    let mut communities = std::collections::BTreeSet::new();
+    let mut partitioned = 0;
+    for p in &plans {
+        assert_eq!(p["status"], "published");
+        assert!(
+            communities.insert(p["community_id"].as_i64().unwrap()),
+            "one plan per community"
+        );
+        let id = p["id"].as_i64().unwrap();
+        let h = ping.ok(&format!("/api/plans/{id}/history"));
+        let ops: Vec<&str> = h["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["op"].as_str().unwrap())
+            .collect();
+        if ops == ["create", "edit", "publish"] {
+            partitioned += 1;
+            // The engine's grids meet the rules, and they are what the store holds.
+            let val = ping.ok(&format!("/api/plans/{id}/validate"));
+            assert_eq!(val["clean"], true, "{val}");
+            let view = ping.ok(&format!("/api/plans/{id}"));
+            for (bid, code) in codes(&view).into_iter().step_by(41) {
+                let (_, pb) = s.get(&format!("/api/buildings/{bid}"));
+                assert_eq!(pb["grid"]["code"].as_str(), Some(code.as_str()));
+            }
+        } else {
+            assert_eq!(ops, ["create", "publish"]);
+        }
+    }
+    assert!(partitioned >= 1, "the engine drew at least one community");
+}

@@ -9,6 +9,7 @@
 //! - [`history`]: undo/redo stacks recomputed from a plan's history.
 //! - [`publish`]: one transaction making a plan the community's grids.
 //! - [`write`]: a new draft, and a version appended with compare-and-set.
+//! - [`sample`]: the demo's grids drawn by the engine and published.
 //! - [`error`]: [`PlanError`], with the stable codes the API returns.
 
 pub mod align;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod history;
 pub mod load;
 pub mod publish;
+pub mod sample;
 pub mod write;
 
 pub use error::PlanError;

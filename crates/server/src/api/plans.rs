@@ -611,6 +611,8 @@ pub async fn publish_plan(
     principal.require(Permission::EditPlan {
         community_id: plan.community_id,
     })?;
+    // Catch up with writes made through other servers before comparing.
+    state.reload_if_changed().await?;
     let out = publish::publish(
         state.store.as_ref(),
         &state.atlas(),

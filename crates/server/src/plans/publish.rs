@@ -32,8 +32,9 @@ pub struct Published {
     pub archived_plan: Option<Id>,
 }
 
-/// Publish `plan` at `version` (stale → [`PlanError::Stale`]); the caller
-/// reloads its snapshot afterwards.
+/// Publish `plan` at `version` (stale → [`PlanError::Stale`]). `atlas`
+/// should be current (buildings' grids and people are compared with it;
+/// grids are read from the store); the caller reloads its snapshot afterwards.
 pub async fn publish(
     store: &dyn Store,
     atlas: &Atlas,
@@ -66,9 +67,10 @@ pub async fn publish(
     let rules = load::rules(store, community).await?;
     let input = load::input(atlas, community, &rules)?;
     let polygons = grid_polygons(&input, &state);
-    let data = atlas.data();
-    let existing: HashMap<&str, &Grid> = data
-        .grids
+    // The community's grids as stored now (the snapshot may lag a write
+    // made through another server).
+    let stored = store.load_grids().await?;
+    let existing: HashMap<&str, &Grid> = stored
         .iter()
         .filter(|g| g.community_id == community)
         .map(|g| (g.code.as_str(), g))

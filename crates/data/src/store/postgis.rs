@@ -304,6 +304,7 @@ impl Store for PostgisStore {
         Ok(Box::new(PgTx {
             tx: self.pool.begin().await?,
             keep_ids: false,
+            model_changed: false,
         }))
     }
 
@@ -386,6 +387,10 @@ struct PgTx {
     /// Inserts keep the ids of the values passed (`gridmap migrate`); the
     /// identity sequences are moved past them on commit.
     keep_ids: bool,
+    /// Whether a model table (what the Atlas holds) was written; only then
+    /// does the commit bump the data version. Plans, rules, retired codes
+    /// and audit rows do not make servers reload.
+    model_changed: bool,
 }
 
 impl PgTx {
@@ -401,6 +406,7 @@ impl PgTx {
 #[async_trait]
 impl WriteTx for PgTx {
     async fn insert_street_office(&mut self, s: &StreetOffice) -> Result<Id> {
+        self.model_changed = true;
         self.returning_id(
             sqlx::query("INSERT INTO street_offices (id, code, name) VALUES (COALESCE($1, nextval(pg_get_serial_sequence('street_offices', 'id'))), $2, $3) RETURNING id")
                 .bind(self.keep_ids.then_some(s.id))
@@ -411,6 +417,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_community(&mut self, c: &Community) -> Result<Id> {
+        self.model_changed = true;
         let wkb = codec::encode_multipolygon(&c.boundary)?;
         self.returning_id(
             sqlx::query(
@@ -427,6 +434,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_grid(&mut self, g: &Grid) -> Result<Id> {
+        self.model_changed = true;
         let wkb = codec::encode_multipolygon(&g.boundary)?;
         self.returning_id(
             sqlx::query(
@@ -444,6 +452,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_building(&mut self, b: &Building) -> Result<Id> {
+        self.model_changed = true;
         let wkb = codec::encode_multipolygon(&b.footprint)?;
         let levels = b.levels.map(|l| i32_of(l, "levels")).transpose()?;
         let households = i32_of(b.households, "households")?;
@@ -471,6 +480,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_station(&mut self, s: &Station) -> Result<Id> {
+        self.model_changed = true;
         self.returning_id(
             sqlx::query(
                 "INSERT INTO stations (id, osm_id, name, tier, kind, opening_hours, point)
@@ -489,6 +499,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_person(&mut self, p: &Person) -> Result<Id> {
+        self.model_changed = true;
         self.returning_id(
             sqlx::query(
                 "INSERT INTO people (id, grid_id, name, role, phone, sample)
@@ -505,6 +516,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_road(&mut self, r: &Road) -> Result<Id> {
+        self.model_changed = true;
         let wkb = codec::encode_line(&r.geometry)?;
         self.returning_id(
             sqlx::query(
@@ -523,6 +535,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_area(&mut self, a: &Area) -> Result<Id> {
+        self.model_changed = true;
         let wkb = codec::encode_multipolygon(&a.geometry)?;
         self.returning_id(
             sqlx::query(
@@ -544,6 +557,7 @@ impl WriteTx for PgTx {
         households: u32,
         source: HouseholdSource,
     ) -> Result<bool> {
+        self.model_changed = true;
         let r = sqlx::query(
             "UPDATE buildings SET households = $1, household_source = $2 WHERE id = $3",
         )
@@ -556,6 +570,7 @@ impl WriteTx for PgTx {
     }
 
     async fn set_building_grid(&mut self, building: Id, grid: Option<Id>) -> Result<bool> {
+        self.model_changed = true;
         let r = sqlx::query("UPDATE buildings SET grid_id = $1 WHERE id = $2")
             .bind(grid)
             .bind(building)
@@ -565,6 +580,7 @@ impl WriteTx for PgTx {
     }
 
     async fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.model_changed = true;
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ($1, $2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -621,6 +637,7 @@ impl WriteTx for PgTx {
     }
 
     async fn update_grid(&mut self, g: &Grid) -> Result<bool> {
+        self.model_changed = true;
         let r = sqlx::query(
             "UPDATE grids SET code = $1, name = $2, kind = $3, boundary = ST_GeomFromWKB($4, 4326)
              WHERE id = $5",
@@ -636,6 +653,7 @@ impl WriteTx for PgTx {
     }
 
     async fn delete_grid(&mut self, id: Id) -> Result<bool> {
+        self.model_changed = true;
         sqlx::query("UPDATE buildings SET grid_id = NULL WHERE grid_id = $1")
             .bind(id)
             .execute(&mut *self.tx)
@@ -652,6 +670,7 @@ impl WriteTx for PgTx {
     }
 
     async fn delete_grid_people(&mut self, grid: Id) -> Result<u64> {
+        self.model_changed = true;
         let r = sqlx::query("DELETE FROM people WHERE grid_id = $1")
             .bind(grid)
             .execute(&mut *self.tx)
@@ -809,11 +828,13 @@ impl WriteTx for PgTx {
                 .await?;
             }
         }
-        bump_version(&mut self.tx).await?;
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(CHANGE_CHANNEL)
-            .execute(&mut *self.tx)
-            .await?;
+        if self.model_changed {
+            bump_version(&mut self.tx).await?;
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(CHANGE_CHANNEL)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }

@@ -255,6 +255,7 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx {
             tx: self.pool.begin().await?,
             keep_ids: false,
+            model_changed: false,
         }))
     }
 
@@ -290,11 +291,16 @@ struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
     /// Inserts keep the ids of the values passed (`gridmap migrate`).
     keep_ids: bool,
+    /// Whether a model table (what the Atlas holds) was written; only then
+    /// does the commit bump the data version. Plans, rules, retired codes
+    /// and audit rows do not make servers reload.
+    model_changed: bool,
 }
 
 #[async_trait]
 impl WriteTx for SqliteTx {
     async fn insert_street_office(&mut self, s: &StreetOffice) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query("INSERT INTO street_offices (id, code, name) VALUES (?, ?, ?)")
             .bind(self.keep_ids.then_some(s.id))
             .bind(&s.code)
@@ -305,6 +311,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_community(&mut self, c: &Community) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO communities (id, street_office_id, code, name, boundary) VALUES (?, ?, ?, ?, ?)",
         )
@@ -319,6 +326,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_grid(&mut self, g: &Grid) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO grids (id, community_id, code, name, kind, boundary) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -334,6 +342,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_building(&mut self, b: &Building) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO buildings (id, osm_id, name, address, class, levels, households,
                 household_source, footprint, lon, lat, grid_id)
@@ -357,6 +366,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_station(&mut self, s: &Station) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO stations (id, osm_id, name, tier, kind, opening_hours, lon, lat)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -375,6 +385,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_person(&mut self, p: &Person) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO people (id, grid_id, name, role, phone, sample) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -390,6 +401,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_road(&mut self, r: &Road) -> Result<Id> {
+        self.model_changed = true;
         let res = sqlx::query(
             "INSERT INTO roads (id, osm_id, class, name, walkable, geometry, node_ids) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
@@ -406,6 +418,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_area(&mut self, a: &Area) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO areas (id, osm_id, kind, name, geometry) VALUES (?, ?, ?, ?, ?)",
         )
@@ -425,6 +438,7 @@ impl WriteTx for SqliteTx {
         households: u32,
         source: HouseholdSource,
     ) -> Result<bool> {
+        self.model_changed = true;
         let r =
             sqlx::query("UPDATE buildings SET households = ?, household_source = ? WHERE id = ?")
                 .bind(i64::from(households))
@@ -436,6 +450,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn set_building_grid(&mut self, building: Id, grid: Option<Id>) -> Result<bool> {
+        self.model_changed = true;
         let r = sqlx::query("UPDATE buildings SET grid_id = ? WHERE id = ?")
             .bind(grid)
             .bind(building)
@@ -445,6 +460,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.model_changed = true;
         sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
@@ -463,12 +479,15 @@ impl WriteTx for SqliteTx {
         insert_audit(&mut self.tx, entry).await
     }
     async fn update_grid(&mut self, g: &Grid) -> Result<bool> {
+        self.model_changed = true;
         PlanWrites(&mut self.tx).update_grid(g).await
     }
     async fn delete_grid(&mut self, id: Id) -> Result<bool> {
+        self.model_changed = true;
         PlanWrites(&mut self.tx).delete_grid(id).await
     }
     async fn delete_grid_people(&mut self, grid: Id) -> Result<u64> {
+        self.model_changed = true;
         PlanWrites(&mut self.tx).delete_grid_people(grid).await
     }
     async fn retire_code(&mut self, community: Id, code: &str, at: i64) -> Result<()> {
@@ -507,12 +526,14 @@ impl WriteTx for SqliteTx {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ('data_version', '1')
+        if self.model_changed {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ('data_version', '1')
              ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
-        )
-        .execute(&mut *self.tx)
-        .await?;
+            )
+            .execute(&mut *self.tx)
+            .await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }

@@ -90,3 +90,49 @@ export async function mapPage(browser, base, html) {
   mkdirSync(artifacts, { recursive: true });
   return { page, problems };
 }
+
+/**
+ * A page of the real app (served by the binary) in a fresh context,
+ * recording console errors, page errors, failed requests (other than
+ * requests the app itself cancelled), HTTP errors and any request that
+ * leaves 127.0.0.1. `options` go to browser.newContext (viewport, touch,
+ * geolocation, permissions…).
+ */
+export async function appPage(browser, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e}`));
+  page.on('requestfailed', (r) => {
+    const reason = r.failure()?.errorText ?? '';
+    // MapLibre cancels tile requests that leave the view; the search cancels stale queries.
+    if (!reason.includes('ERR_ABORTED')) problems.push(`request failed: ${r.url()} ${reason}`);
+  });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname !== '127.0.0.1') {
+      problems.push(`outside request: ${url}`);
+      return route.abort();
+    }
+    return route.continue();
+  });
+  mkdirSync(artifacts, { recursive: true });
+  return { context, page, problems };
+}
+
+/** Wait until the page's map has rendered everything once; its first-idle time in ms since navigation. */
+export async function mapIdle(page) {
+  await page.waitForFunction(() => typeof window.__firstIdleMs === 'number', null, { timeout: 60_000 });
+  return page.evaluate(() => window.__firstIdleMs);
+}
+
+/** Wait until the map is idle again (after a move). */
+export async function settled(page) {
+  await page.waitForFunction(() => window.__map && window.__map.loaded() && !window.__map.isMoving(), null, { timeout: 30_000 });
+  await page.evaluate(() => new Promise((resolve) => {
+    if (window.__map.areTilesLoaded()) resolve();
+    else window.__map.once('idle', resolve);
+  }));
+}

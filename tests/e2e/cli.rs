@@ -124,3 +124,53 @@ fn migrate_copies_a_store_to_postgis() {
         migrate_the_sample_to(&db.url);
     }
 }
+
+#[test]
+fn backup_and_restore_round_trip() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = harness::db_url(dir.path());
+    assert!(cli(&db, &["sample"]).status.success());
+    harness::add_user(&db, "admin", "admin", &[], "a-long-password-9");
+    let file = dir.path().join("backup.db");
+    let path = file.to_str().expect("path");
+    let out = cli(&db, &["backup", path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        made.contains("1 users") && made.contains("matches"),
+        "{made}"
+    );
+    // Never over an existing file.
+    let again = cli(&db, &["backup", path]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let restored_dir = tempfile::tempdir().expect("tmp");
+    let restored = harness::db_url(restored_dir.path());
+    let out = cli(&restored, &["restore", path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The same data, verified by the same checksum on both sides.
+    let sum = |s: &str| s.rsplit("checksum ").next().map(str::to_owned);
+    assert_eq!(sum(&made), sum(&back));
+    assert_eq!(counts(&restored), counts(&db));
+    let users = cli(&restored, &["user", "list"]);
+    assert!(String::from_utf8_lossy(&users.stdout).contains("admin"));
+    // Restoring into a store that holds data is refused.
+    let out = cli(&restored, &["restore", path]);
+    assert!(!out.status.success());
+    assert!(
+        cli(&restored, &["restore", "/nonexistent.db"])
+            .status
+            .code()
+            != Some(0)
+    );
+}

@@ -4,6 +4,7 @@
 
 mod auth;
 mod cli;
+mod crash;
 mod fonts;
 mod harness;
 mod http_api;
@@ -12,3 +13,4 @@ mod multi;
 mod plans;
 mod public;
 mod tiles;
+mod web;

@@ -44,6 +44,10 @@ const WALKED: &[&str] = &[
     "/tiles.json",
     "/tiles/{z}/{x}/{file}",
     "/fonts/{fontstack}/{range}",
+    "/api/buildings/{id}/qr.svg",
+    "/api/buildings/{id}/qr.png",
+    // TODO(auth): planners only once the sheet is restricted.
+    "/api/grids/{id}/qr-sheet.svg",
 ];
 
 /// Keys that must never appear in a public body.
@@ -113,8 +117,12 @@ fn get_public(s: &Server, path: &str) -> harness::Resp {
     let text = String::from_utf8_lossy(&r.body).to_ascii_lowercase();
     if r.header("content-type").is_some_and(|c| c.contains("json")) {
         check_json(path, &r.json());
-    } else if r.header("content-type").is_some_and(|c| c.contains("html")) {
+    } else if r
+        .header("content-type")
+        .is_some_and(|c| c.contains("html") || c.contains("svg"))
+    {
         assert!(!text.contains("households"), "{path}");
+        assert!(!String::from_utf8_lossy(&r.body).contains("户数"), "{path}");
     }
     r
 }
@@ -162,6 +170,26 @@ fn public_routes_never_return_households_or_private_data() {
         )
         .json();
         assert!(lookup["grid"].is_object() || lookup["grid"].is_null());
+    }
+    // The web app's pages and the building QR codes (labels: names, addresses, ids).
+    for page in ["/find", "/plan", "/coverage"] {
+        assert_eq!(get_public(&s, page).status, 200, "{page}");
+    }
+    for id in ids.iter().take(5) {
+        assert_eq!(get_public(&s, &format!("/b/{id}")).status, 200);
+        assert_eq!(
+            get_public(&s, &format!("/api/buildings/{id}/qr.svg")).status,
+            200
+        );
+        assert_eq!(
+            get_public(&s, &format!("/api/buildings/{id}/qr.png")).status,
+            200
+        );
+        let b = get_public(&s, &format!("/api/buildings/{id}")).json();
+        if let Some(grid) = b["grid"]["id"].as_i64() {
+            let sheet = get_public(&s, &format!("/api/grids/{grid}/qr-sheet.svg"));
+            assert_eq!(sheet.status, 200);
+        }
     }
     get_public(&s, "/api/buildings/999999999");
     get_public(&s, "/api/lookup?lon=0&lat=0");

@@ -262,3 +262,109 @@ fn etags_follow_the_store_not_the_process() {
     assert!(!body.is_empty());
     assert_ne!(headers.get("etag"), Some(&tag));
 }
+
+/// Grid features of a tile: id → (kind, households, status) as decoded.
+fn grid_features(body: Vec<u8>) -> HashMap<u64, (String, Option<i64>, Option<String>)> {
+    let reader = Reader::new(body).expect("decode");
+    let names = reader.get_layer_names().expect("layers");
+    let i = names
+        .iter()
+        .position(|n| n == "grids")
+        .expect("grids layer");
+    let mut out = HashMap::new();
+    for f in reader.get_features_as::<f64>(i).expect("features") {
+        let props = f.properties.clone().unwrap_or_default();
+        let text = |k: &str| match props.get(k) {
+            Some(mvt_reader::feature::Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let households = match props.get("households") {
+            Some(mvt_reader::feature::Value::UInt(v)) => Some(*v as i64),
+            Some(mvt_reader::feature::Value::Int(v)) => Some(*v),
+            Some(mvt_reader::feature::Value::SInt(v)) => Some(*v),
+            Some(other) => panic!("households is {other:?}"),
+            None => None,
+        };
+        out.insert(
+            f.id.expect("grid id"),
+            (text("kind").expect("kind"), households, text("status")),
+        );
+    }
+    out
+}
+
+#[test]
+fn signed_in_users_see_households_and_rule_status_of_their_grids_only() {
+    let s = harness::start(&[]);
+    let (_, look) = s.get("/api/lookup?lon=118.7837&lat=32.0416");
+    let community = look["community"]["id"].as_i64().expect("community id");
+    let db = s.db_url();
+    harness::add_user(
+        &db,
+        "all",
+        "official",
+        &["--communities", "all"],
+        "a-long-password-1",
+    );
+    harness::add_user(
+        &db,
+        "one",
+        "planner",
+        &["--communities", &community.to_string()],
+        "a-long-password-2",
+    );
+    let token = |user: &str| {
+        let out = harness::cli(&db, &["token", "create", "--user", user]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!("Bearer {}", String::from_utf8_lossy(&out.stdout).trim())
+    };
+    let (all, one) = (token("all"), token("one"));
+    let path = "/tiles/14/13597/6651.mvt";
+
+    let (status, public_headers, body) = fetch(&s, path, None);
+    assert_eq!(status, 200);
+    let public = grid_features(body);
+    assert!(
+        public
+            .values()
+            .all(|(_, h, st)| h.is_none() && st.is_none())
+    );
+    assert_eq!(public_headers["cache-control"], "no-cache");
+
+    let (_, all_headers, body) = fetch_with(&s, path, &[("Authorization", &all)]);
+    let everything = grid_features(body);
+    assert_eq!(everything.len(), public.len(), "the same grids");
+    assert_eq!(all_headers["cache-control"], "private, no-cache");
+    assert!(all_headers["vary"].contains("Authorization"));
+    assert_ne!(all_headers["etag"], public_headers["etag"]);
+    for (kind, households, status) in everything.values() {
+        let h = households.expect("households for a scope of all");
+        let want = match (kind.as_str(), h) {
+            ("dedicated", _) => "exempt",
+            (_, h) if h < 300 => "under",
+            (_, h) if h > 500 => "over",
+            _ => "ok",
+        };
+        assert_eq!(status.as_deref(), Some(want), "{kind} {h}");
+    }
+
+    let (_, _, body) = fetch_with(&s, path, &[("Authorization", &one)]);
+    let scoped = grid_features(body);
+    let shown: Vec<_> = scoped.iter().filter(|(_, v)| v.1.is_some()).collect();
+    assert!(
+        !shown.is_empty(),
+        "the planner's own community is in this tile"
+    );
+    assert!(shown.len() < scoped.len(), "other communities stay public");
+    for (id, v) in shown {
+        assert_eq!(v, &everything[id], "same figures as the wider view");
+    }
+    // A bad token is simply the public view, not an error.
+    let (status, _, body) = fetch_with(&s, path, &[("Authorization", "Bearer nonsense")]);
+    assert_eq!(status, 200);
+    assert_eq!(grid_features(body), public);
+}

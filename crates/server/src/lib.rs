@@ -10,6 +10,8 @@ pub mod error;
 pub mod fonts;
 pub mod limits;
 pub mod plans;
+pub mod qr;
 pub mod remote;
 pub mod state;
 pub mod tiles;
+pub mod web;

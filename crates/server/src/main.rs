@@ -15,6 +15,7 @@ use gridmap_data::import::{self, osm::ImportProgress};
 use gridmap_data::store::{self, AuditEntry, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use gridmap_server::api::qr::PublicUrl;
 use gridmap_server::auth::AuthConfig;
 use gridmap_server::limits::{LimitsConfig, Rate};
 use gridmap_server::state::AppState;
@@ -62,6 +63,10 @@ enum Command {
         watch_ms: u64,
         #[command(flatten)]
         security: SecurityArgs,
+        /// Public origin building QR codes point at (e.g. https://grid.example.cn);
+        /// default: the Host header of each request.
+        #[arg(long, env = "GRIDMAP_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Manage user accounts.
     #[command(subcommand)]
@@ -90,6 +95,16 @@ enum Command {
     },
     /// Print what the store holds.
     Info,
+    /// Back the store up into a new SQLite file (everything `migrate` copies).
+    Backup {
+        /// The backup file to create (must not exist).
+        file: PathBuf,
+    },
+    /// Restore a backup file into the (empty) store named by `--db`.
+    Restore {
+        /// A file written by `gridmap backup`.
+        file: PathBuf,
+    },
     /// Copy a whole store into an empty one (e.g. SQLite to PostGIS), keeping
     /// ids, then verify the copy by counts and checksum.
     Migrate {
@@ -206,6 +221,10 @@ async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::from(store))
 }
 
+fn sqlite_url(file: &std::path::Path) -> String {
+    format!("sqlite://{}", file.display())
+}
+
 async fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
     let source = open(from).await?;
     let target = open(to).await?;
@@ -242,8 +261,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         // Writes a file: the store is neither opened nor created.
         return synth_osm(buildings, seed, path).await;
     }
-    if let Command::Migrate { from, to } = &cli.command {
-        return migrate(from, to).await;
+    match &cli.command {
+        Command::Migrate { from, to } => return migrate(from, to).await,
+        Command::Backup { file } => {
+            if file.exists() {
+                anyhow::bail!(
+                    "{} already exists; a backup never overwrites a file",
+                    file.display()
+                );
+            }
+            return migrate(&cli.db, &sqlite_url(file)).await;
+        }
+        Command::Restore { file } => {
+            if !file.is_file() {
+                anyhow::bail!("no backup file at {}", file.display());
+            }
+            return migrate(&sqlite_url(file), &cli.db).await;
+        }
+        _ => {}
     }
     let store = open(&cli.db).await?;
     match cli.command {
@@ -253,7 +288,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tile_cache_mb,
             watch_ms,
             security,
-        } => serve(store, listen, no_sample, tile_cache_mb, watch_ms, &security).await,
+            public_url,
+        } => {
+            let public_url = public_url
+                .map(|u| PublicUrl::parse(&u).map_err(anyhow::Error::msg))
+                .transpose()
+                .context("bad --public-url")?;
+            serve(
+                store,
+                listen,
+                no_sample,
+                tile_cache_mb,
+                watch_ms,
+                &security,
+                public_url,
+            )
+            .await
+        }
         Command::Import(cmd) => import_command(store.as_ref(), cmd).await,
         Command::User(cmd) => cli::accounts::user_command(store.as_ref(), cmd).await,
         Command::Token(cmd) => cli::accounts::token_command(store.as_ref(), cmd).await,
@@ -306,6 +357,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info => print_counts(store.as_ref()).await,
         // Handled above, before `--db` is opened.
         Command::Migrate { from, to } => migrate(&from, &to).await,
+        Command::Backup { .. } | Command::Restore { .. } => Ok(()),
     }
 }
 
@@ -402,6 +454,7 @@ async fn serve(
     tile_cache_mb: usize,
     watch_ms: u64,
     security: &SecurityArgs,
+    public_url: Option<PublicUrl>,
 ) -> anyhow::Result<()> {
     if !no_sample
         && bootstrap::bootstrap_sample(store.as_ref(), progress_bar("sample"), "system:serve")
@@ -432,7 +485,11 @@ async fn serve(
     spawn_reload_on_hangup(state.clone());
     spawn_watch_store(state.clone(), Duration::from_millis(watch_ms));
     spawn_session_purge(state.clone());
-    let app = api::app(state).layer(tower_http::trace::TraceLayer::new_for_http());
+    let mut app = api::app(state);
+    if let Some(url) = public_url {
+        app = app.layer(axum::Extension(url));
+    }
+    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -29,6 +29,26 @@ pub struct AppState {
     pub auth: Arc<AuthState>,
     /// HTTP limits and the per-address rate limiter.
     pub limits: Arc<LimitsState>,
+    /// Each community's household range, for grid rule status in private tiles.
+    household_limits: Arc<ArcSwap<HouseholdLimits>>,
+}
+
+/// Household ranges (min, max) per community as of one data version;
+/// communities without stored rules use the defaults (BRIEF §3).
+#[derive(Debug, Default)]
+pub struct HouseholdLimits {
+    pub version: Option<u64>,
+    pub by_community: std::collections::HashMap<gridmap_data::model::Id, (u64, u64)>,
+    pub default: (u64, u64),
+}
+
+impl HouseholdLimits {
+    pub fn of(&self, community: gridmap_data::model::Id) -> (u64, u64) {
+        self.by_community
+            .get(&community)
+            .copied()
+            .unwrap_or(self.default)
+    }
 }
 
 impl AppState {
@@ -47,7 +67,39 @@ impl AppState {
             fonts: Arc::new(Glyphs::new()),
             auth: Arc::new(AuthState::new(AuthConfig::default())),
             limits: Arc::new(LimitsState::new(LimitsConfig::default())),
+            household_limits: Arc::new(ArcSwap::from_pointee(HouseholdLimits::default())),
         }
+    }
+
+    /// The household ranges as of the current snapshot, read from the store
+    /// again only when the data version moved.
+    pub async fn household_limits(&self) -> gridmap_data::Result<Arc<HouseholdLimits>> {
+        let version = self.atlas.load().version();
+        let cached = self.household_limits.load_full();
+        if cached.version == Some(version) {
+            return Ok(cached);
+        }
+        let defaults = gridmap_analysis::planning::Rules::default();
+        let mut limits = HouseholdLimits {
+            version: Some(version),
+            by_community: Default::default(),
+            default: (defaults.min_households, defaults.max_households),
+        };
+        for (community, json) in self.store.all_community_rules().await? {
+            match serde_json::from_str::<gridmap_analysis::planning::Rules>(&json) {
+                Ok(r) => {
+                    limits
+                        .by_community
+                        .insert(community, (r.min_households, r.max_households));
+                }
+                Err(e) => {
+                    tracing::warn!(community, error = %e, "unreadable community rules; using defaults")
+                }
+            }
+        }
+        let limits = Arc::new(limits);
+        self.household_limits.store(limits.clone());
+        Ok(limits)
     }
 
     /// Load the store into a fresh snapshot whose version is the store's

@@ -64,6 +64,8 @@ pub trait Store: Send + Sync + 'static {
     async fn plan_history(&self, plan: Id) -> Result<Vec<PlanVersion>>;
     /// A community's planning rules (JSON), when set.
     async fn community_rules(&self, community: Id) -> Result<Option<String>>;
+    /// Every community's rules (JSON), by community id.
+    async fn all_community_rules(&self) -> Result<Vec<(Id, String)>>;
     /// Grid codes a community retired; never to be reused.
     async fn retired_codes(&self, community: Id) -> Result<Vec<String>>;
 }

@@ -170,7 +170,11 @@ impl Store for PostgisStore {
     }
 
     async fn load(&self) -> Result<Dataset> {
-        let mut conn = self.pool.acquire().await?;
+        // One snapshot for every table, even while other servers write.
+        let mut conn = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *conn)
+            .await?;
         let mut d = Dataset::default();
         for r in sqlx::query("SELECT id, code, name FROM street_offices ORDER BY id")
             .fetch_all(&mut *conn)
@@ -197,7 +201,14 @@ impl Store for PostgisStore {
                 boundary: codec::decode_multipolygon(r.try_get(4)?, "communities", "boundary", id)?,
             });
         }
-        d.grids = self.load_grids().await?;
+        for r in sqlx::query(
+            "SELECT id, community_id, code, name, kind, ST_AsBinary(boundary) FROM grids ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            d.grids.push(grid_row(&r)?);
+        }
         let count: i64 = sqlx::query_scalar("SELECT count(*) FROM buildings")
             .fetch_one(&mut *conn)
             .await?;
@@ -368,6 +379,14 @@ impl Store for PostgisStore {
             sqlx::query_scalar("SELECT rules FROM community_rules WHERE community_id = $1")
                 .bind(community)
                 .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn all_community_rules(&self) -> Result<Vec<(Id, String)>> {
+        Ok(
+            sqlx::query_as("SELECT community_id, rules FROM community_rules ORDER BY community_id")
+                .fetch_all(&self.pool)
                 .await?,
         )
     }

@@ -61,6 +61,19 @@ fn bad(table: &'static str, column: &'static str, id: i64, value: &str) -> DataE
     }
 }
 
+fn grid_row(r: &sqlx::sqlite::SqliteRow) -> Result<Grid> {
+    let id: i64 = r.try_get(0)?;
+    let kind: String = r.try_get(4)?;
+    Ok(Grid {
+        id,
+        community_id: r.try_get(1)?,
+        code: r.try_get(2)?,
+        name: r.try_get(3)?,
+        kind: GridKind::parse(&kind).ok_or_else(|| bad("grids", "kind", id, &kind))?,
+        boundary: codec::decode_multipolygon(r.try_get(5)?, "grids", "boundary", id)?,
+    })
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -97,29 +110,18 @@ impl Store for SqliteStore {
     }
 
     async fn load_grids(&self) -> Result<Vec<Grid>> {
-        let mut grids = Vec::new();
-        for r in sqlx::query(
+        let rows = sqlx::query(
             "SELECT id, community_id, code, name, kind, boundary FROM grids ORDER BY id",
         )
         .fetch_all(&self.pool)
-        .await?
-        {
-            let id: i64 = r.try_get(0)?;
-            let kind: String = r.try_get(4)?;
-            grids.push(Grid {
-                id,
-                community_id: r.try_get(1)?,
-                code: r.try_get(2)?,
-                name: r.try_get(3)?,
-                kind: GridKind::parse(&kind).ok_or_else(|| bad("grids", "kind", id, &kind))?,
-                boundary: codec::decode_multipolygon(r.try_get(5)?, "grids", "boundary", id)?,
-            });
-        }
-        Ok(grids)
+        .await?;
+        rows.iter().map(grid_row).collect()
     }
 
     async fn load(&self) -> Result<Dataset> {
-        let mut conn = self.pool.acquire().await?;
+        // One read transaction: every table from the same snapshot, even
+        // while another connection writes (WAL).
+        let mut conn = self.pool.begin().await?;
         let mut d = Dataset::default();
         for r in sqlx::query("SELECT id, code, name FROM street_offices ORDER BY id")
             .fetch_all(&mut *conn)
@@ -146,7 +148,14 @@ impl Store for SqliteStore {
                 boundary: codec::decode_multipolygon(r.try_get(4)?, "communities", "boundary", id)?,
             });
         }
-        d.grids = self.load_grids().await?;
+        for r in sqlx::query(
+            "SELECT id, community_id, code, name, kind, boundary FROM grids ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            d.grids.push(grid_row(&r)?);
+        }
         // Buildings are by far the largest table: stream the rows instead of
         // holding every row (and its WKB) in memory at once.
         let count: i64 = sqlx::query_scalar("SELECT count(*) FROM buildings")
@@ -281,6 +290,13 @@ impl Store for SqliteStore {
     }
     async fn community_rules(&self, community: Id) -> Result<Option<String>> {
         plans::community_rules(&self.pool, community).await
+    }
+    async fn all_community_rules(&self) -> Result<Vec<(Id, String)>> {
+        Ok(
+            sqlx::query_as("SELECT community_id, rules FROM community_rules ORDER BY community_id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
     async fn retired_codes(&self, community: Id) -> Result<Vec<String>> {
         plans::retired_codes(&self.pool, community).await

@@ -43,12 +43,12 @@ impl Fixture {
         if let Raw::Pg(p) = raw {
             p.close().await;
         }
-        if let Some((admin, db)) = pg_admin {
-            if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                    .execute(&pool)
-                    .await;
-            }
+        if let Some((admin, db)) = pg_admin
+            && let Ok(pool) = sqlx::PgPool::connect(&admin).await
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                .execute(&pool)
+                .await;
         }
     }
 }

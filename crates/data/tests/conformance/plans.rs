@@ -244,6 +244,10 @@ async fn one_published_plan_per_community_and_grid_rewrites(f: &Fixture) {
         s.community_rules(community).await.unwrap().as_deref(),
         Some(r#"{"max":500}"#)
     );
+    assert_eq!(
+        s.all_community_rules().await.unwrap(),
+        vec![(community, r#"{"max":500}"#.to_string())]
+    );
 }
 
 /// Plan edits, rules, retired codes and audit rows do not touch what the

@@ -9,6 +9,7 @@ mod lookup;
 mod params;
 mod plans;
 mod public;
+pub mod qr;
 mod style;
 mod tiles;
 
@@ -23,11 +24,13 @@ use crate::state::AppState;
 /// `serve`), wrapped in the limits and security headers of [`crate::limits`].
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
-        .route("/", get(health::index))
         .route("/health", get(health::health))
         .route("/api/lookup", get(lookup::lookup))
         .route("/api/buildings/search", get(buildings::search))
         .route("/api/buildings/{id}", get(buildings::get_one))
+        .route("/api/buildings/{id}/qr.svg", get(qr::building_svg))
+        .route("/api/buildings/{id}/qr.png", get(qr::building_png))
+        .route("/api/grids/{id}/qr-sheet.svg", get(qr::grid_sheet))
         .route("/style.json", get(style::style))
         .route("/tiles.json", get(tiles::tilejson))
         .route("/tiles/{z}/{x}/{file}", get(tiles::tile))
@@ -38,6 +41,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/admin/audit", get(admin::audit))
         .route("/api/admin/users", get(admin::users))
         .merge(plan_routes())
+        .merge(crate::web::router())
         .fallback(not_found)
         .with_state(state.clone());
     crate::limits::apply(router, state)

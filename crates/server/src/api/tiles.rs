@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use gridmap_tiles::{MAX_ZOOM, TileCoord};
 use serde_json::{Value, json};
 
+use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tiles::cache::CachedTile;
@@ -61,15 +62,42 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+/// A signed-in user's tile view: 0 for the public, else a hash of role and
+/// scope (users with the same role and scope share cached tiles).
+fn view_key(p: &Principal) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    p.user.role.as_str().hash(&mut h);
+    serde_json::to_string(&p.user.scope)
+        .unwrap_or_default()
+        .hash(&mut h);
+    h.finish() | 1
+}
+
 pub async fn tile(
     State(state): State<AppState>,
+    principal: Option<Principal>,
     Path((z, x, file)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let coord = parse_coord(&z, &x, &file)?;
     let atlas = state.atlas();
     let version = atlas.version();
-    let tag = etag(&state.instance, version);
+    let view = principal.as_ref().map_or(0, view_key);
+    let limits = match principal {
+        Some(_) => Some(
+            state
+                .household_limits()
+                .await
+                .map_err(|e| ApiError::internal(format!("cannot read community rules: {e}")))?,
+        ),
+        None => None,
+    };
+    let tag = if view == 0 {
+        etag(&state.instance, version)
+    } else {
+        format!("\"{}-s{version}-v{view:x}\"", state.instance)
+    };
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -78,7 +106,7 @@ pub async fn tile(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let gz = accepts_gzip(&headers);
-        let body = match state.tiles.get(version, coord) {
+        let body = match state.tiles.get(version, view, coord) {
             Some(hit) => {
                 if gz {
                     hit.gzip.clone()
@@ -90,14 +118,31 @@ pub async fn tile(
                 // Rendered inline on the runtime's worker: a tile costs tens of
                 // microseconds to a few milliseconds, less than handing it to
                 // the blocking pool and back (measured in BENCHMARKS.md).
-                let raw = tiles::render(&atlas, coord)
-                    .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?;
+                let raw = match (&principal, &limits) {
+                    (Some(p), Some(limits)) => {
+                        let allows = |grid_id, community_id| {
+                            Permission::ReadGrid {
+                                grid_id,
+                                community_id,
+                            }
+                            .allows(p.user.role, &p.user.scope)
+                        };
+                        let of = |c| limits.of(c);
+                        let private = tiles::Private {
+                            allows: &allows,
+                            limits: &of,
+                        };
+                        tiles::render_for(&atlas, coord, Some(&private))
+                    }
+                    _ => tiles::render(&atlas, coord),
+                }
+                .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?;
                 if state.tiles.enabled() {
                     let entry = Arc::new(CachedTile {
                         gzip: gzip(&raw),
                         raw,
                     });
-                    state.tiles.put(version, coord, entry.clone());
+                    state.tiles.put(version, view, coord, entry.clone());
                     if gz {
                         entry.gzip.clone()
                     } else {
@@ -125,8 +170,21 @@ pub async fn tile(
     if let Ok(v) = HeaderValue::from_str(&tag) {
         h.insert(header::ETAG, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if view == 0 {
+        // Public tiles are the same for everyone: shared caches may keep
+        // them and revalidate by ETag.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    } else {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("Accept-Encoding, Cookie, Authorization"),
+        );
+    }
     Ok(response)
 }
 

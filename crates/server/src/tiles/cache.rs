@@ -21,7 +21,9 @@ impl CachedTile {
     }
 }
 
-type Key = (u64, u8, u32, u32);
+/// (snapshot version, view, z, x, y); view 0 is the public tile, others a
+/// signed-in user's view (see `tiles::Private`).
+type Key = (u64, u64, u8, u32, u32);
 
 struct Inner {
     lru: LruCache<Key, Arc<CachedTile>>,
@@ -54,19 +56,19 @@ impl TileCache {
         self.budget > 0
     }
 
-    fn key(version: u64, c: TileCoord) -> Key {
-        (version, c.z(), c.x(), c.y())
+    fn key(version: u64, view: u64, c: TileCoord) -> Key {
+        (version, view, c.z(), c.x(), c.y())
     }
 
-    pub fn get(&self, version: u64, c: TileCoord) -> Option<Arc<CachedTile>> {
+    pub fn get(&self, version: u64, view: u64, c: TileCoord) -> Option<Arc<CachedTile>> {
         if !self.enabled() {
             return None;
         }
         let mut inner = self.inner.lock().ok()?;
-        inner.lru.get(&Self::key(version, c)).cloned()
+        inner.lru.get(&Self::key(version, view, c)).cloned()
     }
 
-    pub fn put(&self, version: u64, c: TileCoord, tile: Arc<CachedTile>) {
+    pub fn put(&self, version: u64, view: u64, c: TileCoord, tile: Arc<CachedTile>) {
         let size = tile.bytes();
         if !self.enabled() || size > self.budget {
             return;
@@ -74,7 +76,7 @@ impl TileCache {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        if let Some(old) = inner.lru.put(Self::key(version, c), tile) {
+        if let Some(old) = inner.lru.put(Self::key(version, view, c), tile) {
             inner.bytes -= old.bytes();
         }
         inner.bytes += size;
@@ -120,14 +122,14 @@ mod tests {
     #[test]
     fn evicts_least_recently_used_to_stay_within_bytes() {
         let cache = TileCache::new(3 * (100 + 64));
-        cache.put(1, c(1), tile(100));
-        cache.put(1, c(2), tile(100));
-        cache.put(1, c(3), tile(100));
-        assert!(cache.get(1, c(1)).is_some()); // 1 is now most recent
-        cache.put(1, c(4), tile(100)); // evicts 2
-        assert!(cache.get(1, c(2)).is_none());
-        assert!(cache.get(1, c(1)).is_some());
-        assert!(cache.get(1, c(4)).is_some());
+        cache.put(1, 0, c(1), tile(100));
+        cache.put(1, 0, c(2), tile(100));
+        cache.put(1, 0, c(3), tile(100));
+        assert!(cache.get(1, 0, c(1)).is_some()); // 1 is now most recent
+        cache.put(1, 0, c(4), tile(100)); // evicts 2
+        assert!(cache.get(1, 0, c(2)).is_none());
+        assert!(cache.get(1, 0, c(1)).is_some());
+        assert!(cache.get(1, 0, c(4)).is_some());
         let (n, bytes) = cache.usage();
         assert_eq!(n, 3);
         assert!(bytes <= 3 * 164);
@@ -136,11 +138,15 @@ mod tests {
     #[test]
     fn versions_do_not_mix_and_zero_budget_disables() {
         let cache = TileCache::new(10_000);
-        cache.put(1, c(1), tile(10));
-        assert!(cache.get(2, c(1)).is_none());
+        cache.put(1, 0, c(1), tile(10));
+        assert!(cache.get(2, 0, c(1)).is_none());
+        assert!(
+            cache.get(1, 7, c(1)).is_none(),
+            "another view is another tile"
+        );
         let off = TileCache::new(0);
-        off.put(1, c(1), tile(10));
-        assert!(off.get(1, c(1)).is_none());
+        off.put(1, 0, c(1), tile(10));
+        assert!(off.get(1, 0, c(1)).is_none());
         cache.clear();
         assert_eq!(cache.usage(), (0, 0));
     }
@@ -148,7 +154,7 @@ mod tests {
     #[test]
     fn a_tile_larger_than_the_budget_is_not_kept() {
         let cache = TileCache::new(100);
-        cache.put(1, c(1), tile(1000));
+        cache.put(1, 0, c(1), tile(1000));
         assert_eq!(cache.usage(), (0, 0));
     }
 }

@@ -4,6 +4,7 @@
 pub mod cache;
 
 use gridmap_data::Atlas;
+use gridmap_data::model::{GridKind, Id};
 use gridmap_tiles::{Shape, TileBuilder, TileCoord, TileError, TileOptions, Value};
 
 /// Highest zoom with distinct data; clients overzoom past it.
@@ -79,19 +80,56 @@ thread_local! {
     static BUILDER: std::cell::RefCell<Option<TileBuilder>> = const { std::cell::RefCell::new(None) };
 }
 
+/// What a signed-in user may see beyond the public tile: household counts
+/// (grids and buildings) and each grid's rule status, for the grids
+/// `allows(grid_id, community_id)` says yes to.
+pub struct Private<'a> {
+    pub allows: &'a dyn Fn(Id, Id) -> bool,
+    /// The household range (min, max) of a community's rules.
+    pub limits: &'a dyn Fn(Id) -> (u64, u64),
+}
+
+impl Private<'_> {
+    fn grid_allowed(&self, atlas: &Atlas, grid_id: Option<Id>) -> bool {
+        grid_id
+            .and_then(|g| atlas.grid(g))
+            .is_some_and(|g| (self.allows)(g.id, g.community_id))
+    }
+}
+
+/// A grid's rule status: `under`, `ok` or `over` its community's household
+/// range; dedicated grids (专属网格) are `exempt`.
+pub fn rule_status(kind: GridKind, households: u64, (min, max): (u64, u64)) -> &'static str {
+    match kind {
+        GridKind::Dedicated => "exempt",
+        GridKind::Basic if households < min => "under",
+        GridKind::Basic if households > max => "over",
+        GridKind::Basic => "ok",
+    }
+}
+
 /// Render one public tile (no household attributes).
 pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
+    render_for(atlas, coord, None)
+}
+
+/// Render one tile, public or with a signed-in user's private attributes.
+pub fn render_for(
+    atlas: &Atlas,
+    coord: TileCoord,
+    private: Option<&Private<'_>>,
+) -> Result<Vec<u8>, TileError> {
     BUILDER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok();
         match slot.as_deref_mut() {
             Some(Some(builder)) => {
                 builder.reset(coord);
-                fill(atlas, builder);
+                fill(atlas, builder, private);
                 Ok(builder.encode())
             }
             Some(empty) => {
                 let mut builder = TileBuilder::new(coord, TileOptions::default())?;
-                fill(atlas, &mut builder);
+                fill(atlas, &mut builder, private);
                 let bytes = builder.encode();
                 *empty = Some(builder);
                 Ok(bytes)
@@ -99,7 +137,7 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
             // Re-entered on this thread (cannot happen today): no reuse.
             None => {
                 let mut builder = TileBuilder::new(coord, TileOptions::default())?;
-                fill(atlas, &mut builder);
+                fill(atlas, &mut builder, private);
                 Ok(builder.encode())
             }
         }
@@ -107,7 +145,7 @@ pub fn render(atlas: &Atlas, coord: TileCoord) -> Result<Vec<u8>, TileError> {
 }
 
 /// Add every layer's features for the builder's tile.
-fn fill(atlas: &Atlas, tile: &mut TileBuilder) {
+fn fill(atlas: &Atlas, tile: &mut TileBuilder, private: Option<&Private<'_>>) {
     let coord = tile.coord();
     let options = *tile.options();
     let z = coord.z();
@@ -185,11 +223,19 @@ fn fill(atlas: &Atlas, tile: &mut TileBuilder) {
     }
     if z >= min_zoom("grids") {
         for g in atlas.grids_in(bbox) {
-            let props = [
+            let mut props = vec![
                 ("code", Value::from(g.code.as_str())),
                 ("name", Value::from(g.name.as_str())),
                 ("kind", Value::from(g.kind.as_str())),
             ];
+            if let Some(p) = private.filter(|p| (p.allows)(g.id, g.community_id)) {
+                let households = atlas.grid_households(g.id);
+                props.push(("households", Value::from(households)));
+                props.push((
+                    "status",
+                    Value::from(rule_status(g.kind, households, (p.limits)(g.community_id))),
+                ));
+            }
             add(
                 tile.layer("grids"),
                 g.id,
@@ -205,8 +251,11 @@ fn fill(atlas: &Atlas, tile: &mut TileBuilder) {
             } else {
                 Shape::Point(b.point)
             };
-            let props: Vec<(&str, Value<'_>)> =
+            let mut props: Vec<(&str, Value<'_>)> =
                 opt(&b.name).map(|n| ("name", n)).into_iter().collect();
+            if private.is_some_and(|p| p.grid_allowed(atlas, b.grid_id)) {
+                props.push(("households", Value::from(u64::from(b.households))));
+            }
             add(tile.layer("buildings"), b.id, shape, &props);
         }
     }

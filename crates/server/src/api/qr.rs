@@ -1,0 +1,188 @@
+//! QR codes for building doors: `GET /api/buildings/{id}/qr.svg` (one
+//! labelled code), `GET /api/buildings/{id}/qr.png?scale=8` (the bare code)
+//! and `GET /api/grids/{id}/qr-sheet.svg[?page=N]` (A4 pages, 12 codes
+//! each, for every building of a grid). Each code points at
+//! `{origin}/b/{id}`: origin from `serve --public-url`, else the request's
+//! Host header. Labels carry names, addresses and ids, never households.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use geo::BoundingRect;
+use gridmap_data::Atlas;
+use gridmap_data::model::Building;
+
+use super::params::Params;
+use super::style::base_url;
+use crate::error::ApiError;
+use crate::qr::{self, Matrix, QrError, svg::Label};
+use crate::state::AppState;
+
+/// The public origin the QR codes point at (`serve --public-url`).
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub Arc<str>);
+
+impl PublicUrl {
+    /// Accepts `http(s)://host[:port][/prefix]`; the trailing `/` is dropped.
+    pub fn parse(url: &str) -> Result<PublicUrl, String> {
+        let url = url.trim().trim_end_matches('/');
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(|| format!("`{url}` must start with http:// or https://"))?;
+        if rest.is_empty()
+            || rest
+                .chars()
+                .any(|c| c.is_whitespace() || c == '?' || c == '#')
+        {
+            return Err(format!("`{url}` is not a plain http(s) origin"));
+        }
+        Ok(PublicUrl(url.into()))
+    }
+}
+
+const DEFAULT_PNG_SCALE: usize = 8;
+
+fn origin(public: Option<&Extension<PublicUrl>>, headers: &HeaderMap) -> String {
+    public.map_or_else(|| base_url(headers), |p| p.0.0.to_string())
+}
+
+fn svg_response(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn building_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::bad_request("bad_id", format!("`{raw}` is not a building id")))
+}
+
+fn qr_error(e: QrError) -> ApiError {
+    ApiError::internal(e.to_string())
+}
+
+fn label(atlas: &Atlas, b: &Building, origin: &str) -> Result<Label, ApiError> {
+    let matrix = Matrix::encode(&qr::building_url(origin, b.id)).map_err(qr_error)?;
+    let (title, subtitle) = match (&b.name, &b.address) {
+        (Some(n), a) => (n.clone(), a.clone()),
+        (None, Some(a)) => (a.clone(), None),
+        (None, None) => (format!("楼栋 {}", b.id), None),
+    };
+    let grid = b.grid_id.and_then(|g| atlas.grid(g));
+    let footer = match grid {
+        Some(g) => format!("编号 {} · 网格 {}", b.id, g.code),
+        None => format!("编号 {}", b.id),
+    };
+    Ok(Label {
+        matrix,
+        title,
+        subtitle,
+        footer,
+    })
+}
+
+pub async fn building_svg(
+    State(state): State<AppState>,
+    public: Option<Extension<PublicUrl>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = building_id(&id)?;
+    let atlas = state.atlas();
+    let b = atlas.building(id).ok_or_else(|| {
+        ApiError::not_found("no_such_building", format!("no building with id {id}"))
+    })?;
+    let label = label(&atlas, b, &origin(public.as_ref(), &headers))?;
+    Ok(svg_response(qr::svg::single(&label)))
+}
+
+pub async fn building_png(
+    State(state): State<AppState>,
+    public: Option<Extension<PublicUrl>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let id = building_id(&id)?;
+    let scale =
+        Params::parse(raw.as_deref())?.limit("scale", DEFAULT_PNG_SCALE, qr::png::MAX_SCALE)?;
+    let atlas = state.atlas();
+    if atlas.building(id).is_none() {
+        return Err(ApiError::not_found(
+            "no_such_building",
+            format!("no building with id {id}"),
+        ));
+    }
+    let url = qr::building_url(&origin(public.as_ref(), &headers), id);
+    let matrix = Matrix::encode(&url).map_err(qr_error)?;
+    let png = qr::png::png(&matrix, scale).map_err(qr_error)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        png,
+    )
+        .into_response())
+}
+
+pub async fn grid_sheet(
+    State(state): State<AppState>,
+    public: Option<Extension<PublicUrl>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    // TODO(auth): planners only — check the session's role here once auth lands.
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_id", format!("`{id}` is not a grid id")))?;
+    let params = Params::parse(raw.as_deref())?;
+    let atlas = state.atlas();
+    let grid = atlas
+        .grid(id)
+        .ok_or_else(|| ApiError::not_found("no_such_grid", format!("no grid with id {id}")))?;
+    let mut buildings: Vec<&Building> = match grid.boundary.bounding_rect() {
+        Some(rect) => atlas
+            .buildings_in(rect)
+            .filter(|b| b.grid_id == Some(id))
+            .collect(),
+        None => Vec::new(),
+    };
+    buildings.sort_by_key(|b| b.id);
+    let mut part = None;
+    if params.text("page").is_some() {
+        let pages = buildings.len().div_ceil(qr::svg::PER_PAGE).max(1);
+        let page = params.limit("page", 1, usize::MAX)?;
+        part = Some((page, pages));
+        if page > pages {
+            return Err(ApiError::not_found(
+                "no_such_page",
+                format!("the sheet of grid {id} has {pages} page(s)"),
+            ));
+        }
+        let from = (page - 1) * qr::svg::PER_PAGE;
+        buildings = buildings
+            .into_iter()
+            .skip(from)
+            .take(qr::svg::PER_PAGE)
+            .collect();
+    }
+    let origin = origin(public.as_ref(), &headers);
+    let labels = buildings
+        .iter()
+        .map(|b| label(&atlas, b, &origin))
+        .collect::<Result<Vec<_>, _>>()?;
+    let heading = format!("{} · {}", grid.name, grid.code);
+    let note = "扫码查看本楼所在网格、网格员电话和最近的服务站 · Scan: your grid, grid worker and nearest service station";
+    Ok(svg_response(qr::svg::sheet(&heading, note, &labels, part)))
+}

@@ -407,8 +407,9 @@ struct PgTx {
     /// identity sequences are moved past them on commit.
     keep_ids: bool,
     /// Whether a model table (what the Atlas holds) was written; only then
-    /// does the commit bump the data version. Plans, rules, retired codes
-    /// and audit rows do not make servers reload.
+    /// does the commit bump the data version. Community rules count (tiles
+    /// show grid status by them); plans, retired codes and audit rows do not
+    /// make servers reload.
     model_changed: bool,
 }
 
@@ -711,6 +712,8 @@ impl WriteTx for PgTx {
     }
 
     async fn set_community_rules(&mut self, community: Id, rules: &str) -> Result<()> {
+        // Signed-in tiles colour grids by these rules.
+        self.model_changed = true;
         sqlx::query(
             "INSERT INTO community_rules (community_id, rules) VALUES ($1, $2)
              ON CONFLICT (community_id) DO UPDATE SET rules = excluded.rules",

@@ -308,8 +308,9 @@ struct SqliteTx {
     /// Inserts keep the ids of the values passed (`gridmap migrate`).
     keep_ids: bool,
     /// Whether a model table (what the Atlas holds) was written; only then
-    /// does the commit bump the data version. Plans, rules, retired codes
-    /// and audit rows do not make servers reload.
+    /// does the commit bump the data version. Community rules count (tiles
+    /// show grid status by them); plans, retired codes and audit rows do not
+    /// make servers reload.
     model_changed: bool,
 }
 
@@ -512,6 +513,8 @@ impl WriteTx for SqliteTx {
             .await
     }
     async fn set_community_rules(&mut self, community: Id, rules: &str) -> Result<()> {
+        // Signed-in tiles colour grids by these rules.
+        self.model_changed = true;
         PlanWrites(&mut self.tx)
             .set_community_rules(community, rules)
             .await

@@ -250,8 +250,9 @@ async fn one_published_plan_per_community_and_grid_rewrites(f: &Fixture) {
     );
 }
 
-/// Plan edits, rules, retired codes and audit rows do not touch what the
-/// Atlas holds, so they must not make every server reload; a grid rewrite does.
+/// Plan edits, retired codes and audit rows do not touch what the Atlas (or
+/// a tile) shows, so they must not make every server reload; a grid rewrite
+/// and a rules change do.
 async fn plan_only_writes_leave_the_data_version(f: &Fixture) {
     let s = &f.store;
     seed(s.as_ref()).await;
@@ -261,9 +262,6 @@ async fn plan_only_writes_leave_the_data_version(f: &Fixture) {
     let mut tx = s.begin().await.unwrap();
     let id = tx
         .insert_plan(&draft(community), "{}", r#"{"v":1}"#)
-        .await
-        .unwrap();
-    tx.set_community_rules(community, r#"{"min_households":300}"#)
         .await
         .unwrap();
     tx.retire_code(community, "320104001001099", 1_700_000_000)
@@ -286,4 +284,10 @@ async fn plan_only_writes_leave_the_data_version(f: &Fixture) {
     assert!(tx.update_grid(&g).await.unwrap());
     tx.commit().await.unwrap();
     assert_eq!(s.data_version().await.unwrap(), v0 + 1, "a grid rewrite");
+    let mut tx = s.begin().await.unwrap();
+    tx.set_community_rules(community, r#"{"min_households":300}"#)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.data_version().await.unwrap(), v0 + 2, "a rules change");
 }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod cli;
+mod coverage;
 mod crash;
 mod fonts;
 mod harness;

@@ -31,6 +31,9 @@ const PROTECTED: &[&str] = &[
     "/api/plans/{id}/diff/{other}",
     "/api/plans/{id}/export.geojson",
     "/api/plans/{id}/export.csv",
+    "/api/coverage",
+    "/api/coverage/buildings",
+    "/api/coverage/siting",
 ];
 
 /// Public routes this walk visits.
@@ -44,6 +47,8 @@ const WALKED: &[&str] = &[
     "/tiles.json",
     "/tiles/{z}/{x}/{file}",
     "/fonts/{fontstack}/{range}",
+    "/api/stations/{id}/isochrone",
+    "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
     "/api/buildings/{id}/qr.svg",
     "/api/buildings/{id}/qr.png",
     // TODO(auth): planners only once the sheet is restricted.
@@ -162,6 +167,7 @@ fn public_routes_never_return_households_or_private_data() {
         }
     }
     assert!(ids.len() >= 10, "{ids:?}");
+    let mut stations = BTreeSet::new();
     for id in ids.iter().take(15) {
         let b = get_public(&s, &format!("/api/buildings/{id}")).json();
         let lookup = get_public(
@@ -170,6 +176,21 @@ fn public_routes_never_return_households_or_private_data() {
         )
         .json();
         assert!(lookup["grid"].is_object() || lookup["grid"].is_null());
+        for st in lookup["stations"].as_array().into_iter().flatten() {
+            stations.insert((
+                st["id"].as_i64().expect("id"),
+                st["lon"].as_f64().expect("lon").to_bits(),
+                st["lat"].as_f64().expect("lat").to_bits(),
+            ));
+        }
+    }
+    // A few stations' isochrones, as GeoJSON and as a tile, once each.
+    assert!(!stations.is_empty());
+    for (id, lon, lat) in stations.iter().take(3) {
+        get_public(&s, &format!("/api/stations/{id}/isochrone?minutes=5"));
+        let (x, y) = tile_of(f64::from_bits(*lon), f64::from_bits(*lat), 15);
+        let path = format!("/tiles/isochrone/{id}/5/15/{x}/{y}.mvt");
+        assert_eq!(get_public(&s, &path).status, 200, "{path}");
     }
     // The web app's pages and the building QR codes (labels: names, addresses, ids).
     for page in ["/find", "/plan", "/coverage"] {

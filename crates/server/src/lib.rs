@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
+pub mod coverage;
 pub mod error;
 pub mod fonts;
 pub mod limits;

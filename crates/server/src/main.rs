@@ -95,6 +95,8 @@ enum Command {
     },
     /// Print what the store holds.
     Info,
+    /// Print the 15-minute walking coverage roll-up (table or CSV).
+    Coverage(cli::coverage::CoverageArgs),
     /// Back the store up into a new SQLite file (everything `migrate` copies).
     Backup {
         /// The backup file to create (must not exist).
@@ -355,6 +357,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print_counts(store.as_ref()).await
         }
         Command::Info => print_counts(store.as_ref()).await,
+        Command::Coverage(args) => cli::coverage::run(store.as_ref(), args).await,
         // Handled above, before `--db` is opened.
         Command::Migrate { from, to } => migrate(&from, &to).await,
         Command::Backup { .. } | Command::Restore { .. } => Ok(()),
@@ -482,6 +485,7 @@ async fn serve(
         tile_cache_mb.saturating_mul(1 << 20),
     )
     .with_config(auth, limits);
+    state.coverage.start(state.atlas());
     spawn_reload_on_hangup(state.clone());
     spawn_watch_store(state.clone(), Duration::from_millis(watch_ms));
     spawn_session_purge(state.clone());

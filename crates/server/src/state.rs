@@ -7,6 +7,7 @@ use gridmap_data::Atlas;
 use gridmap_data::store::Store;
 
 use crate::auth::{AuthConfig, AuthState};
+use crate::coverage::CoverageCache;
 use crate::fonts::Glyphs;
 use crate::limits::{LimitsConfig, LimitsState};
 use crate::tiles::cache::TileCache;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub auth: Arc<AuthState>,
     /// HTTP limits and the per-address rate limiter.
     pub limits: Arc<LimitsState>,
+    /// The walking-coverage snapshot of the current atlas.
+    pub coverage: Arc<CoverageCache>,
     /// Each community's household range, for grid rule status in private tiles.
     household_limits: Arc<ArcSwap<HouseholdLimits>>,
 }
@@ -67,6 +70,7 @@ impl AppState {
             fonts: Arc::new(Glyphs::new()),
             auth: Arc::new(AuthState::new(AuthConfig::default())),
             limits: Arc::new(LimitsState::new(LimitsConfig::default())),
+            coverage: Arc::new(CoverageCache::new()),
             household_limits: Arc::new(ArcSwap::from_pointee(HouseholdLimits::default())),
         }
     }
@@ -131,6 +135,8 @@ impl AppState {
         self.atlas.store(atlas.clone());
         // Entries are keyed by version, so this only frees memory early.
         self.tiles.clear();
+        // Stations or streets may have changed: recompute in the background.
+        self.coverage.start(atlas.clone());
         Ok(atlas)
     }
 

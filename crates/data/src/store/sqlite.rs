@@ -253,6 +253,9 @@ impl Store for SqliteStore {
                 geometry: codec::decode_multipolygon(r.try_get(4)?, "areas", "geometry", id)?,
             });
         }
+        // End the read transaction here rather than leaving the rollback
+        // to drop: a pooled connection must not keep an old snapshot.
+        conn.commit().await?;
         Ok(d)
     }
 

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod buildings;
+mod coverage;
 mod fonts;
 mod health;
 mod lookup;
@@ -40,6 +41,17 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/me", get(auth::me))
         .route("/api/admin/audit", get(admin::audit))
         .route("/api/admin/users", get(admin::users))
+        .route("/api/coverage", get(coverage::rollup))
+        .route("/api/coverage/buildings", get(coverage::buildings))
+        .route("/api/coverage/siting", post(coverage::site))
+        .route(
+            "/api/stations/{id}/isochrone",
+            get(coverage::station_isochrone),
+        )
+        .route(
+            "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
+            get(coverage::isochrone_tile),
+        )
         .merge(plan_routes())
         .merge(crate::web::router())
         .fallback(not_found)

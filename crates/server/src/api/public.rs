@@ -30,7 +30,7 @@ pub struct PublicContact {
     pub sample: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PublicStation {
     pub id: Id,
     pub name: String,

@@ -51,6 +51,24 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
 }
 
 fn layers() -> Value {
+    // The coverage layer's `band`: green to red by minutes, grey estimates.
+    let colours = json!([
+        "match",
+        ["get", "band"],
+        "5",
+        "#1a9850",
+        "10",
+        "#91cf60",
+        "15",
+        "#fee08b",
+        "beyond",
+        "#fc8d59",
+        "unreachable",
+        "#d73027",
+        "estimated",
+        "#9e9e9e",
+        "#cccccc"
+    ]);
     json!([
         {"id": "background", "type": "background", "paint": {"background-color": "#f4f1ea"}},
         {"id": "landuse", "type": "fill", "source": "gridmap", "source-layer": "landuse",
@@ -76,6 +94,12 @@ fn layers() -> Value {
         {"id": "buildings-points", "type": "circle", "source": "gridmap", "source-layer": "buildings",
          "filter": ["==", ["geometry-type"], "Point"],
          "paint": {"circle-radius": 1.5, "circle-color": "#9c8f7e"}},
+        {"id": "coverage-buildings", "type": "fill", "source": "gridmap", "source-layer": "coverage",
+         "filter": ["==", ["geometry-type"], "Polygon"], "layout": {"visibility": "none"},
+         "paint": {"fill-color": colours.clone(), "fill-opacity": 0.85}},
+        {"id": "coverage-buildings-points", "type": "circle", "source": "gridmap", "source-layer": "coverage",
+         "filter": ["==", ["geometry-type"], "Point"], "layout": {"visibility": "none"},
+         "paint": {"circle-radius": 2, "circle-color": colours.clone()}},
         {"id": "grids-fill", "type": "fill", "source": "gridmap", "source-layer": "grids",
          "paint": {"fill-color": ["match", ["get", "kind"], "dedicated", "#8e6cc2", "#3d7fc1"], "fill-opacity": 0.08}},
         {"id": "grids-line", "type": "line", "source": "gridmap", "source-layer": "grids",

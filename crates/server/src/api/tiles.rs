@@ -1,4 +1,9 @@
 //! `GET /tiles/{z}/{x}/{y}.mvt` and `GET /tiles.json` (TileJSON 3.0).
+//!
+//! Tiles include the `coverage` layer once the coverage snapshot of their
+//! version is ready (small data waits for it). Tiles rendered before that
+//! are neither cached nor given the final ETag (they carry `-p`), so no
+//! client or cache keeps a tile without coverage as the final one.
 
 use std::sync::Arc;
 
@@ -16,7 +21,7 @@ use crate::state::AppState;
 use crate::tiles::cache::CachedTile;
 use crate::tiles::{self, LAYERS, MAX_DATA_ZOOM};
 
-fn parse_coord(z: &str, x: &str, file: &str) -> Result<TileCoord, ApiError> {
+pub(super) fn parse_coord(z: &str, x: &str, file: &str) -> Result<TileCoord, ApiError> {
     let bad = |why: String| ApiError::bad_request("bad_tile", why);
     let y = file
         .strip_suffix(".mvt")
@@ -93,11 +98,16 @@ pub async fn tile(
         ),
         None => None,
     };
-    let tag = if view == 0 {
+    // Waits on small data; on large data answers at once (pending → None).
+    let coverage = state.coverage.get(atlas.clone()).await.ok();
+    let mut tag = if view == 0 {
         etag(&state.instance, version)
     } else {
         format!("\"{}-s{version}-v{view:x}\"", state.instance)
     };
+    if coverage.is_none() {
+        tag.insert_str(tag.len() - 1, "-p");
+    }
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -106,7 +116,10 @@ pub async fn tile(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let gz = accepts_gzip(&headers);
-        let body = match state.tiles.get(version, view, coord) {
+        let cached = coverage
+            .as_ref()
+            .and_then(|_| state.tiles.get(version, view, coord));
+        let body = match cached {
             Some(hit) => {
                 if gz {
                     hit.gzip.clone()
@@ -132,12 +145,12 @@ pub async fn tile(
                             allows: &allows,
                             limits: &of,
                         };
-                        tiles::render_for(&atlas, coord, Some(&private))
+                        tiles::render_with(&atlas, coord, Some(&private), coverage.as_deref())
                     }
-                    _ => tiles::render(&atlas, coord),
+                    _ => tiles::render_with(&atlas, coord, None, coverage.as_deref()),
                 }
                 .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?;
-                if state.tiles.enabled() {
+                if state.tiles.enabled() && coverage.is_some() {
                     let entry = Arc::new(CachedTile {
                         gzip: gzip(&raw),
                         raw,

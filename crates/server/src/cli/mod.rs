@@ -1,6 +1,7 @@
 //! Command-line pieces of the `gridmap` binary beyond serve and import.
 
 pub mod accounts;
+pub mod coverage;
 pub mod plans;
 
 /// The audit actor for command-line writes: `cli:<os user>`.

@@ -1,8 +1,14 @@
 //! Vector tiles from the Atlas: which features go in which layer at which
 //! zoom, and with which public attributes. Encoding is `gridmap_tiles`'s job.
+//!
+//! The `coverage` layer (buildings classed by walking minutes to the nearest
+//! station, no households) is drawn only when the coverage snapshot of the
+//! tile's atlas version is ready ([`render_with`]).
 
 pub mod cache;
 
+use crate::coverage::CoverageSnapshot;
+use gridmap_analysis::coverage::Status;
 use gridmap_data::Atlas;
 use gridmap_data::model::{GridKind, Id};
 use gridmap_tiles::{Shape, TileBuilder, TileCoord, TileError, TileOptions, Value};
@@ -36,6 +42,7 @@ pub const LAYERS: &[LayerSpec] = &[
     ),
     ("buildings", 13, &[("name", "String")]),
     ("stations", 10, &[("name", "String"), ("tier", "String")]),
+    ("coverage", 13, &[("minutes", "Number"), ("band", "String")]),
 ];
 
 fn min_zoom(layer: &str) -> u8 {
@@ -119,17 +126,28 @@ pub fn render_for(
     coord: TileCoord,
     private: Option<&Private<'_>>,
 ) -> Result<Vec<u8>, TileError> {
+    render_with(atlas, coord, private, None)
+}
+
+/// Render one tile; with a coverage snapshot (of the same atlas version)
+/// the `coverage` layer is added.
+pub fn render_with(
+    atlas: &Atlas,
+    coord: TileCoord,
+    private: Option<&Private<'_>>,
+    coverage: Option<&CoverageSnapshot>,
+) -> Result<Vec<u8>, TileError> {
     BUILDER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok();
         match slot.as_deref_mut() {
             Some(Some(builder)) => {
                 builder.reset(coord);
-                fill(atlas, builder, private);
+                fill(atlas, builder, private, coverage);
                 Ok(builder.encode())
             }
             Some(empty) => {
                 let mut builder = TileBuilder::new(coord, TileOptions::default())?;
-                fill(atlas, &mut builder, private);
+                fill(atlas, &mut builder, private, coverage);
                 let bytes = builder.encode();
                 *empty = Some(builder);
                 Ok(bytes)
@@ -137,7 +155,7 @@ pub fn render_for(
             // Re-entered on this thread (cannot happen today): no reuse.
             None => {
                 let mut builder = TileBuilder::new(coord, TileOptions::default())?;
-                fill(atlas, &mut builder, private);
+                fill(atlas, &mut builder, private, coverage);
                 Ok(builder.encode())
             }
         }
@@ -145,7 +163,12 @@ pub fn render_for(
 }
 
 /// Add every layer's features for the builder's tile.
-fn fill(atlas: &Atlas, tile: &mut TileBuilder, private: Option<&Private<'_>>) {
+fn fill(
+    atlas: &Atlas,
+    tile: &mut TileBuilder,
+    private: Option<&Private<'_>>,
+    coverage: Option<&CoverageSnapshot>,
+) {
     let coord = tile.coord();
     let options = *tile.options();
     let z = coord.z();
@@ -267,5 +290,74 @@ fn fill(atlas: &Atlas, tile: &mut TileBuilder, private: Option<&Private<'_>>) {
             ];
             add(tile.layer("stations"), s.id, Shape::Point(s.point), &props);
         }
+    }
+    if let Some(cov) = coverage.filter(|_| z >= min_zoom("coverage")) {
+        for b in atlas.buildings_in(bbox) {
+            let Ok(c) = cov.default.building(&cov.graph, b.id) else {
+                continue;
+            };
+            let shape = if z >= BUILDING_POLYGON_ZOOM {
+                Shape::Polygons(&b.footprint)
+            } else {
+                Shape::Point(b.point)
+            };
+            let mut props = vec![("band", Value::from(band(c.status, c.minutes)))];
+            if let Some(m) = c.minutes {
+                props.push(("minutes", Value::from((m * 10.0).round() / 10.0)));
+            }
+            add(tile.layer("coverage"), b.id, shape, &props);
+        }
+    }
+}
+
+/// A one-layer tile (`isochrone`) of a station's walking area.
+pub fn render_isochrone(
+    area: &geo::MultiPolygon<f64>,
+    station_id: gridmap_data::model::Id,
+    minutes: f64,
+    coord: TileCoord,
+) -> Result<Vec<u8>, TileError> {
+    let mut tile = TileBuilder::new(coord, TileOptions::default())?;
+    let props = [
+        ("station_id", Value::from(station_id)),
+        ("minutes", Value::from(minutes)),
+    ];
+    add(
+        tile.layer("isochrone"),
+        station_id,
+        Shape::Polygons(area),
+        &props,
+    );
+    Ok(tile.encode())
+}
+
+/// The coverage layer's class of a building: `5`, `10`, `15` (minutes),
+/// `beyond`, `unreachable`, or `estimated` (no street nearby: straight line).
+pub fn band(status: Status, minutes: Option<f64>) -> &'static str {
+    match (status, minutes) {
+        (Status::Estimated, _) => "estimated",
+        (Status::Unreachable, _) | (_, None) => "unreachable",
+        (_, Some(m)) if m <= 5.0 => "5",
+        (_, Some(m)) if m <= 10.0 => "10",
+        (_, Some(m)) if m <= 15.0 => "15",
+        _ => "beyond",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_follow_minutes_and_label_estimates() {
+        assert_eq!(band(Status::Network, Some(0.0)), "5");
+        assert_eq!(band(Status::Network, Some(5.0)), "5");
+        assert_eq!(band(Status::Network, Some(5.01)), "10");
+        assert_eq!(band(Status::Network, Some(15.0)), "15");
+        assert_eq!(band(Status::Network, Some(15.01)), "beyond");
+        assert_eq!(band(Status::Beyond, Some(20.0)), "beyond");
+        assert_eq!(band(Status::Estimated, Some(2.0)), "estimated");
+        assert_eq!(band(Status::Unreachable, None), "unreachable");
+        assert_eq!(band(Status::Network, None), "unreachable");
     }
 }

@@ -11,6 +11,7 @@ mod harness;
 mod http_api;
 mod limits;
 mod multi;
+mod plans;
 mod public;
 mod tiles;
 mod web;

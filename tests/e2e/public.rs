@@ -17,6 +17,20 @@ const PROTECTED: &[&str] = &[
     "/api/auth/me",
     "/api/admin/audit",
     "/api/admin/users",
+    "/api/communities/{id}/rules",
+    "/api/plans",
+    "/api/plans/import",
+    "/api/plans/{id}",
+    "/api/plans/{id}/edits",
+    "/api/plans/{id}/undo",
+    "/api/plans/{id}/redo",
+    "/api/plans/{id}/history",
+    "/api/plans/{id}/validate",
+    "/api/plans/{id}/partition",
+    "/api/plans/{id}/publish",
+    "/api/plans/{id}/diff/{other}",
+    "/api/plans/{id}/export.geojson",
+    "/api/plans/{id}/export.csv",
     "/api/coverage",
     "/api/coverage/buildings",
     "/api/coverage/siting",
@@ -60,8 +74,9 @@ fn router_routes() -> BTreeSet<String> {
         if path.extension().is_some_and(|e| e == "rs") {
             let src = std::fs::read_to_string(&path).expect("source");
             routes.extend(
-                src.split(".route(\"")
+                src.split(".route(")
                     .skip(1)
+                    .filter_map(|rest| rest.trim_start().strip_prefix('"'))
                     .filter_map(|rest| rest.split('"').next())
                     .map(str::to_owned),
             );

@@ -1,6 +1,8 @@
 //! First start on an empty store: load the shipped Nanjing sample (OSM,
 //! embedded in the binary) and derive its demo communities, grids and
-//! (fictional) people, see `gridmap_data::sample`.
+//! (fictional) people, see `gridmap_data::sample`; then each community's
+//! grids are redrawn by the planning engine and published as its first plan
+//! ([`crate::plans::sample`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -105,6 +107,14 @@ pub async fn bootstrap_sample(
         grids = plan.grids.len(),
         buildings = moved.len(),
         "sample communities and grids derived"
+    );
+    let demo = crate::plans::sample::publish_demo_plans(store, actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo plans: {e}"))?;
+    tracing::info!(
+        partitioned = demo.partitioned,
+        kept = demo.kept,
+        "demo grids drawn by the planning engine and published"
     );
     Ok(true)
 }

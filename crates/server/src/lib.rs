@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod error;
 pub mod fonts;
 pub mod limits;
+pub mod plans;
 pub mod qr;
 pub mod remote;
 pub mod state;

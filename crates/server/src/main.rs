@@ -23,6 +23,7 @@ use gridmap_server::{api, bootstrap};
 
 mod cli;
 use cli::accounts::{TokenCommand, UserCommand};
+use cli::plans::PlanCommand;
 
 #[derive(Parser)]
 #[command(
@@ -76,6 +77,9 @@ enum Command {
     /// Import data into the store.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Grid plans: list, validate, partition, publish, export, import.
+    #[command(subcommand)]
+    Plan(PlanCommand),
     /// Load the shipped Nanjing sample into an empty store.
     Sample,
     /// Generate a synthetic city into an empty store (benchmarks, scale tests).
@@ -306,6 +310,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(cmd) => import_command(store.as_ref(), cmd).await,
         Command::User(cmd) => cli::accounts::user_command(store.as_ref(), cmd).await,
         Command::Token(cmd) => cli::accounts::token_command(store.as_ref(), cmd).await,
+        Command::Plan(cmd) => cli::plans::plan_command(store.as_ref(), cmd).await,
         Command::Sample => {
             if store.counts().await?.buildings > 0 {
                 anyhow::bail!(

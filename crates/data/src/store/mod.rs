@@ -41,7 +41,10 @@ pub trait Store: Send + Sync + 'static {
     async fn meta(&self, key: &str) -> Result<Option<String>>;
     /// Start a write transaction.
     async fn begin(&self) -> Result<Box<dyn WriteTx>>;
-    /// A counter every committed write transaction increments. Servers
+    /// A counter every committed write transaction that changed the model
+    /// (what the Atlas holds: communities, grids, buildings, people …, and
+    /// community rules, which tiles show) increments; plan, retired-code and
+    /// audit writes leave it. Servers
     /// sharing a database compare it with their snapshot's to know when to
     /// reload, and it makes tile ETags agree between them.
     async fn data_version(&self) -> Result<u64>;

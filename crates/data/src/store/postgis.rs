@@ -318,6 +318,7 @@ impl Store for PostgisStore {
         Ok(Box::new(PgTx {
             tx: self.pool.begin().await?,
             keep_ids: false,
+            model_changed: false,
         }))
     }
 
@@ -408,6 +409,11 @@ struct PgTx {
     /// Inserts keep the ids of the values passed (`gridmap migrate`); the
     /// identity sequences are moved past them on commit.
     keep_ids: bool,
+    /// Whether a model table (what the Atlas holds) was written; only then
+    /// does the commit bump the data version. Community rules count (tiles
+    /// show grid status by them); plans, retired codes and audit rows do not
+    /// make servers reload.
+    model_changed: bool,
 }
 
 impl PgTx {
@@ -423,6 +429,7 @@ impl PgTx {
 #[async_trait]
 impl WriteTx for PgTx {
     async fn insert_street_office(&mut self, s: &StreetOffice) -> Result<Id> {
+        self.model_changed = true;
         self.returning_id(
             sqlx::query("INSERT INTO street_offices (id, code, name) VALUES (COALESCE($1, nextval(pg_get_serial_sequence('street_offices', 'id'))), $2, $3) RETURNING id")
                 .bind(self.keep_ids.then_some(s.id))
@@ -433,6 +440,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_community(&mut self, c: &Community) -> Result<Id> {
+        self.model_changed = true;
         let wkb = codec::encode_multipolygon(&c.boundary)?;
         self.returning_id(
             sqlx::query(
@@ -449,6 +457,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_grid(&mut self, g: &Grid) -> Result<Id> {
+        self.model_changed = true;
         let wkb = codec::encode_multipolygon(&g.boundary)?;
         self.returning_id(
             sqlx::query(
@@ -466,6 +475,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_building(&mut self, b: &Building) -> Result<Id> {
+        self.model_changed = true;
         let wkb = codec::encode_multipolygon(&b.footprint)?;
         let levels = b.levels.map(|l| i32_of(l, "levels")).transpose()?;
         let households = i32_of(b.households, "households")?;
@@ -493,6 +503,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_station(&mut self, s: &Station) -> Result<Id> {
+        self.model_changed = true;
         self.returning_id(
             sqlx::query(
                 "INSERT INTO stations (id, osm_id, name, tier, kind, opening_hours, point)
@@ -511,6 +522,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_person(&mut self, p: &Person) -> Result<Id> {
+        self.model_changed = true;
         self.returning_id(
             sqlx::query(
                 "INSERT INTO people (id, grid_id, name, role, phone, sample)
@@ -527,6 +539,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_road(&mut self, r: &Road) -> Result<Id> {
+        self.model_changed = true;
         let wkb = codec::encode_line(&r.geometry)?;
         self.returning_id(
             sqlx::query(
@@ -545,6 +558,7 @@ impl WriteTx for PgTx {
     }
 
     async fn insert_area(&mut self, a: &Area) -> Result<Id> {
+        self.model_changed = true;
         let wkb = codec::encode_multipolygon(&a.geometry)?;
         self.returning_id(
             sqlx::query(
@@ -566,6 +580,7 @@ impl WriteTx for PgTx {
         households: u32,
         source: HouseholdSource,
     ) -> Result<bool> {
+        self.model_changed = true;
         let r = sqlx::query(
             "UPDATE buildings SET households = $1, household_source = $2 WHERE id = $3",
         )
@@ -578,6 +593,7 @@ impl WriteTx for PgTx {
     }
 
     async fn set_building_grid(&mut self, building: Id, grid: Option<Id>) -> Result<bool> {
+        self.model_changed = true;
         let r = sqlx::query("UPDATE buildings SET grid_id = $1 WHERE id = $2")
             .bind(grid)
             .bind(building)
@@ -587,6 +603,7 @@ impl WriteTx for PgTx {
     }
 
     async fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.model_changed = true;
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ($1, $2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -643,6 +660,7 @@ impl WriteTx for PgTx {
     }
 
     async fn update_grid(&mut self, g: &Grid) -> Result<bool> {
+        self.model_changed = true;
         let r = sqlx::query(
             "UPDATE grids SET code = $1, name = $2, kind = $3, boundary = ST_GeomFromWKB($4, 4326)
              WHERE id = $5",
@@ -658,6 +676,7 @@ impl WriteTx for PgTx {
     }
 
     async fn delete_grid(&mut self, id: Id) -> Result<bool> {
+        self.model_changed = true;
         sqlx::query("UPDATE buildings SET grid_id = NULL WHERE grid_id = $1")
             .bind(id)
             .execute(&mut *self.tx)
@@ -674,6 +693,7 @@ impl WriteTx for PgTx {
     }
 
     async fn delete_grid_people(&mut self, grid: Id) -> Result<u64> {
+        self.model_changed = true;
         let r = sqlx::query("DELETE FROM people WHERE grid_id = $1")
             .bind(grid)
             .execute(&mut *self.tx)
@@ -695,6 +715,8 @@ impl WriteTx for PgTx {
     }
 
     async fn set_community_rules(&mut self, community: Id, rules: &str) -> Result<()> {
+        // Signed-in tiles colour grids by these rules.
+        self.model_changed = true;
         sqlx::query(
             "INSERT INTO community_rules (community_id, rules) VALUES ($1, $2)
              ON CONFLICT (community_id) DO UPDATE SET rules = excluded.rules",
@@ -831,11 +853,13 @@ impl WriteTx for PgTx {
                 .await?;
             }
         }
-        bump_version(&mut self.tx).await?;
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(CHANGE_CHANNEL)
-            .execute(&mut *self.tx)
-            .await?;
+        if self.model_changed {
+            bump_version(&mut self.tx).await?;
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(CHANGE_CHANNEL)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }

@@ -267,6 +267,7 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx {
             tx: self.pool.begin().await?,
             keep_ids: false,
+            model_changed: false,
         }))
     }
 
@@ -309,11 +310,17 @@ struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
     /// Inserts keep the ids of the values passed (`gridmap migrate`).
     keep_ids: bool,
+    /// Whether a model table (what the Atlas holds) was written; only then
+    /// does the commit bump the data version. Community rules count (tiles
+    /// show grid status by them); plans, retired codes and audit rows do not
+    /// make servers reload.
+    model_changed: bool,
 }
 
 #[async_trait]
 impl WriteTx for SqliteTx {
     async fn insert_street_office(&mut self, s: &StreetOffice) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query("INSERT INTO street_offices (id, code, name) VALUES (?, ?, ?)")
             .bind(self.keep_ids.then_some(s.id))
             .bind(&s.code)
@@ -324,6 +331,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_community(&mut self, c: &Community) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO communities (id, street_office_id, code, name, boundary) VALUES (?, ?, ?, ?, ?)",
         )
@@ -338,6 +346,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_grid(&mut self, g: &Grid) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO grids (id, community_id, code, name, kind, boundary) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -353,6 +362,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_building(&mut self, b: &Building) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO buildings (id, osm_id, name, address, class, levels, households,
                 household_source, footprint, lon, lat, grid_id)
@@ -376,6 +386,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_station(&mut self, s: &Station) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO stations (id, osm_id, name, tier, kind, opening_hours, lon, lat)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -394,6 +405,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_person(&mut self, p: &Person) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO people (id, grid_id, name, role, phone, sample) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -409,6 +421,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_road(&mut self, r: &Road) -> Result<Id> {
+        self.model_changed = true;
         let res = sqlx::query(
             "INSERT INTO roads (id, osm_id, class, name, walkable, geometry, node_ids) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
@@ -425,6 +438,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_area(&mut self, a: &Area) -> Result<Id> {
+        self.model_changed = true;
         let r = sqlx::query(
             "INSERT INTO areas (id, osm_id, kind, name, geometry) VALUES (?, ?, ?, ?, ?)",
         )
@@ -444,6 +458,7 @@ impl WriteTx for SqliteTx {
         households: u32,
         source: HouseholdSource,
     ) -> Result<bool> {
+        self.model_changed = true;
         let r =
             sqlx::query("UPDATE buildings SET households = ?, household_source = ? WHERE id = ?")
                 .bind(i64::from(households))
@@ -455,6 +470,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn set_building_grid(&mut self, building: Id, grid: Option<Id>) -> Result<bool> {
+        self.model_changed = true;
         let r = sqlx::query("UPDATE buildings SET grid_id = ? WHERE id = ?")
             .bind(grid)
             .bind(building)
@@ -464,6 +480,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.model_changed = true;
         sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
@@ -482,12 +499,15 @@ impl WriteTx for SqliteTx {
         insert_audit(&mut self.tx, entry).await
     }
     async fn update_grid(&mut self, g: &Grid) -> Result<bool> {
+        self.model_changed = true;
         PlanWrites(&mut self.tx).update_grid(g).await
     }
     async fn delete_grid(&mut self, id: Id) -> Result<bool> {
+        self.model_changed = true;
         PlanWrites(&mut self.tx).delete_grid(id).await
     }
     async fn delete_grid_people(&mut self, grid: Id) -> Result<u64> {
+        self.model_changed = true;
         PlanWrites(&mut self.tx).delete_grid_people(grid).await
     }
     async fn retire_code(&mut self, community: Id, code: &str, at: i64) -> Result<()> {
@@ -496,6 +516,8 @@ impl WriteTx for SqliteTx {
             .await
     }
     async fn set_community_rules(&mut self, community: Id, rules: &str) -> Result<()> {
+        // Signed-in tiles colour grids by these rules.
+        self.model_changed = true;
         PlanWrites(&mut self.tx)
             .set_community_rules(community, rules)
             .await
@@ -526,12 +548,14 @@ impl WriteTx for SqliteTx {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ('data_version', '1')
+        if self.model_changed {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ('data_version', '1')
              ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
-        )
-        .execute(&mut *self.tx)
-        .await?;
+            )
+            .execute(&mut *self.tx)
+            .await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }

@@ -13,6 +13,7 @@ crate::conformance!(
     concurrent_edits_on_one_version_give_one_success,
     history_is_append_only,
     one_published_plan_per_community_and_grid_rewrites,
+    plan_only_writes_leave_the_data_version,
 );
 
 async fn seed(s: &dyn Store) {
@@ -247,4 +248,46 @@ async fn one_published_plan_per_community_and_grid_rewrites(f: &Fixture) {
         s.all_community_rules().await.unwrap(),
         vec![(community, r#"{"max":500}"#.to_string())]
     );
+}
+
+/// Plan edits, retired codes and audit rows do not touch what the Atlas (or
+/// a tile) shows, so they must not make every server reload; a grid rewrite
+/// and a rules change do.
+async fn plan_only_writes_leave_the_data_version(f: &Fixture) {
+    let s = &f.store;
+    seed(s.as_ref()).await;
+    let data = s.load().await.unwrap();
+    let community = data.communities[0].id;
+    let v0 = s.data_version().await.unwrap();
+    let mut tx = s.begin().await.unwrap();
+    let id = tx
+        .insert_plan(&draft(community), "{}", r#"{"v":1}"#)
+        .await
+        .unwrap();
+    tx.retire_code(community, "320104001001099", 1_700_000_000)
+        .await
+        .unwrap();
+    tx.append_audit(&store::AuditEntry::now("planner1", "plan.create"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    append(s.as_ref(), id, 1, r#"{"v":2}"#).await.unwrap();
+    let mut tx = s.begin().await.unwrap();
+    tx.set_plan_status(id, PlanStatus::Published, 1_700_000_200)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.data_version().await.unwrap(), v0, "plan writes only");
+    let mut g = data.grids[0].clone();
+    g.name = "renamed".into();
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.update_grid(&g).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(s.data_version().await.unwrap(), v0 + 1, "a grid rewrite");
+    let mut tx = s.begin().await.unwrap();
+    tx.set_community_rules(community, r#"{"min_households":300}"#)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.data_version().await.unwrap(), v0 + 2, "a rules change");
 }

@@ -8,12 +8,14 @@ mod fonts;
 mod health;
 mod lookup;
 mod params;
+mod plans;
 mod public;
 pub mod qr;
 mod style;
 mod tiles;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::error::ApiError;
@@ -50,10 +52,36 @@ pub fn app(state: AppState) -> Router {
             "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
             get(coverage::isochrone_tile),
         )
+        .merge(plan_routes())
         .merge(crate::web::router())
         .fallback(not_found)
         .with_state(state.clone());
     crate::limits::apply(router, state)
+}
+
+/// The planning routes (see [`plans`]).
+fn plan_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/communities/{id}/rules",
+            get(plans::get_rules).put(plans::put_rules),
+        )
+        .route("/api/plans", get(plans::list).post(plans::create))
+        .route(
+            "/api/plans/import",
+            post(plans::import).layer(DefaultBodyLimit::max(crate::limits::MAX_UPLOAD_BYTES)),
+        )
+        .route("/api/plans/{id}", get(plans::get_one))
+        .route("/api/plans/{id}/edits", post(plans::edit))
+        .route("/api/plans/{id}/undo", post(plans::undo))
+        .route("/api/plans/{id}/redo", post(plans::redo))
+        .route("/api/plans/{id}/history", get(plans::history))
+        .route("/api/plans/{id}/validate", get(plans::validate_plan))
+        .route("/api/plans/{id}/partition", post(plans::partition_plan))
+        .route("/api/plans/{id}/publish", post(plans::publish_plan))
+        .route("/api/plans/{id}/diff/{other}", get(plans::diff_plans))
+        .route("/api/plans/{id}/export.geojson", get(plans::export_geojson))
+        .route("/api/plans/{id}/export.csv", get(plans::export_csv))
 }
 
 async fn not_found() -> ApiError {

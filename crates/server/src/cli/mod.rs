@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod coverage;
+pub mod plans;
 
 /// The audit actor for command-line writes: `cli:<os user>`.
 pub fn actor() -> String {

@@ -1,0 +1,763 @@
+//! Planning over HTTP: community rules, plans (versioned drafts of one
+//! community's grids), edits with compare-and-set versions, undo/redo,
+//! history, validation, automatic partition, publish, diff, export and
+//! import. All routes need a login: reads `ReadPlans{community}`, writes
+//! `EditPlan{community}`; every write is audited in its own transaction.
+//!
+//! | route | body | answer |
+//! |---|---|---|
+//! | `GET/PUT /api/communities/{id}/rules` | `Rules` | `{community_id, rules, custom}` |
+//! | `GET /api/plans?community=ID` | | `{plans: [Plan]}` |
+//! | `POST /api/plans` | `{community_id, name, from?}` | `PlanView` |
+//! | `GET /api/plans/{id}` | | `PlanView` `{plan, version, state, grids}` |
+//! | `POST /api/plans/{id}/edits` | `{version, edit: {kind, …}}` | `{version, summary, grids}` |
+//! | `POST /api/plans/{id}/undo`, `/redo` | `{version}` | `{version, grids, can_undo, can_redo}` |
+//! | `GET /api/plans/{id}/history` | | `{history: [{version, op, edit, author, at}]}` |
+//! | `GET /api/plans/{id}/validate` | | `{version, breaks, clean}` |
+//! | `POST /api/plans/{id}/partition` | `{version, mode, seed?, grids?, rules?}` | `{version, report, grids}` |
+//! | `POST /api/plans/{id}/publish` | `{version}` | `Published` |
+//! | `GET /api/plans/{a}/diff/{b}` | | engine `PlanDiff` + codes |
+//! | `GET /api/plans/{id}/export.geojson`, `export.csv` | | files |
+//! | `POST /api/plans/import?community=ID&name=..` | CSV | `PlanView` |
+//!
+//! A stale version gives 409 `{code: "stale_version", message, current_version}`.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gridmap_analysis::planning::diff::diff;
+use gridmap_analysis::planning::edits::EditSummary;
+use gridmap_analysis::planning::exchange::{
+    assignment_csv, parse_assignment_csv, plan_from_assignment, to_geojson,
+};
+use gridmap_analysis::planning::{
+    Break, GridKey, Mode, PartitionOptions, PartitionReport, PlanState, Rules, partition, validate,
+};
+use gridmap_data::model::{Id, Plan, PlanOp, PlanStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth::{Permission, Principal};
+use crate::error::ApiError;
+use crate::plans::align::align_by_code;
+use crate::plans::edit::Edit;
+use crate::plans::history::{self, Step};
+use crate::plans::load::{self, GridSummary};
+use crate::plans::publish::{self, Published};
+use crate::plans::{PlanError, write};
+use crate::state::AppState;
+
+type PlanResult<T> = Result<T, PlanError>;
+
+// ---------------------------------------------------------------- rules
+
+#[derive(Serialize)]
+pub struct RulesView {
+    community_id: Id,
+    rules: Rules,
+    /// False when the community uses the defaults.
+    custom: bool,
+}
+
+pub async fn get_rules(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(community_id): Path<Id>,
+) -> PlanResult<Json<RulesView>> {
+    principal.require(Permission::ReadPlans { community_id })?;
+    known_community(&state, community_id)?;
+    let custom = state.store.community_rules(community_id).await?.is_some();
+    Ok(Json(RulesView {
+        community_id,
+        rules: load::rules(state.store.as_ref(), community_id).await?,
+        custom,
+    }))
+}
+
+pub async fn put_rules(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(community_id): Path<Id>,
+    Json(rules): Json<Rules>,
+) -> PlanResult<Json<RulesView>> {
+    principal.require(Permission::EditPlan { community_id })?;
+    known_community(&state, community_id)?;
+    rules.check().map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_rules",
+            e.to_string(),
+        )
+    })?;
+    let text = serde_json::to_string(&rules)
+        .map_err(|e| ApiError::internal(format!("cannot encode rules: {e}")))?;
+    let mut tx = state.store.begin().await?;
+    tx.set_community_rules(community_id, &text).await?;
+    tx.append_audit(
+        &principal
+            .audit("plan.rules")
+            .target(format!("community:{community_id}"))
+            .detail(serde_json::to_value(&rules).unwrap_or(Value::Null)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(RulesView {
+        community_id,
+        rules,
+        custom: true,
+    }))
+}
+
+fn known_community(state: &AppState, id: Id) -> Result<(), ApiError> {
+    match state.atlas().community(id) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(
+            "unknown_community",
+            format!("no community {id}"),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------- plans
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    community: Option<Id>,
+}
+
+#[derive(Serialize)]
+pub struct PlanList {
+    plans: Vec<Plan>,
+}
+
+/// Plans the caller may read, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<ListQuery>,
+) -> PlanResult<Json<PlanList>> {
+    if let Some(community_id) = q.community {
+        principal.require(Permission::ReadPlans { community_id })?;
+    }
+    let plans = state
+        .store
+        .plans(q.community)
+        .await?
+        .into_iter()
+        .filter(|p| {
+            principal
+                .require(Permission::ReadPlans {
+                    community_id: p.community_id,
+                })
+                .is_ok()
+        })
+        .collect();
+    Ok(Json(PlanList { plans }))
+}
+
+/// A plan with its newest state and per-grid summary.
+#[derive(Serialize)]
+pub struct PlanView {
+    plan: Plan,
+    version: i64,
+    state: PlanState,
+    grids: Vec<GridSummary>,
+    can_undo: bool,
+    can_redo: bool,
+}
+
+async fn view(state: &AppState, plan: Plan) -> PlanResult<PlanView> {
+    let store = state.store.as_ref();
+    let plan_state = load::state(store, plan.id, plan.version).await?;
+    let rules = load::rules(store, plan.community_id).await?;
+    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
+    let stacks = history::stacks(&store.plan_history(plan.id).await?);
+    Ok(PlanView {
+        version: plan.version,
+        grids: load::summary(&input, &plan_state, &rules),
+        state: plan_state,
+        plan,
+        can_undo: !stacks.undo.is_empty(),
+        can_redo: !stacks.redo.is_empty(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CreateBody {
+    community_id: Id,
+    name: String,
+    /// Start from this plan's newest state instead of the published grids.
+    #[serde(default)]
+    from: Option<Id>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<CreateBody>,
+) -> PlanResult<(StatusCode, Json<PlanView>)> {
+    let community_id = body.community_id;
+    principal.require(Permission::EditPlan { community_id })?;
+    let store = state.store.as_ref();
+    let plan_state = match body.from {
+        Some(from) => {
+            let base = load::plan(store, from).await?;
+            if base.community_id != community_id {
+                return Err(ApiError::bad_request(
+                    "other_community",
+                    format!("plan {from} belongs to community {}", base.community_id),
+                )
+                .into());
+            }
+            load::state(store, from, base.version).await?
+        }
+        None => {
+            let rules = load::rules(store, community_id).await?;
+            let input = load::input(&state.atlas(), community_id, &rules)?;
+            publish::from_published(
+                &state.atlas(),
+                &input,
+                store.retired_codes(community_id).await?,
+            )
+        }
+    };
+    let edit = json!({"kind": "create", "from": body.from});
+    let plan = insert(
+        &state,
+        &principal,
+        community_id,
+        &body.name,
+        body.from,
+        &edit,
+        &plan_state,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(view(&state, plan).await?)))
+}
+
+/// Store a new draft plan at version 1, audited.
+async fn insert(
+    state: &AppState,
+    principal: &Principal,
+    community_id: Id,
+    name: &str,
+    base: Option<Id>,
+    edit: &Value,
+    plan_state: &PlanState,
+) -> PlanResult<Plan> {
+    write::insert(
+        state.store.as_ref(),
+        community_id,
+        name,
+        base,
+        edit,
+        plan_state,
+        &principal.actor(),
+        principal.audit("plan.create"),
+    )
+    .await
+}
+
+/// A plan the caller may read.
+async fn readable(state: &AppState, principal: &Principal, id: Id) -> PlanResult<Plan> {
+    let plan = load::plan(state.store.as_ref(), id).await?;
+    principal.require(Permission::ReadPlans {
+        community_id: plan.community_id,
+    })?;
+    Ok(plan)
+}
+
+/// A draft the caller may edit, at `version` (else stale).
+async fn writable(
+    state: &AppState,
+    principal: &Principal,
+    id: Id,
+    version: i64,
+) -> PlanResult<Plan> {
+    let plan = load::plan(state.store.as_ref(), id).await?;
+    principal.require(Permission::EditPlan {
+        community_id: plan.community_id,
+    })?;
+    if plan.status != PlanStatus::Draft {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_draft",
+            format!("plan {id} is {}; only drafts change", plan.status.as_str()),
+        )
+        .into());
+    }
+    if version != plan.version {
+        return Err(PlanError::Stale {
+            plan: id,
+            expected: version,
+            current: plan.version,
+        });
+    }
+    Ok(plan)
+}
+
+/// Append a version made on `version`, audited in the same transaction.
+#[allow(clippy::too_many_arguments)]
+async fn append(
+    state: &AppState,
+    principal: &Principal,
+    plan: &Plan,
+    version: i64,
+    op: PlanOp,
+    edit: &Value,
+    new_state: &PlanState,
+    action: &str,
+) -> PlanResult<i64> {
+    write::append(
+        state.store.as_ref(),
+        plan.id,
+        version,
+        op,
+        edit,
+        new_state,
+        &principal.actor(),
+        principal.audit(action),
+    )
+    .await
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+) -> PlanResult<Json<PlanView>> {
+    let plan = readable(&state, &principal, id).await?;
+    Ok(Json(view(&state, plan).await?))
+}
+
+// ---------------------------------------------------------------- edits
+
+#[derive(Deserialize)]
+pub struct EditBody {
+    version: i64,
+    edit: Edit,
+}
+
+#[derive(Serialize)]
+pub struct Edited {
+    version: i64,
+    summary: EditSummary,
+    grids: Vec<GridSummary>,
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+    Json(body): Json<EditBody>,
+) -> PlanResult<Json<Edited>> {
+    let plan = writable(&state, &principal, id, body.version).await?;
+    let store = state.store.as_ref();
+    let mut plan_state = load::state(store, id, body.version).await?;
+    let rules = load::rules(store, plan.community_id).await?;
+    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
+    let summary = body.edit.apply(&input, &mut plan_state)?;
+    let edit = serde_json::to_value(&body.edit)
+        .map_err(|e| ApiError::internal(format!("cannot encode the edit: {e}")))?;
+    let version = append(
+        &state,
+        &principal,
+        &plan,
+        body.version,
+        PlanOp::Edit,
+        &edit,
+        &plan_state,
+        "plan.edit",
+    )
+    .await?;
+    Ok(Json(Edited {
+        version,
+        summary,
+        grids: load::summary(&input, &plan_state, &rules),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct VersionBody {
+    version: i64,
+}
+
+#[derive(Serialize)]
+pub struct Stepped {
+    version: i64,
+    /// The step undone or redone.
+    step: Step,
+    grids: Vec<GridSummary>,
+    can_undo: bool,
+    can_redo: bool,
+}
+
+pub async fn undo(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+    Json(body): Json<VersionBody>,
+) -> PlanResult<Json<Stepped>> {
+    step(state, principal, id, body.version, PlanOp::Undo).await
+}
+
+pub async fn redo(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+    Json(body): Json<VersionBody>,
+) -> PlanResult<Json<Stepped>> {
+    step(state, principal, id, body.version, PlanOp::Redo).await
+}
+
+async fn step(
+    state: AppState,
+    principal: Principal,
+    id: Id,
+    version: i64,
+    op: PlanOp,
+) -> PlanResult<Json<Stepped>> {
+    let plan = writable(&state, &principal, id, version).await?;
+    let store = state.store.as_ref();
+    let mut stacks = history::stacks(&store.plan_history(id).await?);
+    let (step, restore, name) = if op == PlanOp::Undo {
+        let s = stacks.undo.pop().ok_or_else(|| {
+            ApiError::new(StatusCode::CONFLICT, "nothing_to_undo", "no edit to undo")
+        })?;
+        stacks.redo.push(s);
+        (s, s.before, "undo")
+    } else {
+        let s = stacks.redo.pop().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "nothing_to_redo",
+                "no undone edit to redo",
+            )
+        })?;
+        stacks.undo.push(s);
+        (s, s.after, "redo")
+    };
+    let restored = load::state(store, id, restore).await?;
+    let edit = json!({"kind": name, "before": step.before, "after": step.after});
+    let v = append(
+        &state,
+        &principal,
+        &plan,
+        version,
+        op,
+        &edit,
+        &restored,
+        &format!("plan.{name}"),
+    )
+    .await?;
+    let rules = load::rules(store, plan.community_id).await?;
+    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
+    Ok(Json(Stepped {
+        version: v,
+        step,
+        grids: load::summary(&input, &restored, &rules),
+        can_undo: !stacks.undo.is_empty(),
+        can_redo: !stacks.redo.is_empty(),
+    }))
+}
+
+#[derive(Serialize)]
+pub struct HistoryEntry {
+    version: i64,
+    op: PlanOp,
+    edit: Value,
+    author: String,
+    at: i64,
+}
+
+#[derive(Serialize)]
+pub struct History {
+    history: Vec<HistoryEntry>,
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+) -> PlanResult<Json<History>> {
+    readable(&state, &principal, id).await?;
+    let history = state
+        .store
+        .plan_history(id)
+        .await?
+        .into_iter()
+        .map(|v| HistoryEntry {
+            version: v.version,
+            op: v.op,
+            edit: serde_json::from_str(&v.edit).unwrap_or(Value::String(v.edit)),
+            author: v.author,
+            at: v.at,
+        })
+        .collect();
+    Ok(Json(History { history }))
+}
+
+// ---------------------------------------------------------------- engine runs
+
+#[derive(Serialize)]
+pub struct Validation {
+    version: i64,
+    breaks: Vec<Break>,
+    clean: bool,
+}
+
+pub async fn validate_plan(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+) -> PlanResult<Json<Validation>> {
+    let plan = readable(&state, &principal, id).await?;
+    let store = state.store.as_ref();
+    let plan_state = load::state(store, id, plan.version).await?;
+    let rules = load::rules(store, plan.community_id).await?;
+    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
+    let breaks = tokio::task::spawn_blocking(move || validate(&input, &plan_state, &rules))
+        .await
+        .map_err(|e| ApiError::internal(format!("validation failed: {e}")))?;
+    Ok(Json(Validation {
+        version: plan.version,
+        clean: breaks.is_empty(),
+        breaks,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct PartitionBody {
+    version: i64,
+    #[serde(default)]
+    mode: Mode,
+    #[serde(default)]
+    seed: u64,
+    /// Only these grids are redrawn (rebalance a selection).
+    #[serde(default)]
+    grids: Option<BTreeSet<GridKey>>,
+    /// Rules for this run instead of the community's.
+    #[serde(default)]
+    rules: Option<Rules>,
+}
+
+#[derive(Serialize)]
+pub struct Partitioned {
+    version: i64,
+    report: PartitionReport,
+    grids: Vec<GridSummary>,
+}
+
+pub async fn partition_plan(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+    Json(body): Json<PartitionBody>,
+) -> PlanResult<Json<Partitioned>> {
+    let plan = writable(&state, &principal, id, body.version).await?;
+    let store = state.store.as_ref();
+    let plan_state = load::state(store, id, body.version).await?;
+    let rules = match body.rules {
+        Some(r) => r,
+        None => load::rules(store, plan.community_id).await?,
+    };
+    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
+    let options = PartitionOptions {
+        mode: body.mode,
+        seed: body.seed,
+        grids: body.grids.clone(),
+        skip_compactness: false,
+    };
+    let edit = json!({
+        "kind": "partition",
+        "mode": body.mode,
+        "seed": body.seed,
+        "grids": body.grids,
+        "rules": rules,
+    });
+    let (outcome, input, rules) = tokio::task::spawn_blocking(move || {
+        partition(&input, &plan_state, &rules, &options).map(|o| (o, input, rules))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("partition failed: {e}")))??;
+    let version = append(
+        &state,
+        &principal,
+        &plan,
+        body.version,
+        PlanOp::Edit,
+        &edit,
+        &outcome.plan,
+        "plan.partition",
+    )
+    .await?;
+    Ok(Json(Partitioned {
+        version,
+        grids: load::summary(&input, &outcome.plan, &rules),
+        report: outcome.report,
+    }))
+}
+
+pub async fn publish_plan(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+    Json(body): Json<VersionBody>,
+) -> PlanResult<Json<Published>> {
+    let plan = load::plan(state.store.as_ref(), id).await?;
+    principal.require(Permission::EditPlan {
+        community_id: plan.community_id,
+    })?;
+    // Catch up with writes made through other servers before comparing.
+    state.reload_if_changed().await?;
+    let out = publish::publish(
+        state.store.as_ref(),
+        &state.atlas(),
+        &plan,
+        body.version,
+        &principal.actor(),
+        principal.audit("plan.publish"),
+    )
+    .await?;
+    state.reload().await?;
+    Ok(Json(out))
+}
+
+pub async fn diff_plans(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((a, b)): Path<(Id, Id)>,
+) -> PlanResult<Json<Value>> {
+    let pa = readable(&state, &principal, a).await?;
+    let pb = readable(&state, &principal, b).await?;
+    if pa.community_id != pb.community_id {
+        return Err(ApiError::bad_request(
+            "other_community",
+            "plans of different communities cannot be compared",
+        )
+        .into());
+    }
+    let store = state.store.as_ref();
+    let sa = load::state(store, a, pa.version).await?;
+    // Keys are per lineage; codes are stable: compare by code.
+    let sb = align_by_code(&sa, &load::state(store, b, pb.version).await?);
+    let rules = load::rules(store, pa.community_id).await?;
+    let input = load::input(&state.atlas(), pa.community_id, &rules)?;
+    let d = diff(&input, &sa, &sb);
+    let code = |s: &PlanState, k: &Option<GridKey>| -> Value {
+        k.and_then(|k| s.grid(k))
+            .map_or(Value::Null, |g| Value::String(g.code.clone()))
+    };
+    let moved: Vec<Value> = d
+        .moved
+        .iter()
+        .map(|m| {
+            json!({
+                "building": m.building,
+                "from": m.from, "to": m.to,
+                "from_code": code(&sa, &m.from), "to_code": code(&sb, &m.to),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "a": {"id": a, "version": pa.version},
+        "b": {"id": b, "version": pb.version},
+        "buildings_moved": moved.len(),
+        "moved": moved,
+        "grids_added": d.grids_added.iter().map(|k| json!({"key": k, "code": code(&sb, &Some(*k))})).collect::<Vec<_>>(),
+        "grids_removed": d.grids_removed.iter().map(|k| json!({"key": k, "code": code(&sa, &Some(*k))})).collect::<Vec<_>>(),
+        "grids_changed": d.grids_changed,
+        "households_moved": d.households_moved,
+    })))
+}
+
+// ---------------------------------------------------------------- exchange
+
+pub async fn export_geojson(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+) -> PlanResult<Response> {
+    let plan = readable(&state, &principal, id).await?;
+    let store = state.store.as_ref();
+    let plan_state = load::state(store, id, plan.version).await?;
+    let rules = load::rules(store, plan.community_id).await?;
+    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
+    let fc = tokio::task::spawn_blocking(move || to_geojson(&input, &plan_state).to_string())
+        .await
+        .map_err(|e| ApiError::internal(format!("export failed: {e}")))?;
+    Ok(file(
+        fc,
+        "application/geo+json",
+        &format!("plan-{id}-v{}.geojson", plan.version),
+    ))
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+) -> PlanResult<Response> {
+    let plan = readable(&state, &principal, id).await?;
+    let plan_state = load::state(state.store.as_ref(), id, plan.version).await?;
+    Ok(file(
+        assignment_csv(&plan_state),
+        "text/csv; charset=utf-8",
+        &format!("plan-{id}-v{}.csv", plan.version),
+    ))
+}
+
+fn file(body: String, content_type: &'static str, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    community: Id,
+    name: Option<String>,
+}
+
+/// A new draft from a `building_id,grid_code` CSV (a paper plan).
+pub async fn import(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<ImportQuery>,
+    body: String,
+) -> PlanResult<(StatusCode, Json<PlanView>)> {
+    let community_id = q.community;
+    principal.require(Permission::EditPlan { community_id })?;
+    let store = state.store.as_ref();
+    let rules = load::rules(store, community_id).await?;
+    let input = load::input(&state.atlas(), community_id, &rules)?;
+    let rows = parse_assignment_csv(&body)?;
+    let mut plan_state = plan_from_assignment(&input, &rows)?;
+    plan_state
+        .retired_codes
+        .extend(store.retired_codes(community_id).await?);
+    let name = q.name.unwrap_or_else(|| "imported".to_owned());
+    let edit = json!({"kind": "import", "rows": rows.len()});
+    let plan = insert(
+        &state,
+        &principal,
+        community_id,
+        &name,
+        None,
+        &edit,
+        &plan_state,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(view(&state, plan).await?)))
+}

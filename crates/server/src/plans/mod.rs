@@ -1,0 +1,24 @@
+//! Plan service: what the HTTP API and the CLI share over the planning
+//! engine (`gridmap_analysis::planning`) and the store's plan storage.
+//!
+//! - [`load`]: community rules, the engine's community input, a plan's state
+//!   at a version, and the per-grid summary.
+//! - [`edit`]: the edit request (`{kind: "move" | "split" | …}`) and how it
+//!   applies to a state.
+//! - [`align`]: plans of different lineages matched by grid code for a diff.
+//! - [`history`]: undo/redo stacks recomputed from a plan's history.
+//! - [`publish`]: one transaction making a plan the community's grids.
+//! - [`write`]: a new draft, and a version appended with compare-and-set.
+//! - [`sample`]: the demo's grids drawn by the engine and published.
+//! - [`error`]: [`PlanError`], with the stable codes the API returns.
+
+pub mod align;
+pub mod edit;
+pub mod error;
+pub mod history;
+pub mod load;
+pub mod publish;
+pub mod sample;
+pub mod write;
+
+pub use error::PlanError;

@@ -1,0 +1,216 @@
+//! Publishing a plan: in one transaction the plan becomes the community's
+//! published plan (the previous one is archived, kept), the grids table is
+//! rewritten from the plan (grid polygons derived by the engine; a grid whose
+//! code survives keeps its row id, new grids are inserted, removed grids are
+//! deleted and their codes retired), buildings' grid ids and the grids'
+//! people are updated, and the publish is audited.
+
+use std::collections::{BTreeMap, HashMap};
+
+use geo::MultiPolygon;
+use gridmap_analysis::planning::polygons::grid_polygons;
+use gridmap_analysis::planning::{GridKey, PlanState};
+use gridmap_data::Atlas;
+use gridmap_data::model::{Grid, Id, Person, Plan, PlanOp, PlanStatus};
+use gridmap_data::store::accounts::unix_now;
+use gridmap_data::store::{AuditEntry, Store};
+use serde::Serialize;
+
+use super::{PlanError, load};
+use crate::error::ApiError;
+
+/// What a publish changed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Published {
+    /// The plan's version after the publish.
+    pub version: i64,
+    pub grids_kept: usize,
+    pub grids_added: usize,
+    pub grids_removed: usize,
+    pub buildings_moved: usize,
+    /// The plan this one replaced (now archived).
+    pub archived_plan: Option<Id>,
+}
+
+/// Publish `plan` at `version` (stale → [`PlanError::Stale`]). `atlas`
+/// should be current (buildings' grids and people are compared with it;
+/// grids are read from the store); the caller reloads its snapshot afterwards.
+pub async fn publish(
+    store: &dyn Store,
+    atlas: &Atlas,
+    plan: &Plan,
+    version: i64,
+    author: &str,
+    audit: AuditEntry,
+) -> Result<Published, PlanError> {
+    if plan.status != PlanStatus::Draft {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "not_draft",
+            format!(
+                "plan {} is {}, only drafts are published",
+                plan.id,
+                plan.status.as_str()
+            ),
+        )
+        .into());
+    }
+    if version != plan.version {
+        return Err(PlanError::Stale {
+            plan: plan.id,
+            expected: version,
+            current: plan.version,
+        });
+    }
+    let community = plan.community_id;
+    let state = load::state(store, plan.id, version).await?;
+    let rules = load::rules(store, community).await?;
+    let input = load::input(atlas, community, &rules)?;
+    let polygons = grid_polygons(&input, &state);
+    // The community's grids as stored now (the snapshot may lag a write
+    // made through another server).
+    let stored = store.load_grids().await?;
+    let existing: HashMap<&str, &Grid> = stored
+        .iter()
+        .filter(|g| g.community_id == community)
+        .map(|g| (g.code.as_str(), g))
+        .collect();
+    let previous = store
+        .plans(Some(community))
+        .await?
+        .into_iter()
+        .find(|p| p.status == PlanStatus::Published && p.id != plan.id);
+    let now = unix_now();
+    let mut out = Published {
+        archived_plan: previous.as_ref().map(|p| p.id),
+        ..Published::default()
+    };
+
+    let mut tx = store.begin().await?;
+    out.version = tx
+        .append_plan_version(
+            plan.id,
+            version,
+            PlanOp::Publish,
+            r#"{"kind":"publish"}"#,
+            &load::state_json(&state)?,
+            author,
+            now,
+        )
+        .await?;
+    if let Some(p) = &previous {
+        tx.set_plan_status(p.id, PlanStatus::Archived, now).await?;
+    }
+    tx.set_plan_status(plan.id, PlanStatus::Published, now)
+        .await?;
+
+    // Grids gone from the plan: deleted, their codes retired.
+    let plan_codes: std::collections::HashSet<&str> =
+        state.grids.iter().map(|g| g.code.as_str()).collect();
+    for g in existing.values() {
+        if !plan_codes.contains(g.code.as_str()) {
+            tx.delete_grid(g.id).await?;
+            tx.retire_code(community, &g.code, now).await?;
+            out.grids_removed += 1;
+        }
+    }
+    for code in &state.retired_codes {
+        tx.retire_code(community, code, now).await?;
+    }
+    // Grids of the plan: updated in place when the code survives, else inserted.
+    let mut ids: BTreeMap<GridKey, Id> = BTreeMap::new();
+    for g in &state.grids {
+        let boundary = polygons
+            .get(&g.key)
+            .cloned()
+            .unwrap_or_else(|| MultiPolygon::new(Vec::new()));
+        let mut row = Grid {
+            id: 0,
+            community_id: community,
+            code: g.code.clone(),
+            name: g.name.clone(),
+            kind: g.kind,
+            boundary,
+        };
+        let id = match existing.get(g.code.as_str()) {
+            Some(old) => {
+                row.id = old.id;
+                tx.update_grid(&row).await?;
+                out.grids_kept += 1;
+                old.id
+            }
+            None => {
+                out.grids_added += 1;
+                tx.insert_grid(&row).await?
+            }
+        };
+        ids.insert(g.key, id);
+        let same_people = existing.get(g.code.as_str()).is_some_and(|old| {
+            let now: Vec<_> = atlas
+                .grid_people(old.id)
+                .into_iter()
+                .map(|p| (p.name.as_str(), p.role, p.phone.as_deref()))
+                .collect();
+            let want: Vec<_> = g
+                .people
+                .iter()
+                .map(|p| (p.name.as_str(), p.role, p.phone.as_deref()))
+                .collect();
+            now == want
+        });
+        if !same_people {
+            tx.delete_grid_people(id).await?;
+            for p in &g.people {
+                tx.insert_person(&Person {
+                    id: 0,
+                    grid_id: id,
+                    name: p.name.clone(),
+                    role: p.role,
+                    phone: p.phone.clone(),
+                    sample: false,
+                })
+                .await?;
+            }
+        }
+    }
+    // Buildings follow the assignment (unassigned ones lose their grid).
+    for b in &input.buildings {
+        let want = state
+            .assignment
+            .get(&b.id)
+            .and_then(|k| ids.get(k))
+            .copied();
+        let have = atlas.building(b.id).and_then(|b| b.grid_id);
+        if want != have {
+            tx.set_building_grid(b.id, want).await?;
+            out.buildings_moved += 1;
+        }
+    }
+    tx.append_audit(
+        &audit
+            .target(format!("plan:{}", plan.id))
+            .detail(serde_json::json!({
+                "community": community,
+                "version": out.version,
+                "grids_kept": out.grids_kept,
+                "grids_added": out.grids_added,
+                "grids_removed": out.grids_removed,
+                "buildings_moved": out.buildings_moved,
+                "archived_plan": out.archived_plan,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The plan state a community's published grids give (for a new draft).
+pub fn from_published(
+    atlas: &Atlas,
+    input: &gridmap_analysis::planning::CommunityInput,
+    retired: Vec<String>,
+) -> PlanState {
+    let (mut state, _) = PlanState::from_dataset(atlas.data(), input);
+    state.retired_codes.extend(retired);
+    state
+}

@@ -137,8 +137,16 @@ test('a resident searches a building and sees the worker card with a tel: link',
       const href = await li.locator('a.call').getAttribute('href');
       assert.equal(href, `tel:${person.phone.replace(/[^\d+]/g, '')}`);
     }
-    assert.ok(text.includes(lookup.stations[0].name), 'nearest station in card');
-    assert.match(await page.locator('#card-walk').innerText(), /直线距离 [\d,]+ 米/);
+    // The station reached on foot fastest, with walking minutes and metres
+    // along the streets (the coverage engine), not a straight line.
+    assert.ok(lookup.walking, 'the lookup carries the network walk');
+    assert.ok(text.includes(lookup.walking.station.name), 'nearest station on foot in card');
+    const walk = await page.locator('#card-walk').innerText();
+    const m = walk.match(/^步行约 (\d+) 分钟（([\d,.]+) (米|公里)）$/);
+    assert.ok(m, `walking text: ${walk}`);
+    assert.ok(Math.abs(Number(m[1]) - lookup.walking.minutes) <= 1, `${walk} vs ${lookup.walking.minutes} min`);
+    const metres = Number(m[2].replace(/,/g, '')) * (m[3] === '公里' ? 1000 : 1);
+    assert.ok(Math.abs(metres - lookup.walking.metres) <= 51, `${walk} vs ${lookup.walking.metres} m`);
     assert.equal(await page.locator('#sample-note').isVisible(), lookup.contacts.some((c) => c.sample));
     assert.equal(new URL(page.url()).pathname, `/b/${b.id}`, 'the address bar is the building link');
     await settled(page);
@@ -253,7 +261,7 @@ test('the language switch changes every label and number format, and persists', 
     for (const label of ['所在网格', '网格编码', '联系人', '网格员', '拨打', '最近的服务站', '示例数据：']) {
       assert.ok(!text.replace(lookup.grid.name, '').includes(label), `no Chinese label "${label}" left`);
     }
-    assert.match(await page.locator('#card-walk').innerText(), /^[\d,]+ m in a straight line$/);
+    assert.match(await page.locator('#card-walk').innerText(), /^About \d+ min walk \([\d,.]+ k?m\)$/);
     assert.equal(await page.title(), 'Find my grid · gridmap');
     await shot(page, 'building-en');
     await page.reload();

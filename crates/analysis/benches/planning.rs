@@ -30,23 +30,9 @@ fn sample_dataset() -> Dataset {
             .await
             .unwrap();
         let mut data = s.load().await.unwrap();
-        let plan = gridmap_data::sample::derive(&data.buildings).unwrap();
-        for (i, c) in plan.communities.iter().enumerate() {
-            let mut c = c.clone();
-            c.id = i as i64 + 1;
-            data.communities.push(c);
-        }
-        for (gi, (ci, g)) in plan.grids.iter().enumerate() {
-            let mut g = g.clone();
-            g.id = gi as i64 + 1;
-            g.community_id = *ci as i64 + 1;
-            data.grids.push(g);
-        }
-        for (b, gi) in &plan.assignments {
-            if let Some(bb) = data.buildings.iter_mut().find(|x| x.id == *b) {
-                bb.grid_id = Some(*gi as i64 + 1);
-            }
-        }
+        gridmap_data::sample::derive(&data.buildings)
+            .unwrap()
+            .apply_to(&mut data);
         data
     })
 }

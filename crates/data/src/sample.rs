@@ -14,7 +14,9 @@
 
 use geo::{Coord, MultiPolygon, Point, Rect};
 
-use crate::model::{Building, Community, Grid, GridKind, Id, Person, PersonRole, StreetOffice};
+use crate::model::{
+    Building, Community, Dataset, Grid, GridKind, Id, Person, PersonRole, StreetOffice,
+};
 
 /// Community cell size (m).
 pub const COMMUNITY_CELL_M: f64 = 800.0;
@@ -36,6 +38,40 @@ pub struct SamplePlan {
     pub assignments: Vec<(Id, usize)>,
     /// `(grid index, person)`.
     pub people: Vec<(usize, Person)>,
+}
+
+impl SamplePlan {
+    /// Put the plan into an in-memory dataset (tests, benches, examples that
+    /// skip the store): its communities and grids replace the dataset's,
+    /// numbered from 1 in plan order, and buildings join their grids.
+    pub fn apply_to(&self, data: &mut Dataset) {
+        data.communities = self
+            .communities
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Community {
+                id: i as Id + 1,
+                ..c.clone()
+            })
+            .collect();
+        data.grids = self
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, (ci, g))| Grid {
+                id: i as Id + 1,
+                community_id: *ci as Id + 1,
+                ..g.clone()
+            })
+            .collect();
+        let grid_of: std::collections::HashMap<Id, usize> =
+            self.assignments.iter().copied().collect();
+        for b in &mut data.buildings {
+            if let Some(gi) = grid_of.get(&b.id) {
+                b.grid_id = Some(*gi as Id + 1);
+            }
+        }
+    }
 }
 
 fn rect_polygon(r: Rect<f64>) -> MultiPolygon<f64> {
@@ -331,6 +367,27 @@ mod tests {
         }
         let plan = derive(&bs).expect("plan");
         assert_eq!(plan.assignments.len(), bs.len());
+        // In memory: every building in a grid of the right community.
+        let mut data = Dataset {
+            buildings: bs.clone(),
+            ..Dataset::default()
+        };
+        plan.apply_to(&mut data);
+        assert_eq!(data.grids.len(), plan.grids.len());
+        for (b, gi) in &plan.assignments {
+            let building = data
+                .buildings
+                .iter()
+                .find(|x| x.id == *b)
+                .expect("building");
+            let grid = data
+                .grids
+                .iter()
+                .find(|g| Some(g.id) == building.grid_id)
+                .expect("grid");
+            assert_eq!(grid.code, plan.grids[*gi].1.code);
+            assert!(data.communities.iter().any(|c| c.id == grid.community_id));
+        }
         let mut ids: Vec<Id> = plan.assignments.iter().map(|a| a.0).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -28,31 +28,7 @@ pub fn nanjing() -> &'static Dataset {
                 .await
                 .unwrap();
             let mut d = s.load().await.unwrap();
-            let plan = sample::derive(&d.buildings).unwrap();
-            d.communities = plan
-                .communities
-                .iter()
-                .enumerate()
-                .map(|(i, c)| Community {
-                    id: i as i64 + 1,
-                    ..c.clone()
-                })
-                .collect();
-            d.grids = plan
-                .grids
-                .iter()
-                .enumerate()
-                .map(|(i, (ci, g))| Grid {
-                    id: i as i64 + 1,
-                    community_id: *ci as i64 + 1,
-                    ..g.clone()
-                })
-                .collect();
-            for (bid, gi) in &plan.assignments {
-                if let Some(b) = d.buildings.iter_mut().find(|b| b.id == *bid) {
-                    b.grid_id = Some(*gi as i64 + 1);
-                }
-            }
+            sample::derive(&d.buildings).unwrap().apply_to(&mut d);
             d
         })
     })

@@ -1,7 +1,8 @@
 // The header every page shares: name, navigation and the language switch.
 
 import { h } from './dom.js';
-import { lang, setLang, t, translate } from './i18n.js';
+import { lang, setLang, translate } from './i18n.js';
+import { userBadge } from './session.js';
 
 const NAV = [
   ['/find', 'nav.find'],
@@ -21,6 +22,7 @@ export function header(active) {
       h('span', { 'data-i18n': 'app.name' })),
     h('nav', { class: 'nav' },
       NAV.map(([href, key]) => h('a', { href, class: href === active ? 'active' : null, 'aria-current': href === active ? 'page' : null, 'data-i18n': key }))),
+    active === '/find' ? null : userBadge(),
     button);
   translate(el);
   window.addEventListener('langchange', () => translate(el));

@@ -4,6 +4,7 @@
 //! whenever any byte does).
 
 mod assets;
+mod dev;
 
 use axum::Router;
 use axum::extract::Path;
@@ -48,6 +49,16 @@ async fn building_page(Path(building): Path<String>) -> Response {
 }
 
 fn shell() -> Response {
+    if let Some(text) = dev::shell(assets::BUILD) {
+        return (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            text,
+        )
+            .into_response();
+    }
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -59,6 +70,18 @@ fn shell() -> Response {
 }
 
 async fn asset(Path((build, path)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    if build == assets::BUILD {
+        if let Some((bytes, kind)) = dev::file(&path) {
+            return (
+                [
+                    (header::CONTENT_TYPE, kind),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                bytes,
+            )
+                .into_response();
+        }
+    }
     let found = if build == assets::BUILD {
         assets::find(&path)
     } else {

@@ -618,21 +618,53 @@ fn coverage_tile_layer_classes_buildings_like_the_api() {
         .find(|l| l["id"] == "coverage-buildings")
         .expect("coverage-buildings layer");
     assert_eq!(layer["source-layer"], "coverage");
+    assert_eq!(layer["source"], "coverage");
     assert_eq!(layer["layout"]["visibility"], "none");
-    let tj = ok(&s, None, "/tiles.json");
     assert!(
+        style["sources"]["coverage"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/tiles/coverage.json")
+    );
+    // Its own source: the base tiles no longer carry (or wait for) coverage.
+    let layer_ids = |tj: &serde_json::Value| -> Vec<String> {
         tj["vector_layers"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|l| l["id"] == "coverage")
+            .map(|l| l["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(!layer_ids(&ok(&s, None, "/tiles.json")).contains(&"coverage".to_owned()));
+    let tj = ok(&s, None, "/tiles/coverage.json");
+    assert_eq!(layer_ids(&tj), ["coverage"]);
+    assert!(
+        tj["tiles"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("/tiles/coverage/{z}/{x}/{y}.mvt")
     );
+    assert_eq!(tj["minzoom"], 13);
     let (x, y) = super::tiles::tile_of(118.7837, 32.0416, 16);
+    let base = get(&s, None, &format!("/tiles/16/{x}/{y}.mvt"));
+    let base_layers = mvt_reader::Reader::new(base.body)
+        .expect("decode")
+        .get_layer_names()
+        .expect("names");
+    assert!(
+        !base_layers.iter().any(|n| n == "coverage"),
+        "{base_layers:?}"
+    );
     let mut seen = 0;
     for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-        let r = get(&s, None, &format!("/tiles/16/{}/{}.mvt", x + dx, y + dy));
+        let r = get(
+            &s,
+            None,
+            &format!("/tiles/coverage/16/{}/{}.mvt", x + dx, y + dy),
+        );
         assert_eq!(r.status, 200);
         assert!(!r.header("etag").unwrap().ends_with("-p\""));
+        assert_eq!(r.header("cache-control").unwrap(), "no-cache");
         let reader = mvt_reader::Reader::new(r.body).expect("decode");
         let names = reader.get_layer_names().expect("names");
         let Some(i) = names.iter().position(|n| n == "coverage") else {

@@ -46,6 +46,8 @@ const WALKED: &[&str] = &[
     "/style.json",
     "/tiles.json",
     "/tiles/{z}/{x}/{file}",
+    "/tiles/coverage.json",
+    "/tiles/coverage/{z}/{x}/{file}",
     "/fonts/{fontstack}/{range}",
     "/api/stations/{id}/isochrone",
     "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
@@ -155,6 +157,7 @@ fn public_routes_never_return_households_or_private_data() {
     get_public(&s, "/health");
     get_public(&s, "/no/such/route");
     let tj = get_public(&s, "/tiles.json").json();
+    get_public(&s, "/tiles/coverage.json");
     let style = get_public(&s, "/style.json").json();
     assert!(style["layers"].as_array().is_some_and(|l| !l.is_empty()));
 
@@ -222,8 +225,8 @@ fn public_routes_never_return_households_or_private_data() {
     let mut features = 0;
     for z in [13u8, 15, 17] {
         let (x, y) = tile_of(lon, lat, z);
-        for (dx, dy) in [(0, 0), (1, 0), (0, 1)] {
-            let path = format!("/tiles/{z}/{}/{}.mvt", x + dx, y + dy);
+        for (dx, dy, source) in [(0, 0, ""), (1, 0, ""), (0, 1, ""), (0, 0, "coverage/")] {
+            let path = format!("/tiles/{source}{z}/{}/{}.mvt", x + dx, y + dy);
             let r = s.request("GET", &path, &[], None);
             assert_eq!(r.status, 200, "{path}");
             let reader = mvt_reader::Reader::new(r.body).expect("decode");

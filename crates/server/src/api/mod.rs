@@ -35,6 +35,8 @@ pub fn app(state: AppState) -> Router {
         .route("/style.json", get(style::style))
         .route("/tiles.json", get(tiles::tilejson))
         .route("/tiles/{z}/{x}/{file}", get(tiles::tile))
+        .route("/tiles/coverage.json", get(tiles::coverage_tilejson))
+        .route("/tiles/coverage/{z}/{x}/{file}", get(tiles::coverage_tile))
         .route("/fonts/{fontstack}/{range}", get(fonts::glyphs))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))

@@ -43,6 +43,12 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
                 "type": "vector",
                 "url": format!("{base}/tiles.json"),
                 "attribution": "© OpenStreetMap contributors"
+            },
+            // Walking coverage, its own source: only maps that show it load it.
+            "coverage": {
+                "type": "vector",
+                "url": format!("{base}/tiles/coverage.json"),
+                "attribution": "© OpenStreetMap contributors"
             }
         },
         "glyphs": format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
@@ -94,10 +100,10 @@ fn layers() -> Value {
         {"id": "buildings-points", "type": "circle", "source": "gridmap", "source-layer": "buildings",
          "filter": ["==", ["geometry-type"], "Point"],
          "paint": {"circle-radius": 1.5, "circle-color": "#9c8f7e"}},
-        {"id": "coverage-buildings", "type": "fill", "source": "gridmap", "source-layer": "coverage",
+        {"id": "coverage-buildings", "type": "fill", "source": "coverage", "source-layer": "coverage",
          "filter": ["==", ["geometry-type"], "Polygon"], "layout": {"visibility": "none"},
          "paint": {"fill-color": colours.clone(), "fill-opacity": 0.85}},
-        {"id": "coverage-buildings-points", "type": "circle", "source": "gridmap", "source-layer": "coverage",
+        {"id": "coverage-buildings-points", "type": "circle", "source": "coverage", "source-layer": "coverage",
          "filter": ["==", ["geometry-type"], "Point"], "layout": {"visibility": "none"},
          "paint": {"circle-radius": 2, "circle-color": colours.clone()}},
         {"id": "grids-fill", "type": "fill", "source": "gridmap", "source-layer": "grids",

@@ -1,9 +1,6 @@
-//! `GET /tiles/{z}/{x}/{y}.mvt` and `GET /tiles.json` (TileJSON 3.0).
-//!
-//! Tiles include the `coverage` layer once the coverage snapshot of their
-//! version is ready (small data waits for it). Tiles rendered before that
-//! are neither cached nor given the final ETag (they carry `-p`), so no
-//! client or cache keeps a tile without coverage as the final one.
+//! `GET /tiles/{z}/{x}/{y}.mvt` and `GET /tiles.json` (TileJSON 3.0); the
+//! coverage source `GET /tiles/coverage/{z}/{x}/{y}.mvt` and
+//! `GET /tiles/coverage.json`.
 
 use std::sync::Arc;
 
@@ -67,8 +64,8 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-/// A signed-in user's tile view: 0 for the public, else a hash of role and
-/// scope (users with the same role and scope share cached tiles).
+/// A signed-in user's tile view: an odd hash of role and scope (users with
+/// the same role and scope share cached tiles; even views are public).
 fn view_key(p: &Principal) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -88,37 +85,135 @@ pub async fn tile(
     let coord = parse_coord(&z, &x, &file)?;
     let atlas = state.atlas();
     let version = atlas.version();
-    let view = principal.as_ref().map_or(0, view_key);
+    let view = principal.as_ref().map_or(PUBLIC_VIEW, view_key);
+    let tag = if view == PUBLIC_VIEW {
+        etag(&state.instance, version)
+    } else {
+        format!("\"{}-s{version}-v{view:x}\"", state.instance)
+    };
     let limits = match principal {
-        Some(_) => Some(
+        Some(_) if !if_none_match(&headers, &tag) => Some(
             state
                 .household_limits()
                 .await
                 .map_err(|e| ApiError::internal(format!("cannot read community rules: {e}")))?,
         ),
-        None => None,
+        _ => None,
     };
+    let render = || match (&principal, &limits) {
+        (Some(p), Some(limits)) => {
+            let allows = |grid_id, community_id| {
+                Permission::ReadGrid {
+                    grid_id,
+                    community_id,
+                }
+                .allows(p.user.role, &p.user.scope)
+            };
+            let of = |c| limits.of(c);
+            let private = tiles::Private {
+                allows: &allows,
+                limits: &of,
+            };
+            tiles::render_for(&atlas, coord, Some(&private))
+        }
+        _ => tiles::render_for(&atlas, coord, None),
+    };
+    respond(
+        &state,
+        &headers,
+        Served {
+            version,
+            view,
+            coord,
+            tag,
+            cacheable: true,
+        },
+        render,
+    )
+}
+
+/// `GET /tiles/coverage/{z}/{x}/{y}.mvt`: the `coverage` layer alone
+/// (buildings classed by walking minutes; public, no households). While the
+/// coverage run of this snapshot is still going (large data), the tile is
+/// empty, carries a `-p` ETag and is not cached, so no client or cache keeps
+/// it as the final one.
+pub async fn coverage_tile(
+    State(state): State<AppState>,
+    Path((z, x, file)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let coord = parse_coord(&z, &x, &file)?;
+    let atlas = state.atlas();
+    let version = atlas.version();
     // Waits on small data; on large data answers at once (pending → None).
     let coverage = state.coverage.get(atlas.clone()).await.ok();
-    let mut tag = if view == 0 {
-        etag(&state.instance, version)
-    } else {
-        format!("\"{}-s{version}-v{view:x}\"", state.instance)
-    };
+    let mut tag = format!("\"{}-s{version}-c\"", state.instance);
     if coverage.is_none() {
         tag.insert_str(tag.len() - 1, "-p");
     }
-    let matches = headers
+    let render = || match &coverage {
+        Some(cov) => tiles::render_coverage(&atlas, coord, cov),
+        None => gridmap_tiles::TileBuilder::new(coord, gridmap_tiles::TileOptions::default())
+            .map(|b| b.encode()),
+    };
+    let cacheable = coverage.is_some();
+    respond(
+        &state,
+        &headers,
+        Served {
+            version,
+            view: COVERAGE_VIEW,
+            coord,
+            tag,
+            cacheable,
+        },
+        render,
+    )
+}
+
+/// The cache view of public base tiles; signed-in views are odd hashes.
+const PUBLIC_VIEW: u64 = 0;
+/// The cache view of coverage tiles.
+const COVERAGE_VIEW: u64 = 2;
+
+/// What a tile answer is about.
+struct Served {
+    version: u64,
+    view: u64,
+    coord: TileCoord,
+    tag: String,
+    /// Whether a rendered tile may go in the cache.
+    cacheable: bool,
+}
+
+fn if_none_match(headers: &HeaderMap, tag: &str) -> bool {
+    headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
-    let mut response = if matches {
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
+}
+
+/// The tile answer: 304 on a matching `If-None-Match`, else the cached or
+/// freshly rendered tile (gzip when accepted), with ETag, Cache-Control
+/// and Vary.
+fn respond(
+    state: &AppState,
+    headers: &HeaderMap,
+    served: Served,
+    render: impl FnOnce() -> Result<Vec<u8>, gridmap_tiles::TileError>,
+) -> Result<Response, ApiError> {
+    let Served {
+        version,
+        view,
+        coord,
+        tag,
+        cacheable,
+    } = served;
+    let mut response = if if_none_match(headers, &tag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let gz = accepts_gzip(&headers);
-        let cached = coverage
-            .as_ref()
-            .and_then(|_| state.tiles.get(version, view, coord));
+        let gz = accepts_gzip(headers);
+        let cached = state.tiles.get(version, view, coord).filter(|_| cacheable);
         let body = match cached {
             Some(hit) => {
                 if gz {
@@ -131,26 +226,9 @@ pub async fn tile(
                 // Rendered inline on the runtime's worker: a tile costs tens of
                 // microseconds to a few milliseconds, less than handing it to
                 // the blocking pool and back (measured in BENCHMARKS.md).
-                let raw = match (&principal, &limits) {
-                    (Some(p), Some(limits)) => {
-                        let allows = |grid_id, community_id| {
-                            Permission::ReadGrid {
-                                grid_id,
-                                community_id,
-                            }
-                            .allows(p.user.role, &p.user.scope)
-                        };
-                        let of = |c| limits.of(c);
-                        let private = tiles::Private {
-                            allows: &allows,
-                            limits: &of,
-                        };
-                        tiles::render_with(&atlas, coord, Some(&private), coverage.as_deref())
-                    }
-                    _ => tiles::render_with(&atlas, coord, None, coverage.as_deref()),
-                }
-                .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?;
-                if state.tiles.enabled() && coverage.is_some() {
+                let raw = render()
+                    .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?;
+                if state.tiles.enabled() && cacheable {
                     let entry = Arc::new(CachedTile {
                         gzip: gzip(&raw),
                         raw,
@@ -183,7 +261,7 @@ pub async fn tile(
     if let Ok(v) = HeaderValue::from_str(&tag) {
         h.insert(header::ETAG, v);
     }
-    if view == 0 {
+    if view % 2 == 0 {
         // Public tiles are the same for everyone: shared caches may keep
         // them and revalidate by ETag.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -202,7 +280,34 @@ pub async fn tile(
 }
 
 pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
-    let base = super::style::base_url(&headers);
+    Json(tilejson_of(
+        &state, &headers, "gridmap", "/tiles", 0, LAYERS,
+    ))
+}
+
+/// `GET /tiles/coverage.json`: TileJSON 3.0 of the coverage source.
+pub async fn coverage_tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+    let layers = [tiles::COVERAGE_LAYER];
+    Json(tilejson_of(
+        &state,
+        &headers,
+        "gridmap coverage",
+        "/tiles/coverage",
+        tiles::COVERAGE_LAYER.1,
+        &layers,
+    ))
+}
+
+/// TileJSON 3.0 of the tiles under `path` with these layers.
+fn tilejson_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    path: &str,
+    minzoom: u8,
+    layers: &[tiles::LayerSpec],
+) -> Value {
+    let base = super::style::base_url(headers);
     let atlas = state.atlas();
     let (bounds, center) = match atlas.bounds() {
         Some(b) => (
@@ -214,7 +319,7 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json
             vec![0.0, 0.0, 2.0],
         ),
     };
-    let layers: Vec<Value> = LAYERS
+    let layers: Vec<Value> = layers
         .iter()
         .map(|(id, minzoom, fields)| {
             let fields: serde_json::Map<String, Value> = fields
@@ -224,15 +329,15 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json
             json!({"id": id, "fields": fields, "minzoom": minzoom, "maxzoom": MAX_DATA_ZOOM})
         })
         .collect();
-    Json(json!({
+    json!({
         "tilejson": "3.0.0",
-        "name": "gridmap",
-        "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
-        "minzoom": 0,
+        "name": name,
+        "tiles": [format!("{base}{path}/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": minzoom,
         "maxzoom": MAX_DATA_ZOOM,
         "bounds": bounds,
         "center": center,
         "vector_layers": layers,
         "attribution": "© OpenStreetMap contributors",
-    }))
+    })
 }

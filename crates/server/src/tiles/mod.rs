@@ -2,8 +2,9 @@
 //! zoom, and with which public attributes. Encoding is `gridmap_tiles`'s job.
 //!
 //! The `coverage` layer (buildings classed by walking minutes to the nearest
-//! station, no households) is drawn only when the coverage snapshot of the
-//! tile's atlas version is ready ([`render_with`]).
+//! station, no households) is its own tile source ([`render_coverage`],
+//! `/tiles/coverage/{z}/{x}/{y}.mvt`): only the maps that show it pay for it,
+//! and the base tiles never wait for a coverage run.
 
 pub mod cache;
 
@@ -42,12 +43,16 @@ pub const LAYERS: &[LayerSpec] = &[
     ),
     ("buildings", 13, &[("name", "String")]),
     ("stations", 10, &[("name", "String"), ("tier", "String")]),
-    ("coverage", 13, &[("minutes", "Number"), ("band", "String")]),
 ];
+
+/// The one layer of the coverage tiles.
+pub const COVERAGE_LAYER: LayerSpec =
+    ("coverage", 13, &[("minutes", "Number"), ("band", "String")]);
 
 fn min_zoom(layer: &str) -> u8 {
     LAYERS
         .iter()
+        .chain([&COVERAGE_LAYER])
         .find(|l| l.0 == layer)
         .map_or(u8::MAX, |l| l.1)
 }
@@ -126,28 +131,36 @@ pub fn render_for(
     coord: TileCoord,
     private: Option<&Private<'_>>,
 ) -> Result<Vec<u8>, TileError> {
-    render_with(atlas, coord, private, None)
+    with_builder(coord, |tile| fill(atlas, tile, private))
 }
 
-/// Render one tile; with a coverage snapshot (of the same atlas version)
-/// the `coverage` layer is added.
-pub fn render_with(
+/// Render one coverage tile: the `coverage` layer alone (no households),
+/// from a coverage snapshot of the same atlas version. Empty below the
+/// layer's minimum zoom.
+pub fn render_coverage(
     atlas: &Atlas,
     coord: TileCoord,
-    private: Option<&Private<'_>>,
-    coverage: Option<&CoverageSnapshot>,
+    coverage: &CoverageSnapshot,
+) -> Result<Vec<u8>, TileError> {
+    with_builder(coord, |tile| fill_coverage(atlas, tile, coverage))
+}
+
+/// Run `fill` on this thread's reusable builder reset to `coord`, and encode.
+fn with_builder(
+    coord: TileCoord,
+    fill: impl FnOnce(&mut TileBuilder),
 ) -> Result<Vec<u8>, TileError> {
     BUILDER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok();
         match slot.as_deref_mut() {
             Some(Some(builder)) => {
                 builder.reset(coord);
-                fill(atlas, builder, private, coverage);
+                fill(builder);
                 Ok(builder.encode())
             }
             Some(empty) => {
                 let mut builder = TileBuilder::new(coord, TileOptions::default())?;
-                fill(atlas, &mut builder, private, coverage);
+                fill(&mut builder);
                 let bytes = builder.encode();
                 *empty = Some(builder);
                 Ok(bytes)
@@ -155,7 +168,7 @@ pub fn render_with(
             // Re-entered on this thread (cannot happen today): no reuse.
             None => {
                 let mut builder = TileBuilder::new(coord, TileOptions::default())?;
-                fill(atlas, &mut builder, private, coverage);
+                fill(&mut builder);
                 Ok(builder.encode())
             }
         }
@@ -163,12 +176,7 @@ pub fn render_with(
 }
 
 /// Add every layer's features for the builder's tile.
-fn fill(
-    atlas: &Atlas,
-    tile: &mut TileBuilder,
-    private: Option<&Private<'_>>,
-    coverage: Option<&CoverageSnapshot>,
-) {
+fn fill(atlas: &Atlas, tile: &mut TileBuilder, private: Option<&Private<'_>>) {
     let coord = tile.coord();
     let options = *tile.options();
     let z = coord.z();
@@ -291,22 +299,31 @@ fn fill(
             add(tile.layer("stations"), s.id, Shape::Point(s.point), &props);
         }
     }
-    if let Some(cov) = coverage.filter(|_| z >= min_zoom("coverage")) {
-        for b in atlas.buildings_in(bbox) {
-            let Ok(c) = cov.default.building(&cov.graph, b.id) else {
-                continue;
-            };
-            let shape = if z >= BUILDING_POLYGON_ZOOM {
-                Shape::Polygons(&b.footprint)
-            } else {
-                Shape::Point(b.point)
-            };
-            let mut props = vec![("band", Value::from(band(c.status, c.minutes)))];
-            if let Some(m) = c.minutes {
-                props.push(("minutes", Value::from((m * 10.0).round() / 10.0)));
-            }
-            add(tile.layer("coverage"), b.id, shape, &props);
+}
+
+/// The coverage layer's features for the builder's tile.
+fn fill_coverage(atlas: &Atlas, tile: &mut TileBuilder, cov: &CoverageSnapshot) {
+    let coord = tile.coord();
+    let options = *tile.options();
+    let z = coord.z();
+    if z < min_zoom("coverage") {
+        return;
+    }
+    let bbox = coord.buffered_bounds(options.extent, options.buffer);
+    for b in atlas.buildings_in(bbox) {
+        let Ok(c) = cov.default.building(&cov.graph, b.id) else {
+            continue;
+        };
+        let shape = if z >= BUILDING_POLYGON_ZOOM {
+            Shape::Polygons(&b.footprint)
+        } else {
+            Shape::Point(b.point)
+        };
+        let mut props = vec![("band", Value::from(band(c.status, c.minutes)))];
+        if let Some(m) = c.minutes {
+            props.push(("minutes", Value::from((m * 10.0).round() / 10.0)));
         }
+        add(tile.layer("coverage"), b.id, shape, &props);
     }
 }
 

@@ -97,6 +97,20 @@ fn login_me_csrf_and_logout_with_a_cookie_session() {
         None,
     );
     assert_eq!(forged.status, 401);
+    // The pages' "who is signed in" answers 200 either way (no failed
+    // request in a signed-out visitor's console).
+    let session = |headers: &[(&str, &str)]| {
+        let r = s.request("GET", "/api/auth/session", headers, None);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        r.json()["session"].clone()
+    };
+    assert!(session(&[]).is_null());
+    let forged_cookie = format!("gridmap_session={}", "0".repeat(64));
+    assert!(session(&[("Cookie", &forged_cookie)]).is_null());
+    let mine = session(&[("Cookie", &cookie)]);
+    assert_eq!(mine["user"], "admin");
+    assert_eq!(mine["csrf_token"], csrf.as_str());
 
     // A cookie write without (or with a wrong) CSRF token is refused.
     for headers in [
@@ -124,6 +138,7 @@ fn login_me_csrf_and_logout_with_a_cookie_session() {
     );
     let gone = s.request("GET", "/api/auth/me", &[("Cookie", &cookie)], None);
     assert_eq!(gone.status, 401);
+    assert!(session(&[("Cookie", &cookie)]).is_null());
 }
 
 #[test]

@@ -40,6 +40,7 @@ const PROTECTED: &[&str] = &[
 const WALKED: &[&str] = &[
     "/",
     "/health",
+    "/api/auth/session",
     "/api/lookup",
     "/api/buildings/search",
     "/api/buildings/{id}",
@@ -155,6 +156,8 @@ fn public_routes_never_return_households_or_private_data() {
     let s = harness::start(&[]);
     get_public(&s, "/");
     get_public(&s, "/health");
+    let session = get_public(&s, "/api/auth/session").json();
+    assert!(session["session"].is_null(), "{session}");
     get_public(&s, "/no/such/route");
     let tj = get_public(&s, "/tiles.json").json();
     get_public(&s, "/tiles/coverage.json");

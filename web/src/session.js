@@ -13,8 +13,10 @@ let asking = null;
 /** Who is signed in (`{user, role, scope, csrf_token, expires_at}`), or null. */
 export function session() {
   if (current !== undefined) return Promise.resolve(current);
-  asking ??= fetch('/api/auth/me', { headers: { accept: 'application/json' } })
-    .then(async (r) => (r.ok ? r.json() : null))
+  // Always 200 (`{session: null}` when signed out), so a signed-out
+  // visitor's console shows no failed request.
+  asking ??= fetch('/api/auth/session', { headers: { accept: 'application/json' } })
+    .then(async (r) => (r.ok ? (await r.json()).session ?? null : null))
     .catch(() => null)
     .then((me) => {
       current = me;

@@ -1,4 +1,5 @@
-//! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me`.
+//! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me`,
+//! `GET /api/auth/session`.
 //!
 //! Login sets the session cookie (HttpOnly, SameSite=Strict, Path=/,
 //! Max-Age; Secure when configured) and returns the CSRF token the client
@@ -166,4 +167,32 @@ pub async fn me(principal: Principal) -> Response {
         })
         .into_response(),
     )
+}
+
+/// `GET /api/auth/session`: who is signed in, for pages that work either
+/// way. Always 200: `{"session": Me}` or `{"session": null}` (no or an
+/// expired/unknown credential), so a signed-out visitor's browser logs no
+/// failed request. `GET /api/auth/me` keeps answering 401 to scripts.
+pub async fn session(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let principal = crate::auth::principal::authenticate(&parts, &state)
+        .await
+        .ok()
+        .flatten();
+    let Some(principal) = principal else {
+        return no_store(Json(json!({ "session": null })).into_response());
+    };
+    let (via, csrf_token) = match principal.via {
+        Via::Cookie { csrf_token } => ("cookie", Some(csrf_token)),
+        Via::Bearer => ("bearer", None),
+    };
+    let me = Me {
+        user: principal.user.username,
+        role: principal.user.role,
+        scope: principal.user.scope,
+        via,
+        csrf_token,
+        expires_at: principal.expires_at,
+    };
+    no_store(Json(json!({ "session": me })).into_response())
 }

@@ -41,6 +41,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/auth/session", get(auth::session))
         .route("/api/admin/audit", get(admin::audit))
         .route("/api/admin/users", get(admin::users))
         .route("/api/coverage", get(coverage::rollup))

@@ -134,7 +134,10 @@ fn unsafe_method(m: &Method) -> bool {
 
 /// `Ok(None)` when the request carries no valid credential; `Err` for a
 /// cookie write without the right CSRF token or a store failure.
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Principal>, ApiError> {
+pub(crate) async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<Principal>, ApiError> {
     let Some((secret, presented_as)) = presented_secret(&parts.headers) else {
         return Ok(None);
     };

@@ -174,13 +174,7 @@ fn grid_rule_status_adds_up_and_follows_scope() {
             .all(|g| g["community_id"].as_i64() == Some(second))
     );
     let grid_id = grids[0]["id"].as_i64().unwrap().to_string();
-    add_user(
-        &s.db,
-        "worker1",
-        "grid_worker",
-        &["--grids", &grid_id],
-        PW,
-    );
+    add_user(&s.db, "worker1", "grid_worker", &["--grids", &grid_id], PW);
     let worker = token(&s.db, "worker1");
     let r = get(&s, Some(&worker), "/api/grids/compliance");
     assert_eq!(r.status, 403);

@@ -189,9 +189,11 @@ function start(main, map, me) {
     h('div', { class: 'cov-scroll' }, Object.values(tabPanels)));
   const legend = h('div', { class: 'cov-legend', id: 'cov-legend', role: 'group' });
   main.append(panel, legend);
+  main.classList.add('cov-on');
 
   // ---- map ------------------------------------------------------------------
   whenLoaded(map, () => {
+    if (hook.state === 'forbidden') return;
     layers.setup();
     mapReady = true;
     map.setPadding(padding());
@@ -314,6 +316,8 @@ function start(main, map, me) {
       if (e.status === 401) {
         panel.remove();
         legend.remove();
+        main.classList.remove('cov-on', 'cov-wide');
+        if (mapReady) layers.hide();
         signIn(main, map);
         return;
       }
@@ -344,6 +348,7 @@ function start(main, map, me) {
     siting = null;
     renderControls();
     renderSiting();
+    renderLegend();
     drawMap();
     load();
   }
@@ -379,12 +384,13 @@ function start(main, map, me) {
       siting = { status: 'error', k, error: e.status === 403 ? t('cov.siting.forbidden') : t('cov.failed', { message: e.message }) };
     }
     renderSiting();
+    renderLegend();
     drawMap();
     const sites = siting.result?.sites ?? [];
     if (sites.length && mapReady) {
       const xs = sites.map((s) => s.point[0]);
       const ys = sites.map((s) => s.point[1]);
-      map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 120, maxZoom: 15.5, duration: 600 });
+      map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 120, maxZoom: 15, duration: 600 });
     }
   }
 
@@ -641,6 +647,11 @@ function start(main, map, me) {
       h('button', { type: 'button', class: 'button', onclick: () => logout().then(() => location.reload()) }, t('cov.signin.other')));
     panel.classList.add('cov-noaccess');
     legend.remove();
+    main.classList.remove('cov-on', 'cov-wide');
+    if (mapReady) {
+      layers.hide();
+      map.setPadding({ top: 0, bottom: 0, left: 0, right: 0 });
+    }
     hook.state = 'forbidden';
   }
 

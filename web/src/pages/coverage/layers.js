@@ -88,6 +88,12 @@ export function coverageLayers(map) {
 
   return {
     setup,
+    /** Back to the public map (signed out, or no analytics). */
+    hide() {
+      for (const id of COVERAGE_LAYERS) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
+      this.sites([]);
+      this.isochrone(null);
+    },
     /** Colour buildings for these bands (the last is the limit). */
     bands(bands) {
       const limit = bands[bands.length - 1].minutes;

@@ -262,7 +262,7 @@ function start(main, map, me) {
     layers.bands(bands);
     layers.tiers(q.tier === 'all' ? null : [q.tier]);
     if (data) layers.minutes(data.buildings);
-    layers.sites(siting?.result?.sites ?? []);
+    layers.sites(siting?.result?.sites ?? [], (site) => t('cov.site.map', { h: int(site.gain_households) }));
     layers.select(selected?.kind, selected?.id);
   }
 
@@ -452,6 +452,10 @@ function start(main, map, me) {
         h('strong', { class: 'figure-value' }, pct(p)),
         h('span', { class: 'figure-sub' }, t('cov.households.of', { n: int(within), of: int(o.households) })));
     }));
+    if (noStation(o)) {
+      fill(uncoveredEl, h('span', { class: 'swatch', style: `background:${UNREACHABLE}` }), t('cov.tier.none.long', { tier: tierName(q.tier) }));
+      return;
+    }
     const beyond = o.beyond_households;
     const none = o.unreachable_households;
     fill(uncoveredEl,
@@ -476,7 +480,8 @@ function start(main, map, me) {
           onclick: () => setQuery({ tier }),
           onkeydown: (e) => { if (e.key === 'Enter') setQuery({ tier }); },
         },
-        h('th', { scope: 'row' }, tier === 'all' ? t('cov.tier.all') : [h('span', { class: `tier-dot ${tier}` }), ' ', tierName(tier)]),
+        h('th', { scope: 'row' }, tier === 'all' ? t('cov.tier.all') : [h('span', { class: `tier-dot ${tier}` }), ' ', tierName(tier)],
+          noStation(o) ? h('span', { class: 'muted-note' }, t('cov.tier.none')) : null),
         bands.map((b, j) => h('td', { class: 'num', dataset: { minutes: b.minutes } }, pct(share(o.within_households[j] ?? 0, o.households)))));
       })));
   }
@@ -661,6 +666,7 @@ function start(main, map, me) {
       return;
     }
     render();
+    drawMap();
   });
 
   render();
@@ -669,6 +675,11 @@ function start(main, map, me) {
 
 function tierName(tier) {
   return tier === 'all' ? t('cov.tier.all') : t(`tier.${tier}`);
+}
+
+/** No counted station is reachable from any building (e.g. no station of that tier). */
+function noStation(tally) {
+  return tally.buildings > 0 && tally.unreachable_buildings === tally.buildings;
 }
 
 function defaultBands(minutes) {

@@ -83,6 +83,9 @@ export function coverageLayers(map) {
       map.addLayer({ id: 'cov-sites-label', type: 'symbol', source: 'cov-sites',
         layout: { 'text-field': ['to-string', ['get', 'rank']], 'text-font': font, 'text-size': 13, 'text-allow-overlap': true, 'text-ignore-placement': true },
         paint: { 'text-color': '#ffffff' } });
+      map.addLayer({ id: 'cov-sites-gain', type: 'symbol', source: 'cov-sites',
+        layout: { 'text-field': ['get', 'label'], 'text-font': font, 'text-size': 12, 'text-offset': [0, 1.7], 'text-anchor': 'top', 'text-allow-overlap': true },
+        paint: { 'text-color': SITE, 'text-halo-color': '#ffffff', 'text-halo-width': 2 } });
     }
   }
 
@@ -135,13 +138,13 @@ export function coverageLayers(map) {
       if (map.getLayer('cov-sel-grid')) map.setFilter('cov-sel-grid', ['==', ['id'], kind === 'grid' ? id : NONE]);
       if (map.getLayer('cov-sel-community')) map.setFilter('cov-sel-community', ['==', ['id'], kind === 'community' ? id : NONE]);
     },
-    /** Proposed sites (ranked) and the buildings they would newly cover. */
-    sites(sites) {
+    /** Proposed sites (ranked, labelled by label(site)) and the buildings they would newly cover. */
+    sites(sites, label = () => '') {
       map.getSource('cov-sites')?.setData({
         type: 'FeatureCollection',
         features: sites.map((s, i) => ({
           type: 'Feature', id: i + 1,
-          properties: { rank: i + 1, gain: s.gain_households },
+          properties: { rank: i + 1, gain: s.gain_households, label: label(s) },
           geometry: { type: 'Point', coordinates: s.point },
         })),
       });

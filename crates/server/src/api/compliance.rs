@@ -8,7 +8,7 @@
 //! `ReadPlans` of a community to see it; other communities are left out,
 //! and a caller who may read none gets 403.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Json;
 use axum::extract::State;
@@ -133,12 +133,13 @@ pub async fn compliance(
             principal.user.role, principal.user.username
         )));
     }
+    let readable_ids: HashSet<Id> = readable.iter().map(|c| c.id).collect();
     let limits = fresh_limits(&state).await?;
     let mut per_community: HashMap<Id, StatusCounts> = HashMap::new();
     let mut totals = StatusCounts::default();
     let mut grids = Vec::new();
     for g in &atlas.data().grids {
-        if !readable.iter().any(|c| c.id == g.community_id) {
+        if !readable_ids.contains(&g.community_id) {
             continue;
         }
         let households = atlas.grid_households(g.id);

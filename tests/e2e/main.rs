@@ -4,6 +4,7 @@
 
 mod auth;
 mod cli;
+mod compliance;
 mod coverage;
 mod crash;
 mod fonts;

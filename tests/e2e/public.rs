@@ -34,6 +34,7 @@ const PROTECTED: &[&str] = &[
     "/api/coverage",
     "/api/coverage/buildings",
     "/api/coverage/siting",
+    "/api/grids/compliance",
 ];
 
 /// Public routes this walk visits.

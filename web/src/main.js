@@ -12,7 +12,7 @@ function route(path) {
   switch (path.replace(/\/+$/, '') || '/') {
     case '/find': return { nav: '/find', title: 'title.find', mount: (el) => findPage(el, {}) };
     case '/plan': return { nav: '/plan', title: 'title.plan', mount: (el) => comingPage(el, 'plan') };
-    case '/coverage': return { nav: '/coverage', title: 'title.coverage', mount: (el) => comingPage(el, 'coverage') };
+    case '/coverage': return { nav: '/coverage', title: 'title.coverage', mount: (el) => import('./pages/coverage.js').then((m) => m.coveragePage(el)) };
     default: return { nav: '/', title: 'title.home', mount: (el) => homePage(el) };
   }
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod buildings;
+mod compliance;
 mod coverage;
 mod fonts;
 mod health;
@@ -47,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/coverage", get(coverage::rollup))
         .route("/api/coverage/buildings", get(coverage::buildings))
         .route("/api/coverage/siting", post(coverage::site))
+        .route("/api/grids/compliance", get(compliance::compliance))
         .route(
             "/api/stations/{id}/isochrone",
             get(coverage::station_isochrone),

@@ -5,13 +5,14 @@ import { header } from './header.js';
 import { homePage } from './pages/home.js';
 import { findPage } from './pages/find.js';
 import { comingPage } from './pages/coming.js';
+import { planPage } from './pages/plan.js';
 
 function route(path) {
   const b = path.match(/^\/b\/(\d+)\/?$/);
   if (b) return { nav: '/find', title: 'title.find', mount: (el) => findPage(el, { building: b[1] }) };
   switch (path.replace(/\/+$/, '') || '/') {
     case '/find': return { nav: '/find', title: 'title.find', mount: (el) => findPage(el, {}) };
-    case '/plan': return { nav: '/plan', title: 'title.plan', mount: (el) => comingPage(el, 'plan') };
+    case '/plan': return { nav: '/plan', title: 'title.plan', mount: (el) => planPage(el) };
     case '/coverage': return { nav: '/coverage', title: 'title.coverage', mount: (el) => comingPage(el, 'coverage') };
     default: return { nav: '/', title: 'title.home', mount: (el) => homePage(el) };
   }

@@ -92,21 +92,34 @@ after(async () => {
 
 test('signing in opens the planner; a draft is created from the published grids', async () => {
   const { page } = ctx;
+  // The community with the most buildings (probed with a draft each through the API).
+  const { data: list } = await api('GET', '/api/communities');
+  let biggest = null;
+  for (const c of list.communities) {
+    const { data: probe } = await api('POST', '/api/plans', { community_id: c.id, name: 'probe' });
+    const { data: layers } = await api('GET', `/api/plans/${probe.plan.id}/layers`);
+    const n = layers.buildings.features.length;
+    if (!biggest || n > biggest.n) biggest = { id: c.id, n };
+  }
   await page.goto(`${server.base}/plan`);
   await page.waitForSelector('#login-user');
   assert.match(await page.locator('.login').innerText(), /规划人员/);
   await page.fill('#login-user', USER);
   await page.fill('#login-pass', PASSWORD);
   await page.click('.login-form button[type=submit]');
-  await page.waitForSelector('#plan-community option');
-  // No plan yet: the create form is offered.
-  await page.waitForSelector('#plan-create:not([hidden])');
-  await page.click('#plan-new-create');
+  await page.waitForSelector('#plan-community option', { state: 'attached' });
   await page.waitForSelector('#plan-grids tr');
-  await landed(page, 0);
+  await page.selectOption('#plan-community', String(biggest.id));
+  await page.waitForFunction((id) => window.__plan.state.community?.id === id && window.__plan.state.plan?.status === 'draft', biggest.id);
+  // A new draft through the form.
+  await page.click('#plan-new');
+  await page.fill('#plan-new-name', '浏览器测试方案');
+  await page.click('#plan-new-create');
+  await page.waitForFunction(() => window.__plan.state.plan?.name === '浏览器测试方案' && window.__plan.idle());
   const s = await state();
   const { data } = await api('GET', `/api/plans/${s.plan}`);
   assert.equal(data.plan.status, 'draft');
+  assert.equal(data.plan.community_id, biggest.id);
   assert.equal(s.grids.length, data.grids.length);
   for (const g of data.grids) assert.equal(await listHouseholds(page, g.key), g.households, `grid ${g.code}`);
   await settled(page);
@@ -274,6 +287,9 @@ test('English re-renders every label; no console errors and nothing outside 127.
   assert.match(await page.locator('#plan-legend').innerText(), /households/);
   await settled(page);
   await shot('en');
-  const unexpected = problems.filter((p) => !(p.startsWith('HTTP 409') && expected.some((e) => p.endsWith(e))));
+  // Expected: the signed-out probe of /api/auth/me before signing in, and the stale edit's 409.
+  const unexpected = problems.filter((p) => !(p.startsWith('HTTP 409') && expected.some((e) => p.endsWith(e)))
+    && !/^HTTP 401: .*\/api\/auth\/me$/.test(p)
+    && !/^console: Failed to load resource: the server responded with a status of (401|409)/.test(p));
   assert.deepEqual(unexpected, []);
 });

@@ -36,6 +36,10 @@ export function planMap(el, on) {
   window.__planPerf = perf;
 
   whenLoaded(map, () => {
+    // The published grids (and public building dots) would only confuse a draft.
+    for (const id of ['grids-fill', 'grids-line', 'grids-label', 'buildings-points']) {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
+    }
     const before = map.getLayer('roads-label') ? 'roads-label' : undefined;
     map.addSource('plan-boundary', { type: 'geojson', data: EMPTY });
     map.addSource('plan-grids', { type: 'geojson', data: EMPTY });

@@ -49,7 +49,8 @@ export function sidePanel(S, on) {
       h('div', { class: 'plan-row' }, planSelect,
         h('button', { type: 'button', class: 'btn', id: 'plan-new', 'data-i18n': 'plan.new', onclick: () => showCreate(createForm.hidden) }))),
     createForm, meta,
-    h('div', { class: 'plan-row plan-actions' }, undo, redo, publish, geojson, csv));
+    h('div', { class: 'plan-row plan-actions' }, undo, redo, publish,
+      h('span', { class: 'plan-export' }, h('span', { 'data-i18n': 'plan.export' }), geojson, csv)));
 
   // ---- notice ---------------------------------------------------------------
   const notice = h('div', { class: 'plan-notice', id: 'plan-notice', role: 'alert', hidden: true });
@@ -167,7 +168,7 @@ export function sidePanel(S, on) {
       const busy = S.busy > 0;
       fill(meta,
         h('span', { class: `badge ${S.plan.status}` }, t(`plan.status.${S.plan.status}`)),
-        ' ', t('plan.meta', { version: S.version, grids: S.grids.length, author: S.plan.created_by }),
+        ' ', t('plan.meta', { version: S.version, grids: S.grids.length, author: S.plan.created_by.replace(/^user:/, '') }),
         busy ? h('span', { class: 'plan-saving', id: 'plan-saving' }, t('plan.saving')) : null);
     } else {
       fill(meta);
@@ -236,7 +237,7 @@ export function sidePanel(S, on) {
         onkeydown: (e) => { if (e.key === 'Enter') on.activate(g.key); },
       },
       h('td', { class: 'check' }, box),
-      h('td', { class: 'grid-name' },
+      h('td', { class: 'plan-gname' },
         h('span', { class: 'swatch', style: `background:${gridColour(g.key)}` }),
         h('span', { class: 'code' }, g.code.slice(-3)), ' ', g.name,
         g.locked ? h('span', { class: 'lock', title: t('plan.grid.locked') }, ` 🔒`) : null,

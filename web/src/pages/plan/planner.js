@@ -247,7 +247,7 @@ export function planner(main, me) {
     }
     pm.setGrids(S.grids.map((g) => ({
       key: g.key, status: g.status,
-      label: `${g.code.slice(-3)} ${g.name}\n${t('plan.map.households', { n: g.households })}`,
+      label: `${g.code.slice(-3)}\n${t('plan.map.households', { n: g.households })}`,
     })), at);
   }
 

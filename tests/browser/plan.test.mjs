@@ -272,6 +272,55 @@ test('repainting after a 100-building selection, and a shift-drag box selection'
   assert.equal((await state()).selection, 0);
 });
 
+test('automatic partition shows its report, or says in Chinese why the rules cannot be met', async () => {
+  const { page } = ctx;
+  await page.click('#plan-tab-auto');
+  const v = (await state()).version;
+  await page.click('#plan-auto-run');
+  await page.waitForSelector('#plan-report dl, #plan-notice.error', { timeout: 60_000 });
+  if (await page.locator('#plan-report dl').count()) {
+    await landed(page, v);
+    const s = await state();
+    const { data: history } = await api('GET', `/api/plans/${s.plan}/history`);
+    assert.equal(history.history.at(-1).edit.kind, 'partition');
+    assert.match(await page.locator('#plan-report').innerText(), new RegExp(`${s.grids.length} 个`));
+  } else {
+    expected.push(`/api/plans/${(await state()).plan}/partition`);
+    const text = await page.locator('#plan-notice').innerText();
+    assert.match(text, /无法按规则划分/);
+    assert.ok((await state()).selection > 0, 'the offending buildings are selected');
+    assert.equal((await state()).version, v, 'nothing changed');
+  }
+  await shot('auto');
+});
+
+test('comparing two plans lists the moves and rings the changed buildings', async () => {
+  const { page } = ctx;
+  const s = await state();
+  // A second plan from this one, with one building moved through the API.
+  const { data: copy } = await api('POST', '/api/plans', { community_id: s.community, name: '对比方案', from: s.plan });
+  const { data: layers } = await api('GET', `/api/plans/${copy.plan.id}/layers`);
+  const b = layers.buildings.features.find((f) => f.properties.grid !== null && f.properties.households > 0);
+  const to = copy.grids.find((g) => g.key !== b.properties.grid && !g.locked).key;
+  const moved = await api('POST', `/api/plans/${copy.plan.id}/edits`, { version: copy.version, edit: { kind: 'move', buildings: [b.id], to } });
+  assert.equal(moved.status, 200);
+  // Opening the tab lists the plans afresh.
+  await page.click('#plan-tab-compare');
+  await page.waitForSelector(`#plan-compare-with option[value="${copy.plan.id}"]`, { state: 'attached' });
+  await page.selectOption('#plan-compare-with', String(copy.plan.id));
+  await page.click('#plan-compare');
+  await page.waitForSelector('#plan-diff h3');
+  const { data: diff } = await api('GET', `/api/plans/${s.plan}/diff/${copy.plan.id}`);
+  assert.equal(diff.buildings_moved, 1);
+  assert.equal(await page.locator('#plan-diff-buildings').innerText(), '1');
+  assert.equal(Number((await page.locator('#plan-diff-households').innerText()).replace(/\D/g, '')), diff.households_moved);
+  const ringed = await page.evaluate((id) => window.__map.getFeatureState({ source: 'plan-buildings', id }).changed, b.id);
+  assert.equal(ringed, true);
+  await settled(page);
+  await shot('compare');
+  await page.click('#plan-compare-clear');
+});
+
 test('English re-renders every label; no console errors and nothing outside 127.0.0.1', async () => {
   const { page, problems } = ctx;
   await page.click('#plan-tab-grids');

@@ -381,6 +381,8 @@ export function sidePanel(S, on) {
       b.setAttribute('aria-selected', b.dataset.tab === name ? 'true' : 'false');
     }
     for (const [k, p] of Object.entries(panes)) p.hidden = k !== name;
+    // Other planners may have made plans since: list them afresh for comparing.
+    if (name === 'compare') on.reloadPlans?.();
   }
 
   function showCreate(show) {

@@ -88,6 +88,7 @@ export function planner(main, me) {
     compare: (other) => compare(other),
     clearCompare: () => { S.diff = null; pm.setChanged([]); ui.renderDiff(); },
     dismiss: () => say(null),
+    reloadPlans: () => reloadPlans(),
   });
   main.append(ui.el, ui.legend);
 
@@ -429,6 +430,18 @@ export function planner(main, me) {
               { key: 'plan.stale.drop', run: () => say(null) },
             ],
           });
+        } else if (e.code === 'infeasible' && e.body?.reason) {
+          // The rules cannot be met: say why in the user's language and show the buildings.
+          const r = e.body.reason;
+          const ids = e.body.buildings ?? [];
+          say({
+            kind: 'error', key: `plan.infeasible.${r.kind}`,
+            vars: { ...r, building: ids.length ? (S.names.get(ids[0]) ?? `#${ids[0]}`) : '', n: ids.length },
+          });
+          if (ids.length) {
+            select(ids, 'replace');
+            pm.zoomTo(ids);
+          }
         } else {
           // Whatever was shown optimistically goes back to the server's state.
           await refresh();
@@ -502,6 +515,17 @@ export function planner(main, me) {
       // the list refreshes on the next change
     }
     ui.renderAll();
+  }
+
+  async function reloadPlans() {
+    if (!S.community) return;
+    try {
+      S.plans = await api.plans(S.community.id);
+    } catch {
+      return; // the list stays as it was
+    }
+    ui.renderHead();
+    ui.renderDiff();
   }
 
   async function createPlan(name, from) {

@@ -225,6 +225,7 @@ export function sidePanel(S, on) {
     return h('span', { class: `status ${status}` }, t(`plan.status.grid.${status}`));
   }
 
+  let shownActive = null;
   function renderGrids() {
     fill(gridList, S.grids.map((g) => {
       const box = h('input', {
@@ -246,6 +247,10 @@ export function sidePanel(S, on) {
       h('td', { class: 'num buildings' }, num(g.buildings)),
       h('td', {}, statusBadge(g.status)));
     }));
+    if (S.active !== shownActive) {
+      shownActive = S.active;
+      gridList.querySelector('tr.active')?.scrollIntoView({ block: 'nearest' });
+    }
     mergeBtn.textContent = t('plan.grid.merge', { n: S.checked.size });
     mergeBtn.disabled = !editable() || S.checked.size < 2;
     addGrid.disabled = !editable();

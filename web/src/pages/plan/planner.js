@@ -463,7 +463,8 @@ export function planner(main, me) {
 
   function step(which) {
     if (!editable()) return;
-    if (which === 'undo' ? !S.canUndo : !S.canRedo) return;
+    // With writes still in flight the flags are not known yet: let the server decide.
+    if (S.pending === 0 && (which === 'undo' ? !S.canUndo : !S.canRedo)) return;
     write(which, {}, { key: `plan.what.${which}` });
   }
 

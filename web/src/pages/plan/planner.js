@@ -445,7 +445,8 @@ export function planner(main, me) {
         } else {
           // Whatever was shown optimistically goes back to the server's state.
           await refresh();
-          say({ kind: 'error', key: 'plan.refused', vars: { message: e.message, code: e.code }, what });
+          const known = `plan.error.${e.code}`;
+          say({ kind: 'error', key: t(known) === known ? 'plan.refused' : known, vars: { message: e.message, code: e.code }, what });
         }
         return null;
       } finally {

@@ -70,17 +70,17 @@ fn shell() -> Response {
 }
 
 async fn asset(Path((build, path)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    if build == assets::BUILD {
-        if let Some((bytes, kind)) = dev::file(&path) {
-            return (
-                [
-                    (header::CONTENT_TYPE, kind),
-                    (header::CACHE_CONTROL, "no-cache"),
-                ],
-                bytes,
-            )
-                .into_response();
-        }
+    if build == assets::BUILD
+        && let Some((bytes, kind)) = dev::file(&path)
+    {
+        return (
+            [
+                (header::CONTENT_TYPE, kind),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            bytes,
+        )
+            .into_response();
     }
     let found = if build == assets::BUILD {
         assets::find(&path)

@@ -338,6 +338,30 @@ test('split along a drawn line, merge the halves, lock, and edit the grid\'s peo
   assert.ok(people.some((p) => p.name === '测试网格员' && p.phone === '025-1234-5678' && p.role === 'grid_worker'), JSON.stringify(people));
 });
 
+test('a drawn boundary (Enter finishes) moves the buildings inside it to the active grid', async () => {
+  const { page } = ctx;
+  await page.click('#plan-tool-select');
+  const s = await state();
+  const target = s.grids.find((g) => !g.locked && g.buildings > 0);
+  await page.click(`#plan-grids tr[data-key="${target.key}"]`);
+  const { data: layers } = await api('GET', `/api/plans/${s.plan}/layers`);
+  const b = layers.buildings.features.find((f) => f.properties.grid !== null && f.properties.grid !== target.key
+    && !s.grids.find((g) => g.key === f.properties.grid)?.locked);
+  const [lon, lat] = b.geometry.coordinates;
+  await page.evaluate(([x, y]) => window.__map.jumpTo({ center: [x, y], zoom: 19 }), [lon, lat]);
+  await settled(page);
+  await page.click('#plan-tool-polygon');
+  const c = await screenOf(page, [lon, lat]);
+  for (const [dx, dy] of [[-12, -12], [12, -12], [12, 12], [-12, 12]]) await page.mouse.click(c.x + dx, c.y + dy);
+  await page.keyboard.press('Enter');
+  await landed(page, s.version);
+  const { data: history } = await api('GET', `/api/plans/${s.plan}/history`);
+  assert.equal(history.history.at(-1).edit.kind, 'draw');
+  const { data: view } = await api('GET', `/api/plans/${s.plan}`);
+  assert.equal(view.state.assignment[b.id], target.key, `building ${b.id} joined grid ${target.key}`);
+  await page.click('#plan-tool-select');
+});
+
 test('automatic partition shows its report, or says in Chinese why the rules cannot be met', async () => {
   const { page } = ctx;
   await page.click('#plan-tab-auto');

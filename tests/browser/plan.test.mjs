@@ -3,7 +3,8 @@
 // grids' household counts change in the list, as the API says), undoes and
 // redoes with the keyboard, meets a stale edit made by someone else through
 // the API (explained, refreshed, re-applied), reads the validation panel,
-// and switches to English. Measures the repaint after a 100-building
+// splits, merges, locks, edits people, draws a boundary, runs the automatic
+// partition, compares two plans, and switches to English. Measures the repaint after a 100-building
 // selection. Screenshots: tests/artifacts/plan-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

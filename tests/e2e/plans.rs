@@ -1135,3 +1135,70 @@ fn acknowledged_edits_survive_a_sigkill() {
         );
     }
 }
+
+#[test]
+fn planner_map_layers_and_communities_need_a_login_and_follow_the_scope() {
+    let s = harness::start(&["--rate-limit-api", "0"]);
+    let all = planner(&s, "mapper", "all");
+    // Signed out: neither the list nor a plan's draft geometry.
+    assert_eq!(s.request("GET", "/api/communities", &[], None).status, 401);
+    let communities = all.ok("/api/communities")["communities"]
+        .as_array()
+        .expect("communities")
+        .clone();
+    assert!(communities.len() >= 2, "{communities:?}");
+    assert!(communities.iter().all(|c| c["can_edit"] == true));
+    let first = communities[0]["id"].as_i64().expect("id");
+    let second = communities[1]["id"].as_i64().expect("id");
+    // A planner of one community sees only that one.
+    let one = planner(&s, "mapper-one", &first.to_string());
+    let mine = one.ok("/api/communities")["communities"].clone();
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+    assert_eq!(mine[0]["id"], first);
+    let bbox = mine[0]["bbox"].as_array().expect("bbox");
+    assert!(bbox[0].as_f64() < bbox[2].as_f64() && bbox[1].as_f64() < bbox[3].as_f64());
+
+    let view = create_in(&all, first, "layers");
+    let id = view["plan"]["id"].as_i64().expect("plan id");
+    let path = format!("/api/plans/{id}/layers");
+    assert_eq!(s.request("GET", &path, &[], None).status, 401);
+    let other = create_in(&all, second, "other");
+    let other_path = format!("/api/plans/{}/layers", other["plan"]["id"]);
+    assert_eq!(one.get(&other_path).status, 403);
+
+    let layers = one.ok(&path);
+    assert_eq!(layers["version"], view["version"]);
+    assert_eq!(layers["community_id"], first);
+    assert_eq!(layers["boundary"]["type"], "MultiPolygon");
+    // Every building of the plan is a point with its grid key and households.
+    let assign = assignment(&view);
+    let points = layers["buildings"]["features"].as_array().expect("points");
+    assert!(points.len() >= assign.len());
+    let mut households: BTreeMap<u64, u64> = BTreeMap::new();
+    for f in points {
+        assert_eq!(f["geometry"]["type"], "Point");
+        let b = f["id"].as_i64().expect("building id");
+        assert_eq!(f["properties"]["grid"].as_u64(), assign.get(&b).copied());
+        if let Some(k) = assign.get(&b) {
+            *households.entry(*k).or_default() +=
+                f["properties"]["households"].as_u64().expect("households");
+        }
+    }
+    // The points add up to the view's counts, and each grid with buildings has a polygon.
+    let polygons: Vec<u64> = layers["grids"]["features"]
+        .as_array()
+        .expect("polygons")
+        .iter()
+        .map(|f| {
+            assert_eq!(f["geometry"]["type"], "MultiPolygon");
+            f["properties"]["key"].as_u64().expect("key")
+        })
+        .collect();
+    for g in view["grids"].as_array().expect("grids") {
+        let key = g["key"].as_u64().expect("key");
+        assert_eq!(households.get(&key).copied().unwrap_or(0), g["households"]);
+        if g["buildings"].as_u64() > Some(0) {
+            assert!(polygons.contains(&key), "grid {key} has a polygon");
+        }
+    }
+}

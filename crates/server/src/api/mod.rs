@@ -71,6 +71,7 @@ fn plan_routes() -> Router<AppState> {
             "/api/communities/{id}/rules",
             get(plans::get_rules).put(plans::put_rules),
         )
+        .route("/api/communities", get(plans::communities))
         .route("/api/plans", get(plans::list).post(plans::create))
         .route(
             "/api/plans/import",
@@ -87,6 +88,7 @@ fn plan_routes() -> Router<AppState> {
         .route("/api/plans/{id}/diff/{other}", get(plans::diff_plans))
         .route("/api/plans/{id}/export.geojson", get(plans::export_geojson))
         .route("/api/plans/{id}/export.csv", get(plans::export_csv))
+        .route("/api/plans/{id}/layers", get(plans::layers))
 }
 
 async fn not_found() -> ApiError {

@@ -18,6 +18,8 @@
 //! | `POST /api/plans/{id}/publish` | `{version}` | `Published` |
 //! | `GET /api/plans/{a}/diff/{b}` | | engine `PlanDiff` + codes |
 //! | `GET /api/plans/{id}/export.geojson`, `export.csv` | | files |
+//! | `GET /api/plans/{id}/layers` | | `{version, bbox, boundary, grids, buildings}` (the planner's map) |
+//! | `GET /api/communities` | | `{communities: [{id, code, name, bbox, can_edit}]}` the caller may plan |
 //! | `POST /api/plans/import?community=ID&name=..` | CSV | `PlanView` |
 //!
 //! A stale version gives 409 `{code: "stale_version", message, current_version}`.
@@ -33,6 +35,7 @@ use gridmap_analysis::planning::edits::EditSummary;
 use gridmap_analysis::planning::exchange::{
     assignment_csv, parse_assignment_csv, plan_from_assignment, to_geojson,
 };
+use gridmap_analysis::planning::polygons::grid_polygons;
 use gridmap_analysis::planning::{
     Break, GridKey, Mode, PartitionOptions, PartitionReport, PlanState, Rules, partition, validate,
 };
@@ -760,4 +763,140 @@ pub async fn import(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(view(&state, plan).await?)))
+}
+
+// ---------------------------------------------------------------- planner's map
+
+#[derive(Serialize)]
+pub struct CommunityItem {
+    id: Id,
+    code: String,
+    name: String,
+    /// `[west, south, east, north]`.
+    bbox: Option<[f64; 4]>,
+    can_edit: bool,
+}
+
+#[derive(Serialize)]
+pub struct CommunityList {
+    communities: Vec<CommunityItem>,
+}
+
+/// The communities whose plans the caller may read, by code.
+pub async fn communities(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> PlanResult<Json<CommunityList>> {
+    let atlas = state.atlas();
+    let mut communities: Vec<CommunityItem> = atlas
+        .data()
+        .communities
+        .iter()
+        .filter(|c| {
+            principal
+                .require(Permission::ReadPlans { community_id: c.id })
+                .is_ok()
+        })
+        .map(|c| CommunityItem {
+            id: c.id,
+            code: c.code.clone(),
+            name: c.name.clone(),
+            bbox: bbox(&c.boundary),
+            can_edit: principal
+                .require(Permission::EditPlan { community_id: c.id })
+                .is_ok(),
+        })
+        .collect();
+    communities.sort_by(|a, b| a.code.cmp(&b.code).then(a.id.cmp(&b.id)));
+    Ok(Json(CommunityList { communities }))
+}
+
+fn bbox(m: &geo::MultiPolygon<f64>) -> Option<[f64; 4]> {
+    use geo::BoundingRect;
+    m.bounding_rect()
+        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+}
+
+fn ring(l: &geo::LineString<f64>) -> Value {
+    Value::Array(l.coords().map(|c| json!([c.x, c.y])).collect())
+}
+
+fn multipolygon(m: &geo::MultiPolygon<f64>) -> Value {
+    let polys: Vec<Value> =
+        m.0.iter()
+            .map(|p| {
+                let mut rings = vec![ring(p.exterior())];
+                rings.extend(p.interiors().iter().map(ring));
+                Value::Array(rings)
+            })
+            .collect();
+    json!({"type": "MultiPolygon", "coordinates": polys})
+}
+
+/// What the planner's map draws for a plan's newest version: the derived
+/// grid polygons (keyed) and every building point of the community with its
+/// households and grid key. Draft geometry, so never public: `ReadPlans`.
+pub async fn layers(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+) -> PlanResult<Json<Value>> {
+    let plan = readable(&state, &principal, id).await?;
+    let store = state.store.as_ref();
+    let plan_state = load::state(store, id, plan.version).await?;
+    let rules = load::rules(store, plan.community_id).await?;
+    let atlas = state.atlas();
+    let input = load::input(&atlas, plan.community_id, &rules)?;
+    let boundary = atlas
+        .community(plan.community_id)
+        .map(|c| (bbox(&c.boundary), multipolygon(&c.boundary)));
+    let names: Vec<Value> = input
+        .buildings
+        .iter()
+        .map(|b| {
+            atlas
+                .building(b.id)
+                .and_then(|x| x.name.clone().or_else(|| x.address.clone()))
+                .map_or(Value::Null, Value::String)
+        })
+        .collect();
+    let body = tokio::task::spawn_blocking(move || {
+        let polys = grid_polygons(&input, &plan_state);
+        let grids: Vec<Value> = polys
+            .iter()
+            .map(|(k, m)| {
+                json!({"type": "Feature", "id": k, "properties": {"key": k}, "geometry": multipolygon(m)})
+            })
+            .collect();
+        let buildings: Vec<Value> = input
+            .buildings
+            .iter()
+            .zip(names)
+            .map(|(b, name)| {
+                json!({
+                    "type": "Feature",
+                    "id": b.id,
+                    "properties": {
+                        "households": b.households,
+                        "grid": plan_state.assignment.get(&b.id),
+                        "name": name,
+                    },
+                    "geometry": {"type": "Point", "coordinates": [b.point.x(), b.point.y()]},
+                })
+            })
+            .collect();
+        let (bbox, boundary) = boundary.unwrap_or((None, Value::Null));
+        json!({
+            "plan": id,
+            "version": plan.version,
+            "community_id": plan.community_id,
+            "bbox": bbox,
+            "boundary": boundary,
+            "grids": {"type": "FeatureCollection", "features": grids},
+            "buildings": {"type": "FeatureCollection", "features": buildings},
+        })
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("plan layers failed: {e}")))?;
+    Ok(Json(body))
 }

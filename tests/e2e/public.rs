@@ -34,6 +34,7 @@ const PROTECTED: &[&str] = &[
     "/api/coverage",
     "/api/coverage/buildings",
     "/api/coverage/siting",
+    "/api/grids/{id}/qr-sheet.svg",
 ];
 
 /// Public routes this walk visits.
@@ -51,8 +52,6 @@ const WALKED: &[&str] = &[
     "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
     "/api/buildings/{id}/qr.svg",
     "/api/buildings/{id}/qr.png",
-    // TODO(auth): planners only once the sheet is restricted.
-    "/api/grids/{id}/qr-sheet.svg",
 ];
 
 /// Keys that must never appear in a public body.
@@ -208,8 +207,10 @@ fn public_routes_never_return_households_or_private_data() {
         );
         let b = get_public(&s, &format!("/api/buildings/{id}")).json();
         if let Some(grid) = b["grid"]["id"].as_i64() {
+            // The grid's QR sheet is for planners only.
             let sheet = get_public(&s, &format!("/api/grids/{grid}/qr-sheet.svg"));
-            assert_eq!(sheet.status, 200);
+            assert_eq!(sheet.status, 401);
+            assert_eq!(sheet.json()["code"], "unauthenticated");
         }
     }
     get_public(&s, "/api/buildings/999999999");

@@ -6,6 +6,7 @@
 # at start, every minute and at the end. Fails if any request failed.
 #
 #   scripts/soak.sh [SECONDS]
+#   PROFILE=debug scripts/soak.sh [SECONDS]   # against the debug build instead
 #
 # Needs python3 with httpx (pip install httpx). Rate limits are off (a
 # handful of clients on one address would otherwise be throttled like one
@@ -13,9 +14,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
+profile=${PROFILE:-release}
 
-cargo build --release -p gridmap-server --bin gridmap
-bin=${CARGO_TARGET_DIR:-target}/release/gridmap
+if [ "$profile" = release ]; then
+  cargo build --release -p gridmap-server --bin gridmap
+else
+  cargo build -p gridmap-server --bin gridmap
+fi
+bin=${CARGO_TARGET_DIR:-target}/$profile/gridmap
 work=$(mktemp -d /tmp/gridmap-soak.XXXXXX)
 db="sqlite://$work/soak.db"
 "$bin" --db "$db" sample >/dev/null

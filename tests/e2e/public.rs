@@ -41,6 +41,7 @@ const PROTECTED: &[&str] = &[
 const WALKED: &[&str] = &[
     "/",
     "/health",
+    "/api/openapi.json",
     "/api/lookup",
     "/api/buildings/search",
     "/api/buildings/{id}",
@@ -152,6 +153,11 @@ fn public_routes_never_return_households_or_private_data() {
     let s = harness::start(&[]);
     get_public(&s, "/");
     get_public(&s, "/health");
+    // The API's description (schemas name private fields such as the rules'
+    // `min_households`, but it holds no data): public, not key-checked.
+    let doc = s.request("GET", "/api/openapi.json", &[], None);
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.json()["openapi"], "3.1.0");
     get_public(&s, "/no/such/route");
     let tj = get_public(&s, "/tiles.json").json();
     let style = get_public(&s, "/style.json").json();

@@ -1,6 +1,6 @@
 // Start a real `gridmap serve` on a temporary store and a headless Chromium
 // that may talk to nothing but 127.0.0.1.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
@@ -45,7 +45,11 @@ export async function startServer(args = []) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { base, dir, stop: () => child.kill('SIGTERM') };
+  const db = `sqlite://${dir}/gridmap.db`;
+  /** Run `gridmap --db <this store> ...args` (stdin = input); its stdout. */
+  const cli = (cliArgs, input = '') =>
+    execFileSync(bin, ['--db', db, ...cliArgs], { input, env: { ...process.env, RUST_LOG: 'warn' } }).toString();
+  return { base, dir, cli, stop: () => child.kill('SIGTERM') };
 }
 
 export async function launch() {

@@ -1,6 +1,7 @@
 // Building QR codes really decode (jsQR) to the building's landing page,
 // and that page opens the building's card; the A4 sheet of a grid holds a
-// decodable code per building. Screenshots: tests/artifacts/qr-*.png.
+// decodable code per building and is only for a signed-in planner of the
+// grid's community. Screenshots: tests/artifacts/qr-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -68,8 +69,15 @@ test('a building QR code (SVG and PNG) decodes to /b/{id}, which opens its card'
 
 test('the QR sheet of a grid has one decodable, labelled code per building on A4 pages', async () => {
   const { results } = await (await fetch(`${server.base}/api/buildings/search?q=${encodeURIComponent('大厦')}&limit=100`)).json();
-  const grid = results[0].grid;
-  const sheet = await (await fetch(`${server.base}/api/grids/${grid.id}/qr-sheet.svg`)).text();
+  const { grid, community } = results[0];
+  const sheetUrl = `${server.base}/api/grids/${grid.id}/qr-sheet.svg`;
+  const anonymous = await fetch(sheetUrl);
+  assert.equal(anonymous.status, 401, 'the sheet is not public');
+  assert.equal((await anonymous.json()).code, 'unauthenticated');
+  const password = 'qr sheet planner 123';
+  server.cli(['user', 'add', 'qr-planner', '--role', 'planner', '--communities', String(community.id), '--password-stdin'], `${password}\n`);
+  const token = server.cli(['token', 'create', '--user', 'qr-planner', '--label', 'browser test']).trim();
+  const sheet = await (await fetch(sheetUrl, { headers: { Authorization: `Bearer ${token}` } })).text();
   const codes = (sheet.match(/<path /g) ?? []).length;
   assert.ok(codes > 0);
   const pages = (sheet.match(/<g>/g) ?? []).length;
@@ -82,6 +90,9 @@ test('the QR sheet of a grid has one decodable, labelled code per building on A4
   const { context, page, problems } = await appPage(browser, { viewport: { width: 794, height: 1123 } });
   try {
     await page.goto(`${server.base}/`);
+    // The planner signs in (session cookie); the page's <img> then loads the sheet.
+    const login = await page.request.post(`${server.base}/api/auth/login`, { data: { username: 'qr-planner', password } });
+    assert.equal(login.status(), 200);
     // Page 1 at 5 px/mm: 1050 × 1485 px; the first cell is at (12, 28) mm, 62 × 62.75 mm.
     const first = await pixels(page, `/api/grids/${grid.id}/qr-sheet.svg?page=1`, 1050, 1485, [60, 140, 310, 314]);
     const url = decode(first);

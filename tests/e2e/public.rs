@@ -37,6 +37,7 @@ const PROTECTED: &[&str] = &[
     "/api/coverage/buildings",
     "/api/coverage/siting",
     "/api/grids/compliance",
+    "/api/grids/{id}/qr-sheet.svg",
 ];
 
 /// Public routes this walk visits.
@@ -44,6 +45,7 @@ const WALKED: &[&str] = &[
     "/",
     "/health",
     "/api/auth/session",
+    "/api/openapi.json",
     "/api/lookup",
     "/api/buildings/search",
     "/api/buildings/{id}",
@@ -57,8 +59,6 @@ const WALKED: &[&str] = &[
     "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
     "/api/buildings/{id}/qr.svg",
     "/api/buildings/{id}/qr.png",
-    // TODO(auth): planners only once the sheet is restricted.
-    "/api/grids/{id}/qr-sheet.svg",
 ];
 
 /// Keys that must never appear in a public body.
@@ -161,6 +161,11 @@ fn public_routes_never_return_households_or_private_data() {
     get_public(&s, "/health");
     let session = get_public(&s, "/api/auth/session").json();
     assert!(session["session"].is_null(), "{session}");
+    // The API's description (schemas name private fields such as the rules'
+    // `min_households`, but it holds no data): public, not key-checked.
+    let doc = s.request("GET", "/api/openapi.json", &[], None);
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.json()["openapi"], "3.1.0");
     get_public(&s, "/no/such/route");
     let tj = get_public(&s, "/tiles.json").json();
     get_public(&s, "/tiles/coverage.json");
@@ -217,8 +222,10 @@ fn public_routes_never_return_households_or_private_data() {
         );
         let b = get_public(&s, &format!("/api/buildings/{id}")).json();
         if let Some(grid) = b["grid"]["id"].as_i64() {
+            // The grid's QR sheet is for planners only.
             let sheet = get_public(&s, &format!("/api/grids/{grid}/qr-sheet.svg"));
-            assert_eq!(sheet.status, 200);
+            assert_eq!(sheet.status, 401);
+            assert_eq!(sheet.json()["code"], "unauthenticated");
         }
     }
     get_public(&s, "/api/buildings/999999999");

@@ -6,9 +6,17 @@ use crate::harness;
 
 /// Status, headers we look at, and the raw body.
 fn fetch(url: &str, gzip: bool) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    fetch_as(url, gzip, None)
+}
+
+/// [`fetch`] with an `Authorization` header.
+fn fetch_as(url: &str, gzip: bool, auth: Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let mut req = ureq::get(url);
     if gzip {
         req = req.set("Accept-Encoding", "gzip");
+    }
+    if let Some(auth) = auth {
+        req = req.set("Authorization", auth);
     }
     let r = match req.call() {
         Ok(r) => r,
@@ -145,8 +153,55 @@ fn qr_codes_are_labelled_svg_and_png_and_404_for_unknown_ids() {
     assert_eq!(header(&headers, "content-type"), Some("image/png"));
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
 
-    let (status, headers, sheet) =
-        fetch(&format!("{}/api/grids/{grid}/qr-sheet.svg", s.base), false);
+    // The sheet is for planners: signed in, allowed to read the plans of
+    // the grid's community.
+    let community = b["community"]["id"].as_i64().unwrap();
+    let other = community + 1_000;
+    let token = |user: &str, role: &str, scope: &[&str]| {
+        harness::add_user(&s.db, user, role, scope, "qr sheet password 123");
+        let out = harness::cli(
+            &s.db,
+            &["token", "create", "--user", user, "--label", "e2e"],
+        );
+        assert!(out.status.success());
+        format!("Bearer {}", String::from_utf8_lossy(&out.stdout).trim())
+    };
+    let planner = token(
+        "qr-planner",
+        "planner",
+        &["--communities", &community.to_string()],
+    );
+    let elsewhere = token(
+        "qr-elsewhere",
+        "planner",
+        &["--communities", &other.to_string()],
+    );
+    let worker = token("qr-worker", "grid_worker", &["--grids", &grid.to_string()]);
+    let admin = token("qr-admin", "admin", &[]);
+    let audit_rows = || {
+        let r = s.request(
+            "GET",
+            "/api/admin/audit?limit=1000",
+            &[("Authorization", &admin)],
+            None,
+        );
+        assert_eq!(r.status, 200);
+        r.json()["entries"].as_array().unwrap().len()
+    };
+    let audited = audit_rows();
+    let sheet_url = format!("{}/api/grids/{grid}/qr-sheet.svg", s.base);
+    for (auth, status, code) in [
+        (None, 401, "unauthenticated"),
+        (Some(elsewhere.as_str()), 403, "forbidden"),
+        (Some(worker.as_str()), 403, "forbidden"),
+    ] {
+        let (got, _, body) = fetch_as(&sheet_url, false, auth);
+        assert_eq!(got, status, "{auth:?}");
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], code, "{auth:?}");
+    }
+
+    let (status, headers, sheet) = fetch_as(&sheet_url, false, Some(&planner));
     assert_eq!(status, 200);
     assert!(
         header(&headers, "content-type")
@@ -164,10 +219,7 @@ fn qr_codes_are_labelled_svg_and_png_and_404_for_unknown_ids() {
     assert!(codes >= in_grid && in_grid > 0);
     assert_eq!(sheet.matches("<g>").count(), codes.div_ceil(12));
     assert!(!sheet.contains("户数") && !sheet.to_lowercase().contains("household"));
-    let (_, _, page1) = fetch(
-        &format!("{}/api/grids/{grid}/qr-sheet.svg?page=1", s.base),
-        false,
-    );
+    let (_, _, page1) = fetch_as(&format!("{sheet_url}?page=1"), false, Some(&planner));
     let page1 = String::from_utf8(page1).unwrap();
     assert_eq!(page1.matches("<path ").count(), codes.min(12));
 
@@ -189,10 +241,12 @@ fn qr_codes_are_labelled_svg_and_png_and_404_for_unknown_ids() {
             "no_such_page",
         ),
     ] {
-        let (status, body) = s.get(&path);
-        assert_eq!(status, 404, "{path}");
-        assert_eq!(body["code"], code, "{path}");
+        let r = s.request("GET", &path, &[("Authorization", &planner)], None);
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(r.json()["code"], code, "{path}");
     }
+    // A read: the audit log gains no row for it.
+    assert_eq!(audit_rows(), audited);
     let (status, body) = s.get("/api/buildings/x/qr.svg");
     assert_eq!(status, 400);
     assert_eq!(body["code"], "bad_id");

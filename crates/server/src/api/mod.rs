@@ -8,6 +8,7 @@ mod coverage;
 mod fonts;
 mod health;
 mod lookup;
+pub mod openapi;
 mod params;
 mod plans;
 mod public;
@@ -22,11 +23,17 @@ use axum::routing::{get, post};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+// Input parsers, public for the fuzz targets in `fuzz/`.
+pub use coverage::CoverageQuery;
+pub use params::Params;
+pub use tiles::parse_coord as parse_tile_coord;
+
 /// Build the whole HTTP application (tested with `oneshot`, served by
 /// `serve`), wrapped in the limits and security headers of [`crate::limits`].
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/health", get(health::health))
+        .route("/api/openapi.json", get(openapi::openapi))
         .route("/api/lookup", get(lookup::lookup))
         .route("/api/buildings/search", get(buildings::search))
         .route("/api/buildings/{id}", get(buildings::get_one))

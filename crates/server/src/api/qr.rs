@@ -1,7 +1,9 @@
 //! QR codes for building doors: `GET /api/buildings/{id}/qr.svg` (one
 //! labelled code), `GET /api/buildings/{id}/qr.png?scale=8` (the bare code)
 //! and `GET /api/grids/{id}/qr-sheet.svg[?page=N]` (A4 pages, 12 codes
-//! each, for every building of a grid). Each code points at
+//! each, for every building of a grid; planners print it, so it needs a
+//! signed-in user who may read the plans of the grid's community — a read,
+//! not audited). Each code points at
 //! `{origin}/b/{id}`: origin from `serve --public-url`, else the request's
 //! Host header. Labels carry names, addresses and ids, never households.
 
@@ -17,6 +19,7 @@ use gridmap_data::model::Building;
 
 use super::params::Params;
 use super::style::base_url;
+use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::qr::{self, Matrix, QrError, svg::Label};
 use crate::state::AppState;
@@ -137,12 +140,12 @@ pub async fn building_png(
 
 pub async fn grid_sheet(
     State(state): State<AppState>,
+    principal: Principal,
     public: Option<Extension<PublicUrl>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    // TODO(auth): planners only — check the session's role here once auth lands.
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request("bad_id", format!("`{id}` is not a grid id")))?;
@@ -151,6 +154,9 @@ pub async fn grid_sheet(
     let grid = atlas
         .grid(id)
         .ok_or_else(|| ApiError::not_found("no_such_grid", format!("no grid with id {id}")))?;
+    principal.require(Permission::ReadPlans {
+        community_id: grid.community_id,
+    })?;
     let mut buildings: Vec<&Building> = match grid.boundary.bounding_rect() {
         Some(rect) => atlas
             .buildings_in(rect)

@@ -18,7 +18,8 @@ use crate::state::AppState;
 use crate::tiles::cache::CachedTile;
 use crate::tiles::{self, LAYERS, MAX_DATA_ZOOM};
 
-pub(super) fn parse_coord(z: &str, x: &str, file: &str) -> Result<TileCoord, ApiError> {
+/// The `{z}/{x}/{y}.mvt` of a tile path, as the router splits it.
+pub fn parse_coord(z: &str, x: &str, file: &str) -> Result<TileCoord, ApiError> {
     let bad = |why: String| ApiError::bad_request("bad_tile", why);
     let y = file
         .strip_suffix(".mvt")

@@ -94,6 +94,35 @@ pub fn read_osm(
             source,
         })?
         .len();
+    read_passes(total, on_progress, sink, &mut |bytes, visit| {
+        reader::read_elements(path, bytes, visit)
+    })
+}
+
+/// [`read_osm`] over an in-memory file of a known format (the fuzz targets
+/// and tests use it; imports stream from disk).
+pub fn read_osm_bytes(
+    data: &[u8],
+    format: OsmFormat,
+    sink: &mut dyn FnMut(OsmFeature) -> Result<()>,
+) -> Result<OsmReport> {
+    read_passes(data.len() as u64, &|_| {}, sink, &mut |bytes, visit| {
+        bytes.store(data.len() as u64, Ordering::Relaxed);
+        reader::read_elements_from(data, format, visit)
+    })
+}
+
+/// The element source of one pass: reads every element into `visit`,
+/// counting bytes into the counter.
+type PassReader<'r> =
+    dyn FnMut(&Arc<AtomicU64>, &mut dyn FnMut(Element) -> Result<()>) -> Result<()> + 'r;
+
+fn read_passes(
+    total: u64,
+    on_progress: &(dyn Fn(ImportProgress) + Sync),
+    sink: &mut dyn FnMut(OsmFeature) -> Result<()>,
+    read: &mut PassReader<'_>,
+) -> Result<OsmReport> {
     let mut imp = Importer {
         nodes: NodeCoords::default(),
         member_ways: HashSet::new(),
@@ -117,7 +146,7 @@ pub fn read_osm(
                 });
             }
         };
-        reader::read_elements(path, &bytes, &mut |e| {
+        read(&bytes, &mut |e| {
             progress(&mut seen);
             match pass {
                 1 => imp.pass1(e),

@@ -124,6 +124,19 @@ pub fn read_elements(
     }
 }
 
+/// Read every element of an in-memory file of `format` (see
+/// [`read_elements`]).
+pub fn read_elements_from(
+    data: &[u8],
+    format: OsmFormat,
+    visit: &mut dyn FnMut(Element) -> Result<()>,
+) -> Result<()> {
+    match format {
+        OsmFormat::Xml => read_xml(data, visit),
+        OsmFormat::Pbf => read_pbf(data, visit),
+    }
+}
+
 fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<()>) -> Result<()> {
     use osmpbf::{Element as P, ElementReader, RelMemberType};
     let reader = ElementReader::new(reader);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Property-based API testing with schemathesis against /api/openapi.json:
+# a server on 127.0.0.1 with the Nanjing sample, once anonymous and once
+# with an admin's bearer token, bounded by --max-examples per operation.
+# Fails on any 5xx (check `not_a_server_error`) or if the server logged a
+# panic.
+#
+#   scripts/schemathesis.sh [MAX_EXAMPLES] [debug|release]   # default 50, debug
+#
+# Needs schemathesis (pip install schemathesis). Rate limits are off so
+# every generated request reaches a handler. The admin run leaves out
+# POST /api/auth/logout (it would revoke the token the run uses).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+examples=${1:-50}
+profile=${2:-debug}
+
+if [ "$profile" = release ]; then
+  cargo build --release -p gridmap-server --bin gridmap
+else
+  cargo build -p gridmap-server --bin gridmap
+fi
+bin=${CARGO_TARGET_DIR:-target}/$profile/gridmap
+work=$(mktemp -d /tmp/gridmap-schemathesis.XXXXXX)
+db="sqlite://$work/st.db"
+"$bin" --db "$db" sample >/dev/null
+echo "schemathesis admin password" | "$bin" --db "$db" user add st-admin --role admin --password-stdin >/dev/null
+token=$("$bin" --db "$db" token create --user st-admin --label schemathesis)
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+RUST_LOG=warn "$bin" --db "$db" serve --no-sample --listen "127.0.0.1:$port" \
+  --rate-limit-tiles 0 --rate-limit-api 0 2>"$work/server.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+until curl -sf "$base/health" >/dev/null; do sleep 0.2; done
+
+status=0
+run() {
+  local name=$1
+  shift
+  echo "== schemathesis, $name, --max-examples $examples"
+  schemathesis run "$base/api/openapi.json" \
+    --checks not_a_server_error \
+    --max-examples "$examples" --seed 8 --workers 1 \
+    --request-timeout 60 --no-color \
+    --report junit --report-junit-path "$work/$name.xml" \
+    "$@" || status=1
+}
+run anonymous
+run admin -H "Authorization: Bearer $token" --exclude-path /api/auth/logout
+
+if grep -i "panicked" "$work/server.log"; then
+  echo "error: the server panicked (log: $work/server.log)" >&2
+  status=1
+fi
+echo "server log and reports: $work"
+exit $status

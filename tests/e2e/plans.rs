@@ -502,9 +502,51 @@ fn plan_lifecycle_over_http() {
         &format!("/api/plans/{next_id}/edits"),
         &json!({"version": 1, "edit": {"kind": "merge", "grids": keys}}),
     );
-    ping.post_ok(
+    // The merged grid is over the maximum: publishing is refused with the
+    // breaks validation reports; a planner may not force it, an admin may.
+    let val = ping.ok(&format!("/api/plans/{next_id}/validate"));
+    assert_eq!(val["clean"], false, "{val}");
+    let refused = ping.post(
         &format!("/api/plans/{next_id}/publish"),
         &json!({"version": 2}),
+    );
+    assert_eq!(refused.status, 422);
+    let body = refused.json();
+    assert_eq!(body["code"], "plan_has_breaks", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("break"));
+    assert_eq!(body["breaks"], val["breaks"]);
+    assert!(
+        body["breaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["kind"] == "households_over"),
+        "{body}"
+    );
+    let forced = ping.post(
+        &format!("/api/plans/{next_id}/publish"),
+        &json!({"version": 2, "force": true}),
+    );
+    assert_eq!(forced.status, 403);
+    assert_eq!(forced.json()["code"], "force_needs_admin");
+    assert_eq!(
+        ping.ok(&format!("/api/plans/{next_id}"))["plan"]["status"],
+        "draft"
+    );
+    add_user(&s.db, "root", "admin", &[], PW);
+    let admin = format!("Bearer {}", token(&s.db, "root"));
+    let root = Client {
+        s: &s,
+        auth: admin.clone(),
+    };
+    let out = root.post_ok(
+        &format!("/api/plans/{next_id}/publish"),
+        &json!({"version": 2, "force": true}),
+    );
+    assert_eq!(out["forced"], true);
+    assert_eq!(
+        out["breaks"].as_u64().unwrap() as usize,
+        val["breaks"].as_array().unwrap().len()
     );
     let list = ping.ok(&format!("/api/plans?community={community}"));
     let status_of = |pid: i64| {
@@ -549,9 +591,8 @@ fn plan_lifecycle_over_http() {
             .all(|g| g["code"] != gone_code.as_str())
     );
 
-    // Every write was audited, as the planner, in the audit log.
-    add_user(&s.db, "root", "admin", &[], PW);
-    let admin = format!("Bearer {}", token(&s.db, "root"));
+    // Every write was audited, as the planner, in the audit log; the forced
+    // publish as the admin's, marked forced with its breaks.
     let log = s
         .request(
             "GET",
@@ -577,6 +618,19 @@ fn plan_lifecycle_over_http() {
     ] {
         assert!(actions.contains(&want), "{want} audited: {actions:?}");
     }
+    let forced_entry = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["actor"] == "user:root" && e["action"] == "plan.publish")
+        .expect("the forced publish is audited");
+    let detail = if forced_entry["detail"].is_string() {
+        serde_json::from_str::<Value>(forced_entry["detail"].as_str().unwrap()).unwrap()
+    } else {
+        forced_entry["detail"].clone()
+    };
+    assert_eq!(detail["forced"], true, "{forced_entry}");
+    assert!(detail["breaks"].as_u64().unwrap() >= 1, "{forced_entry}");
 }
 
 /// The same edit on the same version through two servers: one 200, one 409;
@@ -737,6 +791,17 @@ fn plan_cli_partition_validate_publish_export_import() {
         stdout(&broken).contains("unassigned"),
         "{}",
         stdout(&broken)
+    );
+    // The CLI refuses to publish it, listing the breaks; the plan stays a draft.
+    let refused = cli(&s.db, &["plan", "publish", &partial.to_string()]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("plan_has_breaks"), "{err}");
+    assert!(err.contains("in no grid"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(
+        ping.ok(&format!("/api/plans/{partial}"))["plan"]["status"],
+        "draft"
     );
 
     // The full CSV imports to the same assignment.

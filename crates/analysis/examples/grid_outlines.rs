@@ -202,7 +202,7 @@ fn svg(input: &CommunityInput, panels: &[(&str, &BTreeMap<GridKey, MultiPolygon<
             }
             writeln!(
                 out,
-                r#"<path d="{d}" fill="{}" fill-rule="evenodd" stroke="#333" stroke-width="0.8"/>"#,
+                r##"<path d="{d}" fill="{}" fill-rule="evenodd" stroke="#333" stroke-width="0.8"/>"##,
                 COLOURS[n % COLOURS.len()]
             )
             .unwrap();

@@ -9,8 +9,9 @@
 //! each corner is owned by one building:
 //!
 //! * inside a face with buildings, a corner goes to the building nearest to
-//!   its vertex along triangulation edges of that face (a discrete Voronoi
-//!   cell that never reaches across a barrier: the paths stay in the face);
+//!   its vertex in a straight line, spread vertex to vertex along the
+//!   triangulation edges of that face (a discrete Voronoi cell that never
+//!   reaches across a barrier: the spreading stays in the face);
 //! * a face with no building goes whole to the building across its longest
 //!   shared border (so water, or a block with no housing, joins a
 //!   neighbouring grid and leaves no gap).
@@ -60,6 +61,10 @@ pub(crate) struct Mesh {
 }
 
 type Cdt = ConstrainedDelaunayTriangulation<Site>;
+
+/// Longest constraint edge: boundary and barrier segments are cut into
+/// pieces no longer than this.
+const CONSTRAINT_STEP_METRES: f64 = 8.0;
 
 /// How far open barrier lines are extended past their ends.
 const BARRIER_REACH_METRES: f64 = 1.0;
@@ -159,18 +164,35 @@ impl Mesh {
                         Err(_) => continue,
                     },
                 };
-                let Ok(hb) = cdt.insert(Site {
-                    x: b.x,
-                    y: b.y,
-                    idx: usize::MAX,
-                }) else {
-                    prev = None;
-                    continue;
-                };
-                if ha != hb {
-                    cdt.add_constraint_and_split(ha, hb, site);
+                // Long segments are cut every few metres, so cells along a
+                // barrier or the boundary stay small (no long slivers).
+                let steps = ((a.x - b.x).hypot(a.y - b.y) / CONSTRAINT_STEP_METRES)
+                    .ceil()
+                    .clamp(1.0, 10_000.0) as usize;
+                let mut from = ha;
+                for k in 1..=steps {
+                    let t = k as f64 / steps as f64;
+                    let p = if k == steps {
+                        b
+                    } else {
+                        Coord {
+                            x: a.x + t * (b.x - a.x),
+                            y: a.y + t * (b.y - a.y),
+                        }
+                    };
+                    let Ok(h) = cdt.insert(Site {
+                        x: p.x,
+                        y: p.y,
+                        idx: usize::MAX,
+                    }) else {
+                        continue;
+                    };
+                    if from != h {
+                        cdt.add_constraint_and_split(from, h, site);
+                    }
+                    from = h;
                 }
-                prev = Some(hb);
+                prev = Some(from);
             }
         };
         for poly in &input.boundary_local.0 {
@@ -309,7 +331,12 @@ impl Mesh {
                         continue;
                     }
                     let u = e.to().fix().index();
-                    let nd = d + e.length_2().sqrt();
+                    // Straight-line distance to the source building, spread
+                    // through the face: Voronoi cells where the face is open,
+                    // bent around barriers where it is not.
+                    let src = input.local[own[v] as usize];
+                    let to = e.to().position();
+                    let nd = (to.x - src.x).hypot(to.y - src.y);
                     if nd < dist[u] {
                         dist[u] = nd;
                         own[u] = own[v];
@@ -453,6 +480,24 @@ impl Mesh {
                     .position(|x| x.fix().index() == v)
                     .map_or(NONE, |j| 3 * ns + j as u32)
             };
+            // Two corners of one building and one of another: the inner node
+            // goes midway between the odd corner's two edge midpoints, so the
+            // outline crosses the triangle straight instead of zigzagging
+            // through the centroid (no teeth along fans of thin triangles).
+            let o = {
+                let b = 3 * slot[t] as usize;
+                [owner[b], owner[b + 1], owner[b + 2]]
+            };
+            for k in 0..3 {
+                let (p, q) = ((k + 1) % 3, (k + 2) % 3);
+                if o[p] == o[q] && o[k] != o[p] {
+                    let (m1, m2) = (nodes[mid(k) as usize], nodes[mid(q) as usize]);
+                    nodes[centroid as usize] = Coord {
+                        x: (m1.x + m2.x) / 2.0,
+                        y: (m1.y + m2.y) / 2.0,
+                    };
+                }
+            }
             for k in 0..3 {
                 let prev = (k + 2) % 3;
                 let v = vs[k].fix().index();

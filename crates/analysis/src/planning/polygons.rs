@@ -15,8 +15,8 @@
 //! (Douglas–Peucker, [`SIMPLIFY_METRES`]) for both grids on its sides, so
 //! neighbours stay exactly matched. A shortcut is taken only when the area
 //! it sweeps holds no other node and no building point, so the result stays
-//! planar and every building stays in its grid. The community's own
-//! boundary is never simplified.
+//! planar and every building stays in its grid. On the community's own
+//! boundary only exactly collinear nodes are dropped, so its shape is kept.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +26,9 @@ use rstar::{AABB, RTree, primitives::GeomWithData};
 use super::input::CommunityInput;
 use super::mesh::{Mesh, NONE};
 use super::plan::{GridKey, PlanState};
+
+/// Deviation below which a node on the community's edge counts as collinear.
+const COLLINEAR_METRES: f64 = 1e-7;
 
 /// Douglas–Peucker tolerance of grid outlines, in metres.
 pub const SIMPLIFY_METRES: f64 = 3.0;
@@ -257,12 +260,15 @@ fn simplify(mesh: &Mesh, sides: &[Side], tolerance: f64) -> Vec<bool> {
     let mut deg = vec![0u8; n];
     let mut nbr = vec![[NONE; 2]; n];
     let mut fixed = vec![false; n];
+    // Nodes on the community's edge (or a gap's): only exactly collinear
+    // ones may go, so the community outline is kept as it is.
+    let mut outer = vec![false; n];
     let mut edges: Vec<(u32, u32)> = Vec::new();
     for s in sides {
         let once = match s.other {
             None => {
-                fixed[s.from as usize] = true;
-                fixed[s.to as usize] = true;
+                outer[s.from as usize] = true;
+                outer[s.to as usize] = true;
                 true
             }
             Some(h) => s.grid < h,
@@ -307,6 +313,11 @@ fn simplify(mesh: &Mesh, sides: &[Side], tolerance: f64) -> Vec<bool> {
         if chain.len() < 3 {
             return;
         }
+        let tolerance = if outer[chain[1] as usize] {
+            COLLINEAR_METRES
+        } else {
+            tolerance
+        };
         for &v in &chain[1..chain.len() - 1] {
             keep[v as usize] = false;
         }

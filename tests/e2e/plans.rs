@@ -390,7 +390,29 @@ fn plan_lifecycle_over_http() {
     let published_view = ping.ok(&format!("/api/plans/{id}"));
     let new_codes = codes(&published_view);
     let old_codes: std::collections::BTreeSet<String> = codes(&base).into_values().collect();
-    let pubr = ping.post_ok(&format!("/api/plans/{id}/publish"), &json!({"version": 6}));
+    // The busiest sample community cannot meet the rules (one building holds
+    // 1,362 households): publishing is refused with validation's breaks, and
+    // an admin forces it.
+    add_user(&s.db, "root", "admin", &[], PW);
+    let root = Client {
+        s: &s,
+        auth: format!("Bearer {}", token(&s.db, "root")),
+    };
+    let admin = root.auth.clone();
+    let val = ping.ok(&format!("/api/plans/{id}/validate"));
+    let first = ping.post(&format!("/api/plans/{id}/publish"), &json!({"version": 6}));
+    let pubr = if val["clean"] == true {
+        assert_eq!(first.status, 200);
+        first.json()
+    } else {
+        assert_eq!(first.status, 422);
+        assert_eq!(first.json()["code"], "plan_has_breaks");
+        assert_eq!(first.json()["breaks"], val["breaks"]);
+        root.post_ok(
+            &format!("/api/plans/{id}/publish"),
+            &json!({"version": 6, "force": true}),
+        )
+    };
     assert_eq!(pubr["version"], 7);
     for (bid, code) in new_codes.iter().step_by(97) {
         let (st, pb) = s.get(&format!("/api/buildings/{bid}"));
@@ -502,9 +524,45 @@ fn plan_lifecycle_over_http() {
         &format!("/api/plans/{next_id}/edits"),
         &json!({"version": 1, "edit": {"kind": "merge", "grids": keys}}),
     );
-    ping.post_ok(
+    // The merged grid is over the maximum: publishing is refused with the
+    // breaks validation reports; a planner may not force it, an admin may.
+    let val = ping.ok(&format!("/api/plans/{next_id}/validate"));
+    assert_eq!(val["clean"], false, "{val}");
+    let refused = ping.post(
         &format!("/api/plans/{next_id}/publish"),
         &json!({"version": 2}),
+    );
+    assert_eq!(refused.status, 422);
+    let body = refused.json();
+    assert_eq!(body["code"], "plan_has_breaks", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("break"));
+    assert_eq!(body["breaks"], val["breaks"]);
+    assert!(
+        body["breaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["kind"] == "households_over"),
+        "{body}"
+    );
+    let forced = ping.post(
+        &format!("/api/plans/{next_id}/publish"),
+        &json!({"version": 2, "force": true}),
+    );
+    assert_eq!(forced.status, 403);
+    assert_eq!(forced.json()["code"], "force_needs_admin");
+    assert_eq!(
+        ping.ok(&format!("/api/plans/{next_id}"))["plan"]["status"],
+        "draft"
+    );
+    let out = root.post_ok(
+        &format!("/api/plans/{next_id}/publish"),
+        &json!({"version": 2, "force": true}),
+    );
+    assert_eq!(out["forced"], true);
+    assert_eq!(
+        out["breaks"].as_u64().unwrap() as usize,
+        val["breaks"].as_array().unwrap().len()
     );
     let list = ping.ok(&format!("/api/plans?community={community}"));
     let status_of = |pid: i64| {
@@ -549,9 +607,8 @@ fn plan_lifecycle_over_http() {
             .all(|g| g["code"] != gone_code.as_str())
     );
 
-    // Every write was audited, as the planner, in the audit log.
-    add_user(&s.db, "root", "admin", &[], PW);
-    let admin = format!("Bearer {}", token(&s.db, "root"));
+    // Every write was audited, as the planner, in the audit log; the forced
+    // publish as the admin's, marked forced with its breaks.
     let log = s
         .request(
             "GET",
@@ -573,10 +630,24 @@ fn plan_lifecycle_over_http() {
         "plan.undo",
         "plan.redo",
         "plan.partition",
-        "plan.publish",
     ] {
         assert!(actions.contains(&want), "{want} audited: {actions:?}");
     }
+    // The planner's publishes were refused (rule breaks), so not audited.
+    assert!(!actions.contains(&"plan.publish"), "{actions:?}");
+    let forced_entry = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["actor"] == "user:root" && e["action"] == "plan.publish")
+        .expect("the forced publish is audited");
+    let detail = if forced_entry["detail"].is_string() {
+        serde_json::from_str::<Value>(forced_entry["detail"].as_str().unwrap()).unwrap()
+    } else {
+        forced_entry["detail"].clone()
+    };
+    assert_eq!(detail["forced"], true, "{forced_entry}");
+    assert!(detail["breaks"].as_u64().unwrap() >= 1, "{forced_entry}");
 }
 
 /// The same edit on the same version through two servers: one 200, one 409;
@@ -623,7 +694,17 @@ fn two_servers(db: &str) {
         .as_str()
         .unwrap()
         .to_owned();
-    c1.post_ok(&format!("/api/plans/{id}/publish"), &json!({"version": 2}));
+    // The moved building may break the household range (refusal is tested in
+    // `plan_lifecycle_over_http`): an admin forces the publish here.
+    add_user(db, "root", "admin", &[], PW);
+    let root = Client {
+        s: &s1,
+        auth: format!("Bearer {}", token(db, "root")),
+    };
+    root.post_ok(
+        &format!("/api/plans/{id}/publish"),
+        &json!({"version": 2, "force": true}),
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     loop {
         let (_, pb) = s2.get(&format!("/api/buildings/{building}"));
@@ -737,6 +818,17 @@ fn plan_cli_partition_validate_publish_export_import() {
         stdout(&broken).contains("unassigned"),
         "{}",
         stdout(&broken)
+    );
+    // The CLI refuses to publish it, listing the breaks; the plan stays a draft.
+    let refused = cli(&s.db, &["plan", "publish", &partial.to_string()]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("plan_has_breaks"), "{err}");
+    assert!(err.contains("in no grid"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(
+        ping.ok(&format!("/api/plans/{partial}"))["plan"]["status"],
+        "draft"
     );
 
     // The full CSV imports to the same assignment.
@@ -973,11 +1065,28 @@ fn every_edit_kind_over_http() {
     );
     assert!(bad.status == 400 || bad.status == 422, "{}", bad.status);
 
-    // Publish: the drawn grid's contact is public now, nothing else about it.
+    // Publish: refused while the plan breaks a rule (the breaks listed are
+    // validation's); an admin forces it. The drawn grid's contact is public
+    // now, nothing else about it.
+    let val = ping.ok(&format!("/api/plans/{id}/validate"));
     let r = ping.post(
         &format!("/api/plans/{id}/publish"),
         &json!({"version": version}),
     );
+    let r = if val["clean"] == true {
+        r
+    } else {
+        assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.json()["code"], "plan_has_breaks");
+        assert_eq!(r.json()["breaks"], val["breaks"]);
+        add_user(&s.db, "root", "admin", &[], PW);
+        let admin = format!("Bearer {}", token(&s.db, "root"));
+        s.post_json(
+            &format!("/api/plans/{id}/publish"),
+            &[("Authorization", &admin)],
+            &json!({"version": version, "force": true}),
+        )
+    };
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let (st, lk) = s.get(&format!("/api/lookup?lon={x}&lat={y}"));
     assert_eq!(st, 200, "{lk}");

@@ -159,9 +159,37 @@ fn validation(c: &mut Criterion) {
     g.bench_function("rebalance_after_merge", |b| {
         b.iter(|| partition(&input, &merged, &rules, &rebalance).unwrap())
     });
+    // The mesh is built once per input and cached: `grid_polygons` is the
+    // per-plan cost (merge, simplify, unproject); `_cold` builds the input
+    // (adjacency graph included) and the mesh too, `input_only` the input alone.
     g.bench_function("grid_polygons", |b| {
         b.iter(|| polygons::grid_polygons(&input, &plan))
     });
+    let fresh = || {
+        CommunityInput::new(
+            input.community_id,
+            input.community_code.clone(),
+            input.boundary.clone(),
+            input.buildings.clone(),
+            input.barriers.clone(),
+        )
+        .unwrap()
+    };
+    g.bench_function("input_only", |b| b.iter(fresh));
+    g.bench_function("grid_polygons_cold", |b| {
+        b.iter(|| polygons::grid_polygons(&fresh(), &plan))
+    });
+    let (faces, empty) = input.barrier_faces();
+    let share = polygons::barrier_share(
+        &input,
+        &polygons::grid_polygons_local(&input, &plan),
+        gridmap_analysis::planning::partition::BARRIER_WITHIN_METRES,
+    );
+    eprintln!(
+        "synthetic 5,000: {faces} barrier faces ({empty} empty); inner grid boundary {:.0} m, {:.1}% on barriers",
+        share.boundary_m,
+        100.0 * share.share()
+    );
     g.finish();
 }
 

@@ -100,6 +100,13 @@ fn assert_tiles(input: &CommunityInput, plan: &PlanState) {
         (total - area).abs() < 1e-6 * area,
         "cover {total} of {area}"
     );
+    // No overlap: the union is as large as the sum (and so covers the community).
+    let union = geo::unary_union(polys.values().flat_map(|m| m.0.iter()));
+    assert!(
+        (union.unsigned_area() - total).abs() < 1e-5 * area,
+        "union {} of sum {total}",
+        union.unsigned_area()
+    );
     for (i, b) in input.buildings.iter().enumerate() {
         let k = plan.assignment[&b.id];
         let p = Point(input.local_points()[i]);
@@ -118,8 +125,124 @@ fn assert_tiles(input: &CommunityInput, plan: &PlanState) {
     }
 }
 
+/// Signed side of point (x, y) (metres) of the barrier line from (-10, a) to (1010, b).
+fn side(x: f64, y: f64, a: f64, b: f64) -> f64 {
+    (1020.0) * (y - a) - (b - a) * (x + 10.0)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Buildings on the two sides of a barrier in two grids: the outline
+    /// between the grids is the barrier itself, so each grid's polygon is
+    /// exactly its side of the community (the trapezoid under or over the
+    /// line), whatever the buildings' positions.
+    #[test]
+    fn grid_boundaries_follow_a_barrier_between_them(
+        pts in points(2..200),
+        a in 50.0..950.0f64,
+        b in 50.0..950.0f64,
+    ) {
+        let pts: Vec<(f64, f64, u64)> = pts
+            .into_iter()
+            .filter(|&(x, y, _)| side(x, y, a, b).abs() > 1.0)
+            .collect();
+        let below: Vec<bool> = pts.iter().map(|&(x, y, _)| side(x, y, a, b) < 0.0).collect();
+        prop_assume!(below.iter().any(|&x| x) && below.iter().any(|&x| !x));
+        let input = community(&pts, Some((a, b)));
+        let (faces, empty) = input.barrier_faces();
+        prop_assert_eq!(faces, 2);
+        prop_assert_eq!(empty, 0);
+        let mut plan = PlanState::empty(1, "320104001001");
+        let lo = edits::add_grid(&mut plan, None, GridKind::Basic).unwrap();
+        let hi = edits::add_grid(&mut plan, None, GridKind::Basic).unwrap();
+        let ids = |want: bool| -> Vec<i64> {
+            input.buildings.iter().enumerate().filter(|(i, _)| below[*i] == want).map(|(_, b)| b.id).collect()
+        };
+        edits::move_buildings(&input, &mut plan, &ids(true), lo).unwrap();
+        edits::move_buildings(&input, &mut plan, &ids(false), hi).unwrap();
+        assert_tiles(&input, &plan);
+        let polys = polygons::grid_polygons_local(&input, &plan);
+        // The box runs from -10 to 1010 m; the line from (-10, a) to (1010, b).
+        let ll = |x: f64, y: f64| Coord {
+            x: LON0 + x * DEG / LAT0.to_radians().cos(),
+            y: LAT0 + y * DEG,
+        };
+        let trapezoid = geo::Polygon::new(
+            LineString(vec![ll(-10.0, -10.0), ll(1010.0, -10.0), ll(1010.0, b), ll(-10.0, a), ll(-10.0, -10.0)]),
+            vec![],
+        );
+        let under = input.projector().fwd_polygon(&trapezoid).unsigned_area();
+        let total = input.projector().fwd_multi(&input.boundary).unsigned_area();
+        let got = polys[&lo].unsigned_area();
+        prop_assert!((got - under).abs() < 1e-6 * total, "under the barrier {} want {}", got, under);
+        prop_assert!((polys[&hi].unsigned_area() - (total - under)).abs() < 1e-6 * total);
+        let share = polygons::barrier_share(&input, &polys, 0.5);
+        prop_assert!(share.share() > 0.999, "{:?}", share);
+    }
+
+    /// Two barriers fencing off an empty strip: the strip (a face with no
+    /// building) joins one neighbouring grid whole, and grids still tile.
+    #[test]
+    fn an_empty_face_joins_one_neighbouring_grid(
+        pts in points(2..150),
+        y0 in 200.0..700.0f64,
+        width in 20.0..200.0f64,
+        split in 100.0..900.0f64,
+    ) {
+        let y1 = y0 + width;
+        let pts: Vec<(f64, f64, u64)> = pts
+            .into_iter()
+            .filter(|&(_, y, _)| y < y0 - 1.0 || y > y1 + 1.0)
+            .collect();
+        prop_assume!(pts.len() >= 2);
+        let ll = |x: f64, y: f64| Coord {
+            x: LON0 + x * DEG / LAT0.to_radians().cos(),
+            y: LAT0 + y * DEG,
+        };
+        let base = community(&pts, None);
+        let input = CommunityInput::new(
+            1,
+            "320104001001".into(),
+            base.boundary.clone(),
+            base.buildings.clone(),
+            vec![
+                LineString(vec![ll(-10.0, y0), ll(1010.0, y0)]),
+                LineString(vec![ll(-10.0, y1), ll(1010.0, y1)]),
+            ],
+        )
+        .unwrap();
+        let (faces, empty) = input.barrier_faces();
+        prop_assert_eq!(faces, 3);
+        let occupied = [pts.iter().any(|p| p.1 < y0), pts.iter().any(|p| p.1 > y1)];
+        prop_assert_eq!(empty, 1 + occupied.iter().filter(|o| !**o).count());
+        // Grids by x: west of `split` and east of it.
+        let mut plan = PlanState::empty(1, "320104001001");
+        let w = edits::add_grid(&mut plan, None, GridKind::Basic).unwrap();
+        let e = edits::add_grid(&mut plan, None, GridKind::Basic).unwrap();
+        let pick = |west: bool| -> Vec<i64> {
+            pts.iter().enumerate().filter(|(_, p)| (p.0 < split) == west).map(|(i, _)| i as i64 + 1).collect()
+        };
+        let (west, east) = (pick(true), pick(false));
+        if !west.is_empty() { edits::move_buildings(&input, &mut plan, &west, w).unwrap(); }
+        if !east.is_empty() { edits::move_buildings(&input, &mut plan, &east, e).unwrap(); }
+        plan.grids.retain(|g| plan.assignment.values().any(|k| *k == g.key));
+        assert_tiles(&input, &plan);
+        let polys = polygons::grid_polygons_local(&input, &plan);
+        // The strip lies wholly in one grid.
+        let strip = input
+            .projector()
+            .fwd_polygon(&Rect::new(ll(-10.0, y0), ll(1010.0, y1)).to_polygon());
+        let holders: Vec<f64> = polys
+            .values()
+            .map(|m| geo::BooleanOps::intersection(m, &strip).unsigned_area())
+            .collect();
+        let strip_area = strip.unsigned_area();
+        prop_assert!(
+            holders.iter().any(|a| (a - strip_area).abs() < 1e-3 * strip_area),
+            "strip {} split as {:?}", strip_area, holders
+        );
+    }
 
     #[test]
     fn partition_obeys_the_rules_or_proves_it_cannot(

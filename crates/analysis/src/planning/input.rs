@@ -3,6 +3,7 @@
 //! building adjacency graph built once.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use geo::{BoundingRect, Coord, Intersects, Line, LineString, MultiPolygon, Point, Polygon, Rect};
 use gridmap_data::model::{Dataset, Id};
@@ -10,6 +11,7 @@ use gridmap_data::model::{Dataset, Id};
 use super::error::InputError;
 use super::geometry::Projector;
 use super::graph::Graph;
+use super::mesh::Mesh;
 use super::rules::Rules;
 
 /// A building as the engine needs it.
@@ -41,6 +43,8 @@ pub struct CommunityInput {
     pub(crate) index: HashMap<Id, usize>,
     pub(crate) boundary_local: MultiPolygon<f64>,
     pub(crate) graph: Graph,
+    /// The barrier-aware tiling mesh, built on first use (grid polygons).
+    pub(crate) mesh: OnceLock<Arc<Mesh>>,
 }
 
 impl CommunityInput {
@@ -90,6 +94,7 @@ impl CommunityInput {
             index,
             boundary_local,
             graph,
+            mesh: OnceLock::new(),
         })
     }
 
@@ -177,6 +182,18 @@ impl CommunityInput {
     /// The building adjacency graph.
     pub fn graph(&self) -> &Graph {
         &self.graph
+    }
+
+    /// The tiling mesh (built once, on first use).
+    pub(crate) fn mesh(&self) -> &Mesh {
+        self.mesh.get_or_init(|| Arc::new(Mesh::build(self)))
+    }
+
+    /// Faces the barriers cut the community into, and how many hold no
+    /// building (those join a neighbouring grid).
+    pub fn barrier_faces(&self) -> (usize, usize) {
+        let m = self.mesh();
+        (m.faces, m.empty_faces)
     }
 
     /// The local projection used for metric computations.

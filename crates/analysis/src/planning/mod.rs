@@ -13,7 +13,9 @@
 //! * [`plan`]: the plan state itself;
 //! * [`mod@validate`]: every rule break, in full or incrementally;
 //! * [`mod@partition`]: automatic partition (fresh or rebalance);
-//! * [`polygons`]: grid polygons tiling the community;
+//! * [`polygons`]: grid polygons tiling the community, following barriers,
+//!   with topologically simplified outlines (built on the `mesh`: a
+//!   constrained triangulation of buildings, boundary and barriers);
 //! * [`codes`]: grid code numbering and stability across redraws;
 //! * [`edits`]: the planner's edit operations;
 //! * [`diff`] and [`exchange`]: plan comparison, GeoJSON and CSV;
@@ -34,6 +36,7 @@ pub mod exchange;
 pub mod geometry;
 pub mod graph;
 pub mod input;
+mod mesh;
 pub mod partition;
 pub mod plan;
 pub mod polygons;

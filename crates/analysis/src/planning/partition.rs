@@ -31,7 +31,7 @@ use super::codes::carry_over;
 use super::error::{Infeasible, InfeasibleReason, PartitionError};
 use super::input::CommunityInput;
 use super::plan::{GridKey, PlanState};
-use super::polygons::compactness;
+use super::polygons::{SIMPLIFY_METRES, barrier_share, grid_polygons_local, polsby_popper};
 use super::refine::refine;
 use super::rules::Rules;
 use super::validate::validate;
@@ -82,7 +82,17 @@ pub struct PartitionReport {
     /// the share among all edges (what a barrier-blind cut would get).
     pub boundary_edges_on_barriers: f64,
     pub all_edges_on_barriers: f64,
+    /// Length (metres) of grid boundaries inside the community, and the share
+    /// of it that runs along a barrier road or water edge (within
+    /// [`BARRIER_WITHIN_METRES`]), measured on the grid polygons; `None`
+    /// with `skip_compactness`.
+    pub boundary_length_m: Option<f64>,
+    pub boundary_length_on_barriers: Option<f64>,
 }
+
+/// How near a grid boundary must run to a barrier line to count as on it:
+/// the outline simplification tolerance plus a metre.
+pub const BARRIER_WITHIN_METRES: f64 = SIMPLIFY_METRES + 1.0;
 
 /// The new plan and its report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,6 +195,14 @@ fn report(
         }
     }
     let share = |x: usize, n: usize| if n > 0 { x as f64 / n as f64 } else { 0.0 };
+    let (compactness, boundary) = if skip_compactness {
+        (None, None)
+    } else {
+        let polys = grid_polygons_local(input, new);
+        let c = (!polys.is_empty())
+            .then(|| polys.values().map(polsby_popper).sum::<f64>() / polys.len() as f64);
+        (c, Some(barrier_share(input, &polys, BARRIER_WITHIN_METRES)))
+    };
     let moved = input
         .buildings
         .iter()
@@ -202,14 +220,12 @@ fn report(
         },
         households_max: basic.iter().copied().max().unwrap_or(0),
         buildings_moved: moved,
-        compactness: if skip_compactness {
-            None
-        } else {
-            compactness(input, new)
-        },
+        compactness,
         violations: validate(input, new, rules).len(),
         boundary_edges_on_barriers: share(cut_barrier, cut),
         all_edges_on_barriers: share(all_barrier, all),
+        boundary_length_m: boundary.map(|b| b.boundary_m),
+        boundary_length_on_barriers: boundary.map(|b| b.share()),
     }
 }
 

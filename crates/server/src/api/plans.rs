@@ -15,7 +15,7 @@
 //! | `GET /api/plans/{id}/history` | | `{history: [{version, op, edit, author, at}]}` |
 //! | `GET /api/plans/{id}/validate` | | `{version, breaks, clean}` |
 //! | `POST /api/plans/{id}/partition` | `{version, mode, seed?, grids?, rules?}` | `{version, report, grids}` |
-//! | `POST /api/plans/{id}/publish` | `{version}` | `Published` |
+//! | `POST /api/plans/{id}/publish` | `{version, force?}` | `Published`; 422 `plan_has_breaks` with `breaks` when validation finds any (`force: true`: admins only, audited) |
 //! | `GET /api/plans/{a}/diff/{b}` | | engine `PlanDiff` + codes |
 //! | `GET /api/plans/{id}/export.geojson`, `export.csv` | | files |
 //! | `GET /api/plans/{id}/layers` | | `{version, bbox, boundary, grids, buildings}` (the planner's map) |
@@ -40,6 +40,7 @@ use gridmap_analysis::planning::{
     Break, GridKey, Mode, PartitionOptions, PartitionReport, PlanState, Rules, partition, validate,
 };
 use gridmap_data::model::{Id, Plan, PlanOp, PlanStatus};
+use gridmap_data::store::accounts::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -604,16 +605,40 @@ pub async fn partition_plan(
     }))
 }
 
+#[derive(Deserialize)]
+pub struct PublishBody {
+    version: i64,
+    /// Publish despite rule breaks: admins only, audited as forced.
+    #[serde(default)]
+    force: bool,
+}
+
 pub async fn publish_plan(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<VersionBody>,
+    Json(body): Json<PublishBody>,
 ) -> PlanResult<Json<Published>> {
     let plan = load::plan(state.store.as_ref(), id).await?;
     principal.require(Permission::EditPlan {
         community_id: plan.community_id,
     })?;
+    let force = if body.force {
+        if principal.user.role != Role::Admin {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "force_needs_admin",
+                format!(
+                    "only an admin may publish a plan despite its rule breaks (`{}` is {})",
+                    principal.user.username, principal.user.role
+                ),
+            )
+            .into());
+        }
+        publish::Force::Yes
+    } else {
+        publish::Force::No
+    };
     // Catch up with writes made through other servers before comparing.
     state.reload_if_changed().await?;
     let out = publish::publish(
@@ -623,6 +648,7 @@ pub async fn publish_plan(
         body.version,
         &principal.actor(),
         principal.audit("plan.publish"),
+        force,
     )
     .await?;
     state.reload().await?;

@@ -36,8 +36,14 @@ pub enum PlanCommand {
         #[arg(long, default_value = "automatic partition")]
         name: String,
     },
-    /// Publish a draft: it becomes the community's grids.
-    Publish { id: Id },
+    /// Publish a draft: it becomes the community's grids. Refused when the
+    /// plan has rule breaks (they are listed) unless `--force` is given.
+    Publish {
+        id: Id,
+        /// Publish despite rule breaks (audited as forced).
+        #[arg(long)]
+        force: bool,
+    },
     /// Write a plan as a building→grid CSV or as GeoJSON to stdout.
     Export {
         id: Id,
@@ -57,7 +63,21 @@ pub enum PlanCommand {
 }
 
 fn plan_err(e: PlanError) -> anyhow::Error {
-    anyhow::anyhow!("{} ({})", e, e.code())
+    match &e {
+        PlanError::HasBreaks { breaks, .. } => {
+            let list: Vec<String> = breaks
+                .iter()
+                .map(|b| format!("  - {} / {}", b.message, b.message_zh))
+                .collect();
+            anyhow::anyhow!(
+                "{} ({}); pass --force to publish anyway:\n{}",
+                e,
+                e.code(),
+                list.join("\n")
+            )
+        }
+        _ => anyhow::anyhow!("{} ({})", e, e.code()),
+    }
 }
 
 pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result<()> {
@@ -165,7 +185,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 r.violations
             );
         }
-        PlanCommand::Publish { id } => {
+        PlanCommand::Publish { id, force } => {
             let plan = load::plan(store, id).await.map_err(plan_err)?;
             let atlas = AppState::load_atlas(store).await?;
             let out = publish::publish(
@@ -175,6 +195,11 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 plan.version,
                 &who,
                 AuditEntry::now(&who, "plan.publish"),
+                if force {
+                    publish::Force::Yes
+                } else {
+                    publish::Force::No
+                },
             )
             .await
             .map_err(plan_err)?;

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use gridmap_analysis::planning::{EditError, ExchangeError, Infeasible, PartitionError};
+use gridmap_analysis::planning::{Break, EditError, ExchangeError, Infeasible, PartitionError};
 use gridmap_data::DataError;
 use serde_json::json;
 
@@ -33,6 +33,12 @@ pub enum PlanError {
     /// A CSV import failed.
     #[error(transparent)]
     Exchange(#[from] ExchangeError),
+    /// Publishing refused: the plan breaks hard rules (and no admin forced it).
+    #[error(
+        "plan {plan} has {} rule break(s) and cannot be published; fix them, or an admin may publish with force",
+        .breaks.len()
+    )]
+    HasBreaks { plan: i64, breaks: Vec<Break> },
 }
 
 impl From<ApiError> for PlanError {
@@ -75,6 +81,7 @@ impl PlanError {
             PlanError::Partition(PartitionError::UnknownGrid(_)) => StatusCode::BAD_REQUEST,
             PlanError::Partition(_) => StatusCode::UNPROCESSABLE_ENTITY,
             PlanError::Exchange(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            PlanError::HasBreaks { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -86,6 +93,7 @@ impl PlanError {
             PlanError::Edit(e) => e.code(),
             PlanError::Partition(e) => e.code(),
             PlanError::Exchange(e) => e.code(),
+            PlanError::HasBreaks { .. } => "plan_has_breaks",
         }
     }
 }
@@ -114,6 +122,11 @@ impl IntoResponse for PlanError {
             PlanError::Partition(PartitionError::Infeasible(inf)) => {
                 infeasible_body(code, &message, inf)
             }
+            PlanError::HasBreaks { breaks, .. } => json!({
+                "code": code,
+                "message": message,
+                "breaks": breaks,
+            }),
             _ => json!({ "code": code, "message": message }),
         };
         (status, Json(body)).into_response()

@@ -4,12 +4,18 @@
 //! code survives keeps its row id, new grids are inserted, removed grids are
 //! deleted and their codes retired), buildings' grid ids and the grids'
 //! people are updated, and the publish is audited.
+//!
+//! A plan with hard rule breaks (households out of range on a basic grid,
+//! a grid in pieces, a building in no grid or an unknown one, an empty
+//! grid, a bad or duplicate code — everything [`validate`] reports) is
+//! refused with [`PlanError::HasBreaks`] unless the caller forces it
+//! ([`Force`]); a forced publish is audited with its breaks.
 
 use std::collections::{BTreeMap, HashMap};
 
 use geo::MultiPolygon;
 use gridmap_analysis::planning::polygons::grid_polygons;
-use gridmap_analysis::planning::{GridKey, PlanState};
+use gridmap_analysis::planning::{GridKey, PlanState, validate};
 use gridmap_data::Atlas;
 use gridmap_data::model::{Grid, Id, Person, Plan, PlanOp, PlanStatus};
 use gridmap_data::store::accounts::unix_now;
@@ -30,6 +36,21 @@ pub struct Published {
     pub buildings_moved: usize,
     /// The plan this one replaced (now archived).
     pub archived_plan: Option<Id>,
+    /// Whether the plan was published despite rule breaks.
+    pub forced: bool,
+    /// Rule breaks the plan had when published (0 unless forced).
+    pub breaks: usize,
+}
+
+/// Whether to publish a plan that breaks hard rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Force {
+    /// Refuse a plan with breaks ([`PlanError::HasBreaks`]).
+    #[default]
+    No,
+    /// Publish anyway (an admin's explicit choice, or the demo bootstrap for
+    /// communities whose rules cannot be met); audited as forced.
+    Yes,
 }
 
 /// Publish `plan` at `version` (stale → [`PlanError::Stale`]). `atlas`
@@ -42,6 +63,7 @@ pub async fn publish(
     version: i64,
     author: &str,
     audit: AuditEntry,
+    force: Force,
 ) -> Result<Published, PlanError> {
     if plan.status != PlanStatus::Draft {
         return Err(ApiError::new(
@@ -66,6 +88,13 @@ pub async fn publish(
     let state = load::state(store, plan.id, version).await?;
     let rules = load::rules(store, community).await?;
     let input = load::input(atlas, community, &rules)?;
+    let breaks = validate(&input, &state, &rules);
+    if !breaks.is_empty() && force == Force::No {
+        return Err(PlanError::HasBreaks {
+            plan: plan.id,
+            breaks,
+        });
+    }
     let polygons = grid_polygons(&input, &state);
     // The community's grids as stored now (the snapshot may lag a write
     // made through another server).
@@ -83,6 +112,8 @@ pub async fn publish(
     let now = unix_now();
     let mut out = Published {
         archived_plan: previous.as_ref().map(|p| p.id),
+        forced: force == Force::Yes && !breaks.is_empty(),
+        breaks: breaks.len(),
         ..Published::default()
     };
 
@@ -197,6 +228,9 @@ pub async fn publish(
                 "grids_removed": out.grids_removed,
                 "buildings_moved": out.buildings_moved,
                 "archived_plan": out.archived_plan,
+                "forced": out.forced,
+                "breaks": out.breaks,
+                "break_messages": breaks.iter().take(20).map(|b| b.message.as_str()).collect::<Vec<_>>(),
             })),
     )
     .await?;

@@ -3,7 +3,8 @@
 //! default rules) and the result is stored and published as the
 //! community's plan. Where the rules cannot be met (the sample has
 //! communities with buildings of no households, or one building above the
-//! maximum) the derived grids are kept and published as they are, so every
+//! maximum) the derived grids are kept and published as they are (a forced
+//! publish, audited as such: those grids break the household rule), so every
 //! community starts with a published plan and a history.
 
 use gridmap_analysis::planning::{Mode, PartitionOptions, partition};
@@ -74,6 +75,8 @@ pub async fn publish_demo_plans(store: &dyn Store, actor: &str) -> Result<DemoPl
             }
         }
         let plan = load::plan(store, plan.id).await?;
+        // Kept derived grids break the rules (that is why they were kept):
+        // the bootstrap publishes them anyway, audited as forced.
         publish::publish(
             store,
             &atlas,
@@ -81,6 +84,7 @@ pub async fn publish_demo_plans(store: &dyn Store, actor: &str) -> Result<DemoPl
             version,
             actor,
             AuditEntry::now(actor, "plan.publish"),
+            publish::Force::Yes,
         )
         .await?;
     }

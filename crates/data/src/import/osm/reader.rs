@@ -144,8 +144,11 @@ fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<
     let tags_of = |it: &mut dyn Iterator<Item = (&str, &str)>| -> Tags {
         it.map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
     };
-    reader
-        .for_each(|element| {
+    // osmpbf can panic on a mangled file (found by fuzzing: an overflow in
+    // dense-node coordinates, fuzz/crashes/osm_pbf/); a bad file must be an
+    // error, never a crash.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.for_each(|element| {
             if failure.is_some() {
                 return;
             }
@@ -188,7 +191,15 @@ fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<
                 failure = Some(e);
             }
         })
-        .map_err(|e| DataError::OsmPbf(e.to_string()))?;
+    }));
+    match read {
+        Ok(result) => result.map_err(|e| DataError::OsmPbf(e.to_string()))?,
+        Err(_) => {
+            return Err(DataError::OsmPbf(
+                "malformed PBF: the reader failed on a corrupt block".to_owned(),
+            ));
+        }
+    }
     match failure {
         Some(e) => Err(e),
         None => Ok(()),

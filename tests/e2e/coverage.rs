@@ -10,24 +10,7 @@ use super::harness::{self, Server, add_user, cli};
 
 const PW: &str = "correct horse battery staple";
 
-fn token(db: &str, user: &str) -> String {
-    let out = cli(db, &["token", "create", "--user", user, "--label", "e2e"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn get(s: &Server, bearer: Option<&str>, path: &str) -> harness::Resp {
-    let auth = bearer.map(|b| format!("Bearer {b}"));
-    let headers: Vec<(&str, &str)> = auth
-        .as_deref()
-        .map(|a| vec![("Authorization", a)])
-        .unwrap_or_default();
-    s.request("GET", path, &headers, None)
-}
+use super::harness::{get_as as get, token};
 
 fn ok(s: &Server, bearer: Option<&str>, path: &str) -> Value {
     let r = get(s, bearer, path);

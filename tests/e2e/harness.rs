@@ -345,3 +345,24 @@ pub fn add_user(db: &str, name: &str, role: &str, extra: &[&str], password: &str
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A bearer token for `user`, made with `gridmap token create`.
+pub fn token(db: &str, user: &str) -> String {
+    let out = cli(db, &["token", "create", "--user", user, "--label", "e2e"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// `GET path`, with a bearer token when given.
+pub fn get_as(s: &Server, bearer: Option<&str>, path: &str) -> Resp {
+    let auth = bearer.map(|b| format!("Bearer {b}"));
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| vec![("Authorization", a)])
+        .unwrap_or_default();
+    s.request("GET", path, &headers, None)
+}

@@ -2,9 +2,9 @@
 # Fuzz gridmap's input parsers with cargo-fuzz (libFuzzer + AddressSanitizer),
 # one target after another, each for a bounded time. Fails if any target
 # crashes (panic, overflow, OOM, timeout); the crashing input is left in
-# fuzz/artifacts/TARGET/ — fix the bug and copy the input into the normal
-# test suite (crates/data/tests/fuzz-regressions/ or
-# crates/server/tests/fuzz-regressions/).
+# fuzz/artifacts/TARGET/ — fix the bug, keep the input in fuzz/crashes/TARGET/
+# (every run starts from those inputs) and replay it in a regression test
+# (crates/data/tests/fuzz_regressions.rs).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET…]   # default 60 s, every target
 #
@@ -45,6 +45,7 @@ for t in "${targets[@]}"; do
   corpus="corpus/$t"
   mkdir -p "$corpus" "artifacts/$t"
   cp -n seeds/"$t"/* "$corpus"/ 2>/dev/null || true
+  cp -n crashes/"$t"/* "$corpus"/ 2>/dev/null || true
   case "$t" in
     osm_xml) cp -n ../data/samples/nanjing-xinjiekou.osm "$corpus"/ ;;
     osm_pbf) cp -n ../data/samples/nanjing-xinjiekou.osm.pbf "$corpus"/ ;;

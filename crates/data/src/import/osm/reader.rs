@@ -144,9 +144,11 @@ fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<
     let tags_of = |it: &mut dyn Iterator<Item = (&str, &str)>| -> Tags {
         it.map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
     };
-    // osmpbf can panic on a mangled file (found by fuzzing: an overflow in
-    // dense-node coordinates, fuzz/crashes/osm_pbf/); a bad file must be an
-    // error, never a crash.
+    // A mangled file once made osmpbf panic (found by fuzzing: an overflow in
+    // dense-node coordinates, fuzz/crashes/osm_pbf/). The vendored copy
+    // (vendor/osmpbf/PATCHES.md) now saturates instead, and the range check
+    // below turns the result into an error; this guard stays so that any
+    // panic still left in the reader is an error too, never a crash.
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         reader.for_each(|element| {
             if failure.is_some() {
@@ -187,6 +189,14 @@ fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<
                     tags: tags_of(&mut r.tags()),
                 },
             };
+            if let Element::Node { id, lon, lat, .. } = element
+                && (!(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat))
+            {
+                failure = Some(DataError::OsmPbf(format!(
+                    "node {id} has coordinates out of range"
+                )));
+                return;
+            }
             if let Err(e) = visit(element) {
                 failure = Some(e);
             }

@@ -381,6 +381,17 @@ test('automatic partition shows its report, or says in Chinese why the rules can
     assert.match(text, /无法按规则划分/);
     assert.ok((await state()).selection > 0, 'the offending buildings are selected');
     assert.equal((await state()).version, v, 'nothing changed');
+    // The planner may still draw the nearest grids: the report names the rules left broken.
+    await page.locator('#plan-notice button', { hasText: '仍然划分' }).click();
+    await page.waitForSelector('#plan-relaxed li', { timeout: 60_000 });
+    await landed(page, v);
+    const s = await state();
+    const { data: history } = await api('GET', `/api/plans/${s.plan}/history`);
+    assert.equal(history.history.at(-1).edit.kind, 'partition');
+    assert.equal(history.history.at(-1).edit.best_effort, true);
+    const relaxed = await page.locator('#plan-relaxed li').allInnerTexts();
+    assert.ok(relaxed.length >= 1);
+    assert.match(relaxed[0], /户/);
   }
   await shot('auto');
 });

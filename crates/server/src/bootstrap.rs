@@ -113,6 +113,7 @@ pub async fn bootstrap_sample(
         .map_err(|e| anyhow::anyhow!("demo plans: {e}"))?;
     tracing::info!(
         partitioned = demo.partitioned,
+        best_effort = demo.relaxed,
         kept = demo.kept,
         "demo grids drawn by the planning engine and published"
     );

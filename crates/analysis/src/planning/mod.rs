@@ -49,7 +49,9 @@ pub use error::{
     EditError, ExchangeError, Infeasible, InfeasibleReason, InputError, PartitionError,
 };
 pub use input::{CommunityInput, InputBuilding};
-pub use partition::{Mode, PartitionOptions, PartitionOutcome, PartitionReport, partition};
+pub use partition::{
+    Mode, PartitionOptions, PartitionOutcome, PartitionReport, Relaxation, partition,
+};
 pub use plan::{GridKey, PlanGrid, PlanPerson, PlanState};
 pub use rules::{Rules, RulesError};
 pub use validate::{Break, BreakKind, Validator, validate};

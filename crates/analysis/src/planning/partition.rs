@@ -56,6 +56,26 @@ pub struct PartitionOptions {
     pub grids: Option<BTreeSet<GridKey>>,
     /// Skip computing grid polygons for the compactness figure (faster).
     pub skip_compactness: bool,
+    /// Where the rules are proven impossible, draw the closest grids that
+    /// exist instead of failing, and list each rule left broken in
+    /// [`PartitionReport::relaxed`]: a building above the maximum gets a grid
+    /// of its own, a piece below the minimum becomes one grid, and a piece
+    /// that no whole number of grids fits gets the count that misses the
+    /// range by least. Everything else is solved under the full rules.
+    pub best_effort: bool,
+}
+
+/// A rule a best-effort partition left broken, and why no grid could keep it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Relaxation {
+    /// The proof that the rule cannot hold for these buildings.
+    pub reason: InfeasibleReason,
+    /// The buildings involved (sorted).
+    pub buildings: Vec<Id>,
+    /// Grids drawn for them.
+    pub grids: usize,
+    /// Human message (the proof, and what was drawn instead).
+    pub message: String,
 }
 
 /// Figures of a partition run.
@@ -88,6 +108,9 @@ pub struct PartitionReport {
     /// with `skip_compactness`.
     pub boundary_length_m: Option<f64>,
     pub boundary_length_on_barriers: Option<f64>,
+    /// Rules a best-effort run left broken (always empty otherwise).
+    #[serde(default)]
+    pub relaxed: Vec<Relaxation>,
 }
 
 /// How near a grid boundary must run to a barrier line to count as on it:
@@ -138,10 +161,15 @@ pub fn partition(
         }
     };
     let free: Vec<usize> = (0..input.buildings.len()).filter(|&i| is_free(i)).collect();
-    let (groups, replaced, lower_bound) = match options.mode {
+    let (groups, replaced, lower_bound, relaxed) = match options.mode {
         Mode::Fresh => {
-            let (groups, lb) = solve(input, &free, rules, options.seed)?;
-            (groups, free_keys.clone(), lb)
+            let solved = solve(input, &free, rules, options.seed, options.best_effort)?;
+            (
+                solved.groups,
+                free_keys.clone(),
+                solved.lower,
+                solved.relaxed,
+            )
         }
         Mode::Rebalance => rebalance(input, plan, rules, options, &free_keys, &free)?,
     };
@@ -151,7 +179,7 @@ pub fn partition(
         .map(|g| g.iter().map(|&i| input.buildings[i].id).collect())
         .collect();
     let new_plan = carry_over(input, plan, &replaced, id_groups).map_err(PartitionError::Codes)?;
-    let report = report(
+    let mut report = report(
         input,
         plan,
         &new_plan,
@@ -160,6 +188,7 @@ pub fn partition(
         lower_bound,
         options.skip_compactness,
     );
+    report.relaxed = relaxed;
     Ok(PartitionOutcome {
         plan: new_plan,
         report,
@@ -226,69 +255,130 @@ fn report(
         all_edges_on_barriers: share(all_barrier, all),
         boundary_length_m: boundary.map(|b| b.boundary_m),
         boundary_length_on_barriers: boundary.map(|b| b.share()),
+        relaxed: Vec::new(),
     }
 }
 
-/// Solve a set of free buildings: groups of building indices and the lower bound.
+/// Grids for a set of free buildings.
+pub(crate) struct Solution {
+    /// Building indices per grid.
+    pub groups: Vec<Vec<usize>>,
+    /// Σ ⌈households / max⌉ over the pieces: the least possible count.
+    pub lower: usize,
+    /// Rules left broken (best effort only).
+    pub relaxed: Vec<Relaxation>,
+}
+
+/// Solve a set of free buildings (see [`PartitionOptions::best_effort`]).
 pub(crate) fn solve(
     input: &CommunityInput,
     free: &[usize],
     rules: &Rules,
     seed: u64,
-) -> Result<(Vec<Vec<usize>>, usize), PartitionError> {
+    best_effort: bool,
+) -> Result<Solution, PartitionError> {
     let (min, max) = (rules.min_households, rules.max_households);
     let hh: Vec<u64> = input.buildings.iter().map(|b| b.households).collect();
-    if let Some(&i) = free.iter().find(|&&i| hh[i] > max) {
-        return Err(PartitionError::Infeasible(Infeasible {
+    let ids_of = |members: &[usize]| {
+        let mut v: Vec<Id> = members.iter().map(|&i| input.buildings[i].id).collect();
+        v.sort_unstable();
+        v
+    };
+    let mut groups = Vec::new();
+    let mut relaxed = Vec::new();
+    let mut lower = 0;
+    let mut rest: Vec<usize> = Vec::with_capacity(free.len());
+    for &i in free {
+        if hh[i] <= max {
+            rest.push(i);
+            continue;
+        }
+        let proof = Infeasible {
             reason: InfeasibleReason::BuildingAboveMax {
                 households: hh[i],
                 max,
             },
             buildings: vec![input.buildings[i].id],
-        }));
+        };
+        if !best_effort {
+            return Err(PartitionError::Infeasible(proof));
+        }
+        relaxed.push(relaxation(proof, 1, "it has a grid of its own"));
+        groups.push(vec![i]);
+        lower += 1;
     }
     let mut mark = vec![u32::MAX; input.buildings.len()];
-    let pieces = input.graph.pieces(free, &mut mark);
+    let pieces = input.graph.pieces(&rest, &mut mark);
+    // (piece, households, grid count, relaxed bounds when the rules cannot hold)
     let mut plans = Vec::new();
-    let mut lower = 0;
     for piece in &pieces {
         let h: u64 = piece.iter().map(|&i| hh[i]).sum();
-        let ids = || {
-            let mut v: Vec<Id> = piece.iter().map(|&i| input.buildings[i].id).collect();
-            v.sort_unstable();
-            v
-        };
-        if h < min {
-            return Err(PartitionError::Infeasible(Infeasible {
-                reason: InfeasibleReason::ComponentBelowMin { households: h, min },
-                buildings: ids(),
-            }));
-        }
         let k0 = h.div_ceil(max).max(1);
-        if k0 * min > h {
-            return Err(PartitionError::Infeasible(Infeasible {
-                reason: InfeasibleReason::NoGridCount {
-                    households: h,
-                    min,
-                    max,
-                },
-                buildings: ids(),
-            }));
+        let proof = if h < min {
+            Some(InfeasibleReason::ComponentBelowMin { households: h, min })
+        } else if k0 * min > h {
+            Some(InfeasibleReason::NoGridCount {
+                households: h,
+                min,
+                max,
+            })
+        } else {
+            None
+        };
+        let Some(reason) = proof else {
+            lower += k0 as usize;
+            plans.push((piece, h, k0, None));
+            continue;
+        };
+        let proof = Infeasible {
+            reason,
+            buildings: ids_of(piece),
+        };
+        if !best_effort {
+            return Err(PartitionError::Infeasible(proof));
         }
-        lower += k0 as usize;
-        plans.push((piece, h, k0));
+        if h < min {
+            relaxed.push(relaxation(proof, 1, "they form one grid"));
+            groups.push(piece.clone());
+            lower += 1;
+            continue;
+        }
+        // No count fits: k0 grids fall below the minimum, k0 − 1 rise above
+        // the maximum. Take the count whose mean misses the range by less.
+        let under = min as f64 - h as f64 / k0 as f64;
+        let over = if k0 > 1 {
+            h as f64 / (k0 - 1) as f64 - max as f64
+        } else {
+            f64::INFINITY
+        };
+        let k = if over < under { k0 - 1 } else { k0 };
+        let mean = h / k;
+        let largest = piece.iter().map(|&i| hh[i]).max().unwrap_or(0);
+        let bounds = if k < k0 {
+            (min, mean + largest)
+        } else {
+            (mean.saturating_sub(largest).max(1), max)
+        };
+        let how = format!("{k} grid(s) of about {mean} households were drawn (the nearest count)");
+        relaxed.push(relaxation(proof, k as usize, &how));
+        lower += k as usize;
+        plans.push((piece, h, k, Some(bounds)));
     }
-    let mut groups = Vec::new();
-    for (piece, h, k0) in plans {
+    for (piece, h, k0, bounds) in plans {
         let mut done = false;
-        for (k, long_shot) in grid_counts(piece, &hh, h, k0, min, max) {
+        let counts = match bounds {
+            None => grid_counts(piece, &hh, h, k0, min, max),
+            Some(_) => vec![(k0, false)],
+        };
+        let (lo, hi) = bounds.unwrap_or((min, max));
+        for (k, long_shot) in counts {
             // Counts below the slack-based start are long shots: fail fast.
             let budget = if long_shot {
                 200 + 3 * k as usize
             } else {
                 1_000 + 40 * k as usize
             };
-            let mut b = Bisector::new(&input.graph, &input.local, &hh, min, max, seed);
+            let mut b = Bisector::new(&input.graph, &input.local, &hh, lo, hi, seed);
             let mut sorted = piece.clone();
             sorted.sort_unstable();
             let mark = groups.len();
@@ -305,12 +395,28 @@ pub(crate) fn solve(
             });
         }
     }
+    // Grids that break the rules by necessity are outside [min, max], so
+    // smoothing never moves a building into or out of them.
     refine(&input.graph, &hh, &mut groups, min, max, 6);
-    Ok((groups, lower))
+    Ok(Solution {
+        groups,
+        lower,
+        relaxed,
+    })
 }
 
-/// Groups of building indices, the grids they replace, and the lower bound.
-type Solved = (Vec<Vec<usize>>, BTreeSet<GridKey>, usize);
+fn relaxation(proof: Infeasible, grids: usize, drawn: &str) -> Relaxation {
+    Relaxation {
+        message: format!("{proof}; {drawn}"),
+        reason: proof.reason,
+        buildings: proof.buildings,
+        grids,
+    }
+}
+
+/// Groups of building indices, the grids they replace, the lower bound and
+/// the rules left broken.
+type Solved = (Vec<Vec<usize>>, BTreeSet<GridKey>, usize, Vec<Relaxation>);
 
 /// Grid counts to try for a piece, in order. Bisection needs some slack per
 /// grid to absorb whole buildings: when ⌈H/max⌉ grids would leave less than
@@ -381,7 +487,7 @@ fn rebalance(
         .filter(|&i| key_of(i).is_none_or(|k| plan.grid(k).is_none()))
         .collect();
     if region.is_empty() && loose.is_empty() {
-        return Ok((Vec::new(), BTreeSet::new(), 0));
+        return Ok((Vec::new(), BTreeSet::new(), 0, Vec::new()));
     }
     let mut last_err: Option<PartitionError>;
     loop {
@@ -391,8 +497,8 @@ fn rebalance(
             .filter(|&i| key_of(i).is_some_and(|k| region.contains(&k)))
             .chain(loose.iter().copied())
             .collect();
-        match solve(input, &members, rules, options.seed) {
-            Ok((groups, lb)) => return Ok((groups, region, lb)),
+        match solve(input, &members, rules, options.seed, options.best_effort) {
+            Ok(s) => return Ok((s.groups, region, s.lower, s.relaxed)),
             Err(e) => last_err = Some(e),
         }
         // Grow by one ring of neighbouring free grids.

@@ -1107,6 +1107,7 @@ fn schemas() -> Value {
                 "seed": {"type": "integer", "minimum": 0},
                 "grids": {"type": ["array", "null"], "items": grid_key},
                 "rules": {"oneOf": [{"$ref": "#/components/schemas/Rules"}, {"type": "null"}]},
+                "best_effort": {"type": "boolean"},
             },
             "required": ["version"],
         },

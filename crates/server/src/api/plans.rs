@@ -546,6 +546,10 @@ pub struct PartitionBody {
     /// Rules for this run instead of the community's.
     #[serde(default)]
     rules: Option<Rules>,
+    /// Where the rules are proven impossible, draw the nearest grids and
+    /// report the rules left broken instead of answering 422.
+    #[serde(default)]
+    best_effort: bool,
 }
 
 #[derive(Serialize)]
@@ -574,6 +578,7 @@ pub async fn partition_plan(
         seed: body.seed,
         grids: body.grids.clone(),
         skip_compactness: false,
+        best_effort: body.best_effort,
     };
     let edit = json!({
         "kind": "partition",
@@ -581,6 +586,7 @@ pub async fn partition_plan(
         "seed": body.seed,
         "grids": body.grids,
         "rules": rules,
+        "best_effort": body.best_effort,
     });
     let (outcome, input, rules) = tokio::task::spawn_blocking(move || {
         partition(&input, &plan_state, &rules, &options).map(|o| (o, input, rules))

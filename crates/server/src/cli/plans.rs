@@ -35,6 +35,11 @@ pub enum PlanCommand {
         seed: u64,
         #[arg(long, default_value = "automatic partition")]
         name: String,
+        /// Where the rules are proven impossible (a building above the
+        /// maximum, too few households), draw the nearest grids and list the
+        /// rules left broken instead of failing.
+        #[arg(long)]
+        best_effort: bool,
     },
     /// Publish a draft: it becomes the community's grids. Refused when the
     /// plan has rule breaks (they are listed) unless `--force` is given.
@@ -131,6 +136,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
             community,
             seed,
             name,
+            best_effort,
         } => {
             let rules = load::rules(store, community).await.map_err(plan_err)?;
             let atlas = AppState::load_atlas(store).await?;
@@ -142,6 +148,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 seed,
                 grids: None,
                 skip_compactness: false,
+                best_effort,
             };
             let outcome = partition(&input, &base, &rules, &options)
                 .map_err(|e| plan_err(PlanError::Partition(e)))?;
@@ -157,7 +164,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
             )
             .await
             .map_err(plan_err)?;
-            let edit = json!({"kind": "partition", "mode": "fresh", "seed": seed, "rules": rules});
+            let edit = json!({"kind": "partition", "mode": "fresh", "seed": seed, "rules": rules, "best_effort": best_effort});
             let v = write::append(
                 store,
                 plan.id,
@@ -184,6 +191,9 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                     .map_or_else(|| "–".to_owned(), |c| format!("{c:.3}")),
                 r.violations
             );
+            for x in &r.relaxed {
+                println!("rule left broken: {}", x.message);
+            }
         }
         PlanCommand::Publish { id, force } => {
             let plan = load::plan(store, id).await.map_err(plan_err)?;

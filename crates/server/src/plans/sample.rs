@@ -1,11 +1,13 @@
 //! The demo's grids from the planning engine: after the sample's
 //! communities are derived, each community is partitioned afresh (seed 1,
-//! default rules) and the result is stored and published as the
-//! community's plan. Where the rules cannot be met (the sample has
-//! communities with buildings of no households, or one building above the
-//! maximum) the derived grids are kept and published as they are (a forced
-//! publish, audited as such: those grids break the household rule), so every
-//! community starts with a published plan and a history.
+//! default rules, best effort) and the result is stored and published as
+//! the community's plan, so every community starts with engine-drawn grids,
+//! a published plan and a history. Where the sample makes the rules
+//! impossible (communities whose buildings hold no households or too few,
+//! one building above the maximum) the best-effort run draws the nearest
+//! grids and names the rules it left broken; those plans are published
+//! forced, audited as such. Only if the engine fails outright are the
+//! derived grids kept.
 
 use gridmap_analysis::planning::{Mode, PartitionOptions, partition};
 use gridmap_data::model::PlanOp;
@@ -23,7 +25,9 @@ pub const DEMO_PLAN_NAME: &str = "示例网格方案";
 pub struct DemoPlans {
     /// Communities whose grids the engine drew.
     pub partitioned: usize,
-    /// Communities whose derived grids were kept (the rules cannot be met).
+    /// Of those, communities where the rules cannot hold (best effort).
+    pub relaxed: usize,
+    /// Communities whose derived grids were kept (the engine failed).
     pub kept: usize,
 }
 
@@ -52,6 +56,7 @@ pub async fn publish_demo_plans(store: &dyn Store, actor: &str) -> Result<DemoPl
             seed: 1,
             grids: None,
             skip_compactness: true,
+            best_effort: true,
         };
         let mut version = plan.version;
         match partition(&input, &base, &rules, &options) {
@@ -68,6 +73,12 @@ pub async fn publish_demo_plans(store: &dyn Store, actor: &str) -> Result<DemoPl
                 )
                 .await?;
                 out.partitioned += 1;
+                if !outcome.report.relaxed.is_empty() {
+                    out.relaxed += 1;
+                    for r in &outcome.report.relaxed {
+                        tracing::info!(community, "demo grids: {}", r.message);
+                    }
+                }
             }
             Err(e) => {
                 tracing::info!(community, reason = %e, "demo grids kept as derived");
@@ -75,8 +86,9 @@ pub async fn publish_demo_plans(store: &dyn Store, actor: &str) -> Result<DemoPl
             }
         }
         let plan = load::plan(store, plan.id).await?;
-        // Kept derived grids break the rules (that is why they were kept):
-        // the bootstrap publishes them anyway, audited as forced.
+        // Best-effort grids (and kept derived ones) break the rules where the
+        // data makes that unavoidable: the bootstrap publishes them anyway,
+        // audited as forced.
         publish::publish(
             store,
             &atlas,

@@ -339,6 +339,11 @@ export function sidePanel(S, on) {
         row('plan.report.compactness', r.compactness === null || r.compactness === undefined ? '—' : num(r.compactness, 2)),
         row('plan.report.barriers', t('plan.report.barriersv', { on: num(r.boundary_edges_on_barriers * 100, 0), all: num(r.all_edges_on_barriers * 100, 0) })),
         row('plan.report.violations', num(r.violations))),
+      r.relaxed?.length ? [
+        h('h4', {}, t('plan.report.relaxed')),
+        h('ul', { class: 'plan-relaxed', id: 'plan-relaxed' }, r.relaxed.map((x) => h('li', { dataset: { kind: x.reason.kind } },
+          t(`plan.relaxed.${x.reason.kind}`, { ...x.reason, households: num(x.reason.households), n: num(x.buildings.length), grids: num(x.grids) })))),
+      ] : [],
       h('p', { class: 'plan-hint' }, t('plan.report.draft')));
   }
 

@@ -434,9 +434,14 @@ export function planner(main, me) {
           // The rules cannot be met: say why in the user's language and show the buildings.
           const r = e.body.reason;
           const ids = e.body.buildings ?? [];
+          // A partition may still draw the nearest grids, naming the rules left broken.
+          const actions = path === 'partition' && !body.best_effort
+            ? [{ key: 'plan.auto.besteffort', run: () => { say(null); write(path, { ...body, best_effort: true }, what, after); } }]
+            : undefined;
           say({
             kind: 'error', key: `plan.infeasible.${r.kind}`,
             vars: { ...r, building: ids.length ? (S.names.get(ids[0]) ?? `#${ids[0]}`) : '', n: ids.length },
+            actions,
           });
           if (ids.length) {
             select(ids, 'replace');

@@ -603,11 +603,16 @@ fn coverage_tile_layer_classes_buildings_like_the_api() {
     assert_eq!(layer["source-layer"], "coverage");
     assert_eq!(layer["source"], "coverage");
     assert_eq!(layer["layout"]["visibility"], "none");
+    // The source carries the coverage TileJSON's tiles and zooms inline.
+    let tj = ok(&s, None, "/tiles/coverage.json");
+    for key in ["tiles", "minzoom", "maxzoom", "bounds"] {
+        assert_eq!(style["sources"]["coverage"][key], tj[key], "{key}");
+    }
     assert!(
-        style["sources"]["coverage"]["url"]
+        style["sources"]["coverage"]["tiles"][0]
             .as_str()
             .unwrap()
-            .ends_with("/tiles/coverage.json")
+            .ends_with("/tiles/coverage/{z}/{x}/{y}.mvt")
     );
     // Its own source: the base tiles no longer carry (or wait for) coverage.
     let layer_ids = |tj: &serde_json::Value| -> Vec<String> {

@@ -57,6 +57,12 @@ fn sample_tiles_hold_every_building_once_and_public_attributes_only() {
     let (status, tj) = s.get("/tiles.json");
     assert_eq!(status, 200);
     assert_eq!(tj["tilejson"], "3.0.0");
+    // The style carries the same source inline (no TileJSON round trip).
+    let (status, style) = s.get("/style.json");
+    assert_eq!(status, 200);
+    for key in ["tiles", "minzoom", "maxzoom", "bounds", "attribution"] {
+        assert_eq!(style["sources"]["gridmap"][key], tj[key], "{key}");
+    }
     assert!(
         tj["attribution"]
             .as_str()

@@ -13,7 +13,7 @@ import { t, translate } from '../i18n.js';
 import { createMap, whenLoaded } from '../map.js';
 import { getJson, loginPanel, logout, postJson, session } from '../session.js';
 import { communityBars, minutesHistogram } from './coverage/charts.js';
-import { bandColour, coverageLayers, SITE, UNCOVERED, UNREACHABLE } from './coverage/layers.js';
+import { bandColour, coverageLayers, coverageOverlay, SITE, UNCOVERED, UNREACHABLE } from './coverage/layers.js';
 import { download, sortableTable } from './coverage/table.js';
 import { fixed, int, minutes as fmtMinutes, pct, round1, share } from './coverage/format.js';
 
@@ -29,7 +29,7 @@ export function coveragePage(main) {
   main.className = 'mapped coverage';
   const mapEl = h('div', { id: 'map', class: 'map' });
   main.append(mapEl);
-  const map = createMap(mapEl);
+  const map = createMap(mapEl, { overlay: coverageOverlay });
   window.__coverage = { state: 'signin' };
 
   session().then((me) => {

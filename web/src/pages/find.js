@@ -6,7 +6,7 @@
 import { h, fill } from '../dom.js';
 import { t, translate } from '../i18n.js';
 import * as api from '../api.js';
-import { createMap, whenLoaded } from '../map.js';
+import { createMap, setData, setFilter, whenLoaded } from '../map.js';
 import { nearestStation, renderCard, routeFeature } from './card.js';
 
 const SEARCH_DELAY_MS = 250;
@@ -34,7 +34,27 @@ export function findPage(main, { building }) {
   const side = h('div', { class: 'side' }, panel, card);
   main.append(mapEl, side);
 
-  const map = createMap(mapEl);
+  const map = createMap(mapEl, { overlay: (style) => {
+    const before = style.getLayer('roads-label') ? 'roads-label' : undefined;
+    style.addLayer({ id: 'sel-grid', type: 'line', source: 'gridmap', 'source-layer': 'grids', filter: ['==', ['id'], NONE],
+      paint: { 'line-color': '#1f4f7f', 'line-width': 3.5 } }, before);
+    style.addLayer({ id: 'sel-building', type: 'fill', source: 'gridmap', 'source-layer': 'buildings',
+      filter: ['all', ['==', ['geometry-type'], 'Polygon'], ['==', ['id'], NONE]],
+      paint: { 'fill-color': '#e74c3c', 'fill-opacity': 0.75, 'fill-outline-color': '#922b21' } }, before);
+    style.addLayer({ id: 'sel-building-point', type: 'circle', source: 'gridmap', 'source-layer': 'buildings',
+      filter: ['all', ['==', ['geometry-type'], 'Point'], ['==', ['id'], NONE]],
+      paint: { 'circle-radius': 5, 'circle-color': '#e74c3c' } }, before);
+    style.addSource('route', { type: 'geojson', data: EMPTY });
+    style.addLayer({ id: 'route-casing', type: 'line', source: 'route', layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': '#ffffff', 'line-width': 8 } });
+    style.addLayer({ id: 'route', type: 'line', source: 'route', layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': '#2471a3', 'line-width': 4.5 } });
+    style.addSource('marks', { type: 'geojson', data: EMPTY });
+    style.addLayer({ id: 'sel-station', type: 'circle', source: 'marks', filter: ['==', ['get', 'kind'], 'station'],
+      paint: { 'circle-radius': 13, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#c0392b', 'circle-stroke-width': 3 } });
+    style.addLayer({ id: 'sel-point', type: 'circle', source: 'marks', filter: ['==', ['get', 'kind'], 'place'],
+      paint: { 'circle-radius': 8, 'circle-color': '#e74c3c', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 3 } });
+  } });
   // What the card shows; re-rendered on language change.
   let state = null;
   let found = null; // last search results
@@ -44,45 +64,24 @@ export function findPage(main, { building }) {
   let lookupSeq = 0;
   window.__find = { get state() { return state; } };
 
-  // ---- map overlays -------------------------------------------------------
-  whenLoaded(map, () => {
-    const before = map.getLayer('roads-label') ? 'roads-label' : undefined;
-    map.addLayer({ id: 'sel-grid', type: 'line', source: 'gridmap', 'source-layer': 'grids', filter: ['==', ['id'], NONE],
-      paint: { 'line-color': '#1f4f7f', 'line-width': 3.5 } }, before);
-    map.addLayer({ id: 'sel-building', type: 'fill', source: 'gridmap', 'source-layer': 'buildings',
-      filter: ['all', ['==', ['geometry-type'], 'Polygon'], ['==', ['id'], NONE]],
-      paint: { 'fill-color': '#e74c3c', 'fill-opacity': 0.75, 'fill-outline-color': '#922b21' } }, before);
-    map.addLayer({ id: 'sel-building-point', type: 'circle', source: 'gridmap', 'source-layer': 'buildings',
-      filter: ['all', ['==', ['geometry-type'], 'Point'], ['==', ['id'], NONE]],
-      paint: { 'circle-radius': 5, 'circle-color': '#e74c3c' } }, before);
-    map.addSource('route', { type: 'geojson', data: EMPTY });
-    map.addLayer({ id: 'route-casing', type: 'line', source: 'route', layout: { 'line-cap': 'round', 'line-join': 'round' },
-      paint: { 'line-color': '#ffffff', 'line-width': 8 } });
-    map.addLayer({ id: 'route', type: 'line', source: 'route', layout: { 'line-cap': 'round', 'line-join': 'round' },
-      paint: { 'line-color': '#2471a3', 'line-width': 4.5 } });
-    map.addSource('marks', { type: 'geojson', data: EMPTY });
-    map.addLayer({ id: 'sel-station', type: 'circle', source: 'marks', filter: ['==', ['get', 'kind'], 'station'],
-      paint: { 'circle-radius': 13, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#c0392b', 'circle-stroke-width': 3 } });
-    map.addLayer({ id: 'sel-point', type: 'circle', source: 'marks', filter: ['==', ['get', 'kind'], 'place'],
-      paint: { 'circle-radius': 8, 'circle-color': '#e74c3c', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 3 } });
-    draw();
-  });
+  // ---- map overlays (in the style from the start, see createMap) ------------
+  whenLoaded(map, () => draw());
 
   /** Put the current selection on the map. */
   function draw() {
     if (!map.getSource('marks')) return;
     const id = state?.building?.id ?? NONE;
     const gridId = state?.lookup?.grid?.id ?? NONE;
-    map.setFilter('sel-building', ['all', ['==', ['geometry-type'], 'Polygon'], ['==', ['id'], id]]);
-    map.setFilter('sel-building-point', ['all', ['==', ['geometry-type'], 'Point'], ['==', ['id'], id]]);
-    map.setFilter('sel-grid', ['==', ['id'], gridId]);
+    setFilter(map, 'sel-building', ['all', ['==', ['geometry-type'], 'Polygon'], ['==', ['id'], id]]);
+    setFilter(map, 'sel-building-point', ['all', ['==', ['geometry-type'], 'Point'], ['==', ['id'], id]]);
+    setFilter(map, 'sel-grid', ['==', ['id'], gridId]);
     const marks = [];
     if (state && Number.isFinite(state.lon)) marks.push(point(state.lon, state.lat, 'place'));
     const station = nearestStation(state?.lookup?.stations);
     if (station) marks.push(point(station.lon, station.lat, 'station'));
-    map.getSource('marks').setData({ type: 'FeatureCollection', features: marks });
+    setData(map, 'marks', { type: 'FeatureCollection', features: marks });
     const route = routeFeature(state?.lookup, station);
-    map.getSource('route').setData(route ? { type: 'FeatureCollection', features: [route] } : EMPTY);
+    setData(map, 'route', route ? { type: 'FeatureCollection', features: [route] } : EMPTY);
   }
 
   /** Room the search panel and the card take over the map, measured. */

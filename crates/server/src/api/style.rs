@@ -38,22 +38,27 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
         "name": "gridmap",
         "center": center,
         "zoom": zoom,
+        // The sources carry their TileJSON inline (the same as /tiles.json and
+        // /tiles/coverage.json), so a map asks for tiles without a round trip.
         "sources": {
-            "gridmap": {
-                "type": "vector",
-                "url": format!("{base}/tiles.json"),
-                "attribution": "© OpenStreetMap contributors"
-            },
+            "gridmap": inline_source(super::tiles::base_tilejson(&state, &headers)),
             // Walking coverage, its own source: only maps that show it load it.
-            "coverage": {
-                "type": "vector",
-                "url": format!("{base}/tiles/coverage.json"),
-                "attribution": "© OpenStreetMap contributors"
-            }
+            "coverage": inline_source(super::tiles::coverage_tilejson_of(&state, &headers)),
         },
         "glyphs": format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
         "layers": layers(),
     }))
+}
+
+/// A vector source with a TileJSON's fields inline.
+fn inline_source(tilejson: Value) -> Value {
+    let mut source = json!({"type": "vector"});
+    for key in ["tiles", "minzoom", "maxzoom", "bounds", "attribution"] {
+        if let Some(v) = tilejson.get(key) {
+            source[key] = v.clone();
+        }
+    }
+    source
 }
 
 fn layers() -> Value {

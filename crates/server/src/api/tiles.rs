@@ -281,22 +281,30 @@ fn respond(
 }
 
 pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
-    Json(tilejson_of(
-        &state, &headers, "gridmap", "/tiles", 0, LAYERS,
-    ))
+    Json(base_tilejson(&state, &headers))
+}
+
+/// TileJSON 3.0 of the base tiles (`/tiles.json`).
+pub(crate) fn base_tilejson(state: &AppState, headers: &HeaderMap) -> Value {
+    tilejson_of(state, headers, "gridmap", "/tiles", 0, LAYERS)
 }
 
 /// `GET /tiles/coverage.json`: TileJSON 3.0 of the coverage source.
 pub async fn coverage_tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+    Json(coverage_tilejson_of(&state, &headers))
+}
+
+/// TileJSON 3.0 of the coverage tiles (`/tiles/coverage.json`).
+pub(crate) fn coverage_tilejson_of(state: &AppState, headers: &HeaderMap) -> Value {
     let layers = [tiles::COVERAGE_LAYER];
-    Json(tilejson_of(
-        &state,
-        &headers,
+    tilejson_of(
+        state,
+        headers,
         "gridmap coverage",
         "/tiles/coverage",
         tiles::COVERAGE_LAYER.1,
         &layers,
-    ))
+    )
 }
 
 /// TileJSON 3.0 of the tiles under `path` with these layers.

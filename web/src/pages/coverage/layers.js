@@ -8,6 +8,8 @@
 // source of its own); per-query minutes go in as feature state on whatever
 // source they read, and the tiles' own `minutes` (all tiers) show until then.
 
+import { setData, setFilter, setLayout } from '../../map.js';
+
 export const BAND_COLOURS = ['#1a9850', '#66bd63', '#a6d96a', '#d9ef8b'];
 export const UNCOVERED = '#f46d43';
 export const UNREACHABLE = '#a50026';
@@ -38,62 +40,76 @@ function uncovered(limit, yes, no) {
   return ['let', 'm', MINUTES, ['case', ['any', ['<', ['var', 'm'], 0], ['>', ['var', 'm'], limit + 1e-9]], yes, no]];
 }
 
-/** Where a style layer reads from: {source, sourceLayer}. */
+/** Where a style layer reads from: {source, sourceLayer} (map or styleEditor). */
 function sourceOf(map, layerId) {
   const l = map.getLayer(layerId);
   return l ? { source: l.source, sourceLayer: l.sourceLayer ?? l['source-layer'] } : null;
 }
 
+/**
+ * The page's own layers, added to the style before it loads (see createMap).
+ * Layers on the coverage source start hidden: a visitor without analytics
+ * rights never asks for coverage tiles.
+ */
+export function coverageOverlay(style) {
+  const before = style.getLayer('grids-fill') ? 'grids-fill' : undefined;
+  const coverage = sourceOf(style, 'coverage-buildings');
+  const grids = sourceOf(style, 'grids-line');
+  const communities = sourceOf(style, 'communities-line');
+  if (coverage) {
+    const src = { source: coverage.source, 'source-layer': coverage.sourceLayer, layout: { visibility: 'none' } };
+    // The same filters sites([]) sets, so the first draw changes nothing.
+    style.addLayer({ id: 'cov-gain', type: 'line', ...src, filter: ['all', ['==', ['geometry-type'], 'Polygon'], ['in', ['id'], ['literal', []]]],
+      paint: { 'line-color': SITE, 'line-width': 2.5 } }, before);
+    style.addLayer({ id: 'cov-gain-points', type: 'circle', ...src, maxzoom: 15,
+      filter: ['all', ['==', ['geometry-type'], 'Point'], ['in', ['id'], ['literal', []]]],
+      paint: { 'circle-radius': 5, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': SITE, 'circle-stroke-width': 2 } }, before);
+  }
+  if (grids) {
+    style.addLayer({ id: 'cov-sel-grid', type: 'line', source: grids.source, 'source-layer': grids.sourceLayer,
+      filter: ['==', ['id'], NONE], paint: { 'line-color': SELECTED, 'line-width': 4 } });
+  }
+  if (communities) {
+    style.addLayer({ id: 'cov-sel-community', type: 'line', source: communities.source, 'source-layer': communities.sourceLayer,
+      filter: ['==', ['id'], NONE], paint: { 'line-color': SELECTED, 'line-width': 4.5 } });
+  }
+  const font = style.getLayer('stations-label') ? style.getLayoutProperty('stations-label', 'text-font') : undefined;
+  style.addSource('cov-iso', { type: 'geojson', data: EMPTY });
+  style.addLayer({ id: 'cov-iso-fill', type: 'fill', source: 'cov-iso', paint: { 'fill-color': '#2471a3', 'fill-opacity': 0.12 } }, before);
+  style.addLayer({ id: 'cov-iso-line', type: 'line', source: 'cov-iso', paint: { 'line-color': '#2471a3', 'line-width': 2, 'line-dasharray': [2, 1] } });
+  style.addSource('cov-sites', { type: 'geojson', data: EMPTY });
+  style.addLayer({ id: 'cov-sites-halo', type: 'circle', source: 'cov-sites',
+    paint: { 'circle-radius': 20, 'circle-color': SITE, 'circle-opacity': 0.18 } });
+  style.addLayer({ id: 'cov-sites', type: 'circle', source: 'cov-sites',
+    paint: { 'circle-radius': 12, 'circle-color': SITE, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2.5 } });
+  if (font) {
+    style.addLayer({ id: 'cov-sites-label', type: 'symbol', source: 'cov-sites',
+      layout: { 'text-field': ['to-string', ['get', 'rank']], 'text-font': font, 'text-size': 13, 'text-allow-overlap': true, 'text-ignore-placement': true },
+      paint: { 'text-color': '#ffffff' } });
+    style.addLayer({ id: 'cov-sites-gain', type: 'symbol', source: 'cov-sites',
+      layout: { 'text-field': ['get', 'label'], 'text-font': font, 'text-size': 12, 'text-offset': [0, 1.7], 'text-anchor': 'top', 'text-allow-overlap': true },
+      paint: { 'text-color': SITE, 'text-halo-color': '#ffffff', 'text-halo-width': 2 } });
+  }
+}
+
+/** The layers that read the coverage source (shown only to those allowed). */
+const ON_COVERAGE = [...COVERAGE_LAYERS, 'cov-gain', 'cov-gain-points'];
+
 export function coverageLayers(map) {
   let featureIds = [];
   let coverageSource = null;
 
+  /** Show the coverage layers (the map's style is loaded and the user may see them). */
   function setup() {
-    const before = map.getLayer('grids-fill') ? 'grids-fill' : undefined;
-    for (const id of COVERAGE_LAYERS) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'visible');
+    for (const id of ON_COVERAGE) setLayout(map, id, 'visibility', 'visible');
     coverageSource = sourceOf(map, 'coverage-buildings');
-    const grids = sourceOf(map, 'grids-line');
-    const communities = sourceOf(map, 'communities-line');
-    if (coverageSource) {
-      const src = { source: coverageSource.source, 'source-layer': coverageSource.sourceLayer };
-      map.addLayer({ id: 'cov-gain', type: 'line', ...src, filter: ['in', ['id'], ['literal', []]],
-        paint: { 'line-color': SITE, 'line-width': 2.5 } }, before);
-      map.addLayer({ id: 'cov-gain-points', type: 'circle', ...src, maxzoom: 15,
-        filter: ['all', ['==', ['geometry-type'], 'Point'], ['in', ['id'], ['literal', []]]],
-        paint: { 'circle-radius': 5, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': SITE, 'circle-stroke-width': 2 } }, before);
-    }
-    if (grids) {
-      map.addLayer({ id: 'cov-sel-grid', type: 'line', source: grids.source, 'source-layer': grids.sourceLayer,
-        filter: ['==', ['id'], NONE], paint: { 'line-color': SELECTED, 'line-width': 4 } });
-    }
-    if (communities) {
-      map.addLayer({ id: 'cov-sel-community', type: 'line', source: communities.source, 'source-layer': communities.sourceLayer,
-        filter: ['==', ['id'], NONE], paint: { 'line-color': SELECTED, 'line-width': 4.5 } });
-    }
-    const font = map.getLayer('stations-label') ? map.getLayoutProperty('stations-label', 'text-font') : undefined;
-    map.addSource('cov-iso', { type: 'geojson', data: EMPTY });
-    map.addLayer({ id: 'cov-iso-fill', type: 'fill', source: 'cov-iso', paint: { 'fill-color': '#2471a3', 'fill-opacity': 0.12 } }, before);
-    map.addLayer({ id: 'cov-iso-line', type: 'line', source: 'cov-iso', paint: { 'line-color': '#2471a3', 'line-width': 2, 'line-dasharray': [2, 1] } });
-    map.addSource('cov-sites', { type: 'geojson', data: EMPTY });
-    map.addLayer({ id: 'cov-sites-halo', type: 'circle', source: 'cov-sites',
-      paint: { 'circle-radius': 20, 'circle-color': SITE, 'circle-opacity': 0.18 } });
-    map.addLayer({ id: 'cov-sites', type: 'circle', source: 'cov-sites',
-      paint: { 'circle-radius': 12, 'circle-color': SITE, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2.5 } });
-    if (font) {
-      map.addLayer({ id: 'cov-sites-label', type: 'symbol', source: 'cov-sites',
-        layout: { 'text-field': ['to-string', ['get', 'rank']], 'text-font': font, 'text-size': 13, 'text-allow-overlap': true, 'text-ignore-placement': true },
-        paint: { 'text-color': '#ffffff' } });
-      map.addLayer({ id: 'cov-sites-gain', type: 'symbol', source: 'cov-sites',
-        layout: { 'text-field': ['get', 'label'], 'text-font': font, 'text-size': 12, 'text-offset': [0, 1.7], 'text-anchor': 'top', 'text-allow-overlap': true },
-        paint: { 'text-color': SITE, 'text-halo-color': '#ffffff', 'text-halo-width': 2 } });
-    }
   }
 
   return {
     setup,
     /** Back to the public map (signed out, or no analytics). */
     hide() {
-      for (const id of COVERAGE_LAYERS) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
+      for (const id of ON_COVERAGE) setLayout(map, id, 'visibility', 'none');
       this.sites([]);
       this.isochrone(null);
     },
@@ -135,12 +151,12 @@ export function coverageLayers(map) {
       if (map.getLayer('stations-label')) map.setPaintProperty('stations-label', 'text-opacity', ['case', on, 1, 0.35]);
     },
     select(kind, id) {
-      if (map.getLayer('cov-sel-grid')) map.setFilter('cov-sel-grid', ['==', ['id'], kind === 'grid' ? id : NONE]);
-      if (map.getLayer('cov-sel-community')) map.setFilter('cov-sel-community', ['==', ['id'], kind === 'community' ? id : NONE]);
+      setFilter(map, 'cov-sel-grid', ['==', ['id'], kind === 'grid' ? id : NONE]);
+      setFilter(map, 'cov-sel-community', ['==', ['id'], kind === 'community' ? id : NONE]);
     },
     /** Proposed sites (ranked, labelled by label(site)) and the buildings they would newly cover. */
     sites(sites, label = () => '') {
-      map.getSource('cov-sites')?.setData({
+      setData(map, 'cov-sites', {
         type: 'FeatureCollection',
         features: sites.map((s, i) => ({
           type: 'Feature', id: i + 1,
@@ -149,12 +165,12 @@ export function coverageLayers(map) {
         })),
       });
       const ids = sites.flatMap((s) => s.buildings);
-      if (map.getLayer('cov-gain')) map.setFilter('cov-gain', ['all', ['==', ['geometry-type'], 'Polygon'], ['in', ['id'], ['literal', ids]]]);
-      if (map.getLayer('cov-gain-points')) map.setFilter('cov-gain-points', ['all', ['==', ['geometry-type'], 'Point'], ['in', ['id'], ['literal', ids]]]);
+      setFilter(map, 'cov-gain', ['all', ['==', ['geometry-type'], 'Polygon'], ['in', ['id'], ['literal', ids]]]);
+      setFilter(map, 'cov-gain-points', ['all', ['==', ['geometry-type'], 'Point'], ['in', ['id'], ['literal', ids]]]);
     },
     /** A station's walking area (GeoJSON Feature) or none. */
     isochrone(feature) {
-      map.getSource('cov-iso')?.setData(feature ? { type: 'FeatureCollection', features: [feature] } : EMPTY);
+      setData(map, 'cov-iso', feature ? { type: 'FeatureCollection', features: [feature] } : EMPTY);
     },
   };
 }

@@ -23,7 +23,54 @@ const gridValue = ['coalesce', ['feature-state', 'g'], ['get', 'grid'], -1];
  * polygon(coords). Returns the controller the planner drives.
  */
 export function planMap(el, on) {
-  const map = createMap(el, { boxZoom: false });
+  // The plan's sources and layers are part of the style from the start (see createMap).
+  const map = createMap(el, { boxZoom: false, overlay: (style) => {
+    // The published grids (and public building dots) would only confuse a draft.
+    for (const id of ['grids-fill', 'grids-line', 'grids-label', 'buildings-points']) {
+      style.setLayoutProperty(id, 'visibility', 'none');
+    }
+    const before = style.getLayer('roads-label') ? 'roads-label' : undefined;
+    style.addSource('plan-boundary', { type: 'geojson', data: EMPTY });
+    style.addSource('plan-grids', { type: 'geojson', data: EMPTY });
+    style.addSource('plan-labels', { type: 'geojson', data: EMPTY });
+    style.addSource('plan-buildings', { type: 'geojson', data: EMPTY });
+    style.addSource('plan-sketch', { type: 'geojson', data: EMPTY });
+    const status = ['coalesce', ['feature-state', 'status'], 'ok'];
+    style.addLayer({ id: 'plan-grid-fill', type: 'fill', source: 'plan-grids',
+      paint: {
+        'fill-color': ['match', status, 'under', STATUS_COLOURS.under, 'over', STATUS_COLOURS.over,
+          'exempt', STATUS_COLOURS.exempt, STATUS_COLOURS.ok],
+        'fill-opacity': ['case', ['boolean', ['feature-state', 'active'], false], 0.32, 0.16],
+      } }, before);
+    style.addLayer({ id: 'plan-grid-line', type: 'line', source: 'plan-grids',
+      paint: { 'line-color': '#34495e', 'line-width': 1.4, 'line-opacity': 0.8 } }, before);
+    style.addLayer({ id: 'plan-grid-active', type: 'line', source: 'plan-grids', filter: ['==', ['id'], -1],
+      paint: { 'line-color': '#1f4f7f', 'line-width': 3.5 } }, before);
+    style.addLayer({ id: 'plan-boundary', type: 'line', source: 'plan-boundary',
+      paint: { 'line-color': '#1d2733', 'line-width': 2.5, 'line-dasharray': [3, 2] } });
+    style.addLayer({ id: 'plan-buildings', type: 'circle', source: 'plan-buildings',
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 13, 2.5, 16, 5, 18, 8],
+        'circle-color': ['case', ['<', gridValue, 0], '#9aa3ad',
+          ['to-color', ['at', ['%', gridValue, PALETTE.length], ['literal', PALETTE]]]],
+        'circle-stroke-color': ['case',
+          ['boolean', ['feature-state', 'sel'], false], '#111111',
+          ['boolean', ['feature-state', 'changed'], false], '#e74c3c', '#ffffff'],
+        'circle-stroke-width': ['case',
+          ['boolean', ['feature-state', 'sel'], false], 2.5,
+          ['boolean', ['feature-state', 'changed'], false], 3, 1],
+      } });
+    style.addLayer({ id: 'plan-labels', type: 'symbol', source: 'plan-labels',
+      layout: { 'text-field': ['get', 'label'], 'text-font': FONT, 'text-size': 12, 'text-allow-overlap': false,
+        'text-max-width': 12 },
+      paint: { 'text-color': ['get', 'colour'], 'text-halo-color': '#ffffff', 'text-halo-width': 1.8 } });
+    style.addLayer({ id: 'plan-sketch-fill', type: 'fill', source: 'plan-sketch', filter: ['==', ['geometry-type'], 'Polygon'],
+      paint: { 'fill-color': '#2f6fa8', 'fill-opacity': 0.12 } });
+    style.addLayer({ id: 'plan-sketch-line', type: 'line', source: 'plan-sketch',
+      paint: { 'line-color': '#1f4f7f', 'line-width': 2, 'line-dasharray': [2, 1] } });
+    style.addLayer({ id: 'plan-sketch-point', type: 'circle', source: 'plan-sketch', filter: ['==', ['geometry-type'], 'Point'],
+      paint: { 'circle-radius': 4, 'circle-color': '#ffffff', 'circle-stroke-color': '#1f4f7f', 'circle-stroke-width': 2 } });
+  } });
   let buildings = []; // [{id, lon, lat, grid}]
   let tool = 'select';
   let selection = new Set();
@@ -36,51 +83,6 @@ export function planMap(el, on) {
   window.__planPerf = perf;
 
   whenLoaded(map, () => {
-    // The published grids (and public building dots) would only confuse a draft.
-    for (const id of ['grids-fill', 'grids-line', 'grids-label', 'buildings-points']) {
-      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
-    }
-    const before = map.getLayer('roads-label') ? 'roads-label' : undefined;
-    map.addSource('plan-boundary', { type: 'geojson', data: EMPTY });
-    map.addSource('plan-grids', { type: 'geojson', data: EMPTY });
-    map.addSource('plan-labels', { type: 'geojson', data: EMPTY });
-    map.addSource('plan-buildings', { type: 'geojson', data: EMPTY });
-    map.addSource('plan-sketch', { type: 'geojson', data: EMPTY });
-    const status = ['coalesce', ['feature-state', 'status'], 'ok'];
-    map.addLayer({ id: 'plan-grid-fill', type: 'fill', source: 'plan-grids',
-      paint: {
-        'fill-color': ['match', status, 'under', STATUS_COLOURS.under, 'over', STATUS_COLOURS.over,
-          'exempt', STATUS_COLOURS.exempt, STATUS_COLOURS.ok],
-        'fill-opacity': ['case', ['boolean', ['feature-state', 'active'], false], 0.32, 0.16],
-      } }, before);
-    map.addLayer({ id: 'plan-grid-line', type: 'line', source: 'plan-grids',
-      paint: { 'line-color': '#34495e', 'line-width': 1.4, 'line-opacity': 0.8 } }, before);
-    map.addLayer({ id: 'plan-grid-active', type: 'line', source: 'plan-grids', filter: ['==', ['id'], -1],
-      paint: { 'line-color': '#1f4f7f', 'line-width': 3.5 } }, before);
-    map.addLayer({ id: 'plan-boundary', type: 'line', source: 'plan-boundary',
-      paint: { 'line-color': '#1d2733', 'line-width': 2.5, 'line-dasharray': [3, 2] } });
-    map.addLayer({ id: 'plan-buildings', type: 'circle', source: 'plan-buildings',
-      paint: {
-        'circle-radius': ['interpolate', ['linear'], ['zoom'], 13, 2.5, 16, 5, 18, 8],
-        'circle-color': ['case', ['<', gridValue, 0], '#9aa3ad',
-          ['to-color', ['at', ['%', gridValue, PALETTE.length], ['literal', PALETTE]]]],
-        'circle-stroke-color': ['case',
-          ['boolean', ['feature-state', 'sel'], false], '#111111',
-          ['boolean', ['feature-state', 'changed'], false], '#e74c3c', '#ffffff'],
-        'circle-stroke-width': ['case',
-          ['boolean', ['feature-state', 'sel'], false], 2.5,
-          ['boolean', ['feature-state', 'changed'], false], 3, 1],
-      } });
-    map.addLayer({ id: 'plan-labels', type: 'symbol', source: 'plan-labels',
-      layout: { 'text-field': ['get', 'label'], 'text-font': FONT, 'text-size': 12, 'text-allow-overlap': false,
-        'text-max-width': 12 },
-      paint: { 'text-color': ['get', 'colour'], 'text-halo-color': '#ffffff', 'text-halo-width': 1.8 } });
-    map.addLayer({ id: 'plan-sketch-fill', type: 'fill', source: 'plan-sketch', filter: ['==', ['geometry-type'], 'Polygon'],
-      paint: { 'fill-color': '#2f6fa8', 'fill-opacity': 0.12 } });
-    map.addLayer({ id: 'plan-sketch-line', type: 'line', source: 'plan-sketch',
-      paint: { 'line-color': '#1f4f7f', 'line-width': 2, 'line-dasharray': [2, 1] } });
-    map.addLayer({ id: 'plan-sketch-point', type: 'circle', source: 'plan-sketch', filter: ['==', ['geometry-type'], 'Point'],
-      paint: { 'circle-radius': 4, 'circle-color': '#ffffff', 'circle-stroke-color': '#1f4f7f', 'circle-stroke-width': 2 } });
     ready = true;
     for (const fn of queued.splice(0)) fn();
   });

@@ -658,6 +658,34 @@ fn split_merge_draw_and_diff() {
     let drawn = polygons::buildings_in_polygon(&input, &r.to_polygon());
     assert_eq!(p.members()[&s.grids_added[0]], drawn);
     check_tiling(&input, &p);
+    // The drawn square is the new grid's outline: its polygon is the square
+    // clipped to the community (up to the 3 m outline simplification), not
+    // the cells of its buildings, and the others fit around it.
+    let g = s.grids_added[0];
+    assert!(p.grid(g).unwrap().outline.is_some());
+    let square = proj.fwd_multi(&MultiPolygon(vec![r.to_polygon()]));
+    let community = proj.fwd_multi(&input.boundary);
+    let expected = square.intersection(&community);
+    let polys = polygons::grid_polygons_local(&input, &p);
+    let off = polys[&g].xor(&expected).unsigned_area();
+    assert!(
+        off < 0.03 * expected.unsigned_area(),
+        "grid polygon differs from the drawn square by {off} of {} m²",
+        expected.unsigned_area()
+    );
+    // Without the outline the same buildings' cells are another shape.
+    let mut plain = p.clone();
+    plain.drop_outlines([g]);
+    let cells = polygons::grid_polygons_local(&input, &plain);
+    assert!(cells[&g].xor(&expected).unsigned_area() > 2.0 * off);
+    // Kept through a save (serde), dropped once the grid's buildings change.
+    let saved: gridmap_analysis::planning::PlanState =
+        serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+    assert_eq!(saved, p);
+    let one = p.members()[&g][0];
+    edits::move_buildings(&input, &mut p, &[one], key).unwrap();
+    assert!(p.grid(g).unwrap().outline.is_none());
+    check_tiling(&input, &p);
     // Unchanged when the drawn polygon holds nothing.
     let far = Polygon::new(
         LineString(vec![

@@ -149,6 +149,8 @@ pub fn carry_over(
             Some(k) => {
                 if let Some(mut g) = survivors.remove(&k) {
                     g.locked = false;
+                    // Redrawn: its polygon derives from its new buildings.
+                    g.outline = None;
                     plan.insert_grid(g);
                 }
                 k
@@ -169,6 +171,7 @@ pub fn carry_over(
                     kind: GridKind::Basic,
                     locked: false,
                     people: Vec::new(),
+                    outline: None,
                 });
                 key
             }

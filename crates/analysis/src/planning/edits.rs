@@ -53,11 +53,16 @@ pub fn move_buildings(
     }
     let mut s = EditSummary::default();
     let unique: BTreeSet<Id> = buildings.iter().copied().collect();
+    let mut changed = BTreeSet::new();
     for b in unique {
-        if plan.assignment.insert(b, to) != Some(to) {
+        let from = plan.assignment.insert(b, to);
+        if from != Some(to) {
             s.moved.push(b);
+            changed.insert(to);
+            changed.extend(from);
         }
     }
+    plan.drop_outlines(changed);
     Ok(s)
 }
 
@@ -81,6 +86,7 @@ pub fn add_grid(
         kind,
         locked: false,
         people: Vec::new(),
+        outline: None,
     });
     Ok(key)
 }
@@ -120,6 +126,7 @@ pub fn split_grid(
     for b in &right {
         plan.assignment.insert(*b, new);
     }
+    plan.drop_outlines([key]);
     Ok(EditSummary {
         moved: right,
         grids_added: vec![new],
@@ -153,12 +160,17 @@ pub fn merge_grids(plan: &mut PlanState, keys: &[GridKey]) -> Result<EditSummary
         plan.remove_grid(k);
         s.grids_removed.push(k);
     }
+    plan.drop_outlines([keep]);
     Ok(s)
 }
 
 /// A hand-drawn boundary: every building whose point lies in `drawn`
 /// (longitude/latitude) joins grid `target`, or a new grid when `None`.
-/// The other grids' polygons adjust because polygons derive from buildings.
+/// When the grid then has no building outside `drawn`, the drawn ring
+/// becomes its outline: its polygon follows the drawn line (clipped to the
+/// community) and the other grids' polygons adjust around it. Otherwise
+/// (the target grid keeps buildings elsewhere) the polygon derives from the
+/// buildings as usual.
 pub fn draw_boundary(
     input: &CommunityInput,
     plan: &mut PlanState,
@@ -188,6 +200,24 @@ pub fn draw_boundary(
     };
     let mut s = move_buildings(input, plan, &inside, key)?;
     s.grids_added = added;
+    let inside: BTreeSet<Id> = inside.into_iter().collect();
+    let all_inside = plan
+        .assignment
+        .iter()
+        .all(|(b, k)| *k != key || inside.contains(b));
+    // Stored to 1e-7° (about 1 cm), which also survives the JSON round trip
+    // of the plan store exactly.
+    let q = |v: f64| (v * 1e7).round() / 1e7;
+    if let Some(g) = plan.grid_mut(key) {
+        g.outline = all_inside.then(|| {
+            drawn
+                .exterior()
+                .0
+                .iter()
+                .map(|c| [q(c.x), q(c.y)])
+                .collect()
+        });
+    }
     Ok(s)
 }
 

@@ -142,6 +142,7 @@ pub fn plan_from_assignment(
             kind: GridKind::Basic,
             locked: false,
             people: Vec::new(),
+            outline: None,
         });
     }
     for (n, (b, code)) in rows.iter().enumerate() {

@@ -29,6 +29,7 @@ use spade::{ConstrainedDelaunayTriangulation, Point2, Triangulation};
 
 use super::graph::Site;
 use super::input::CommunityInput;
+use super::polygons::point_in_ring;
 
 /// No building / no corner.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -99,9 +100,24 @@ fn site(p: Point2<f64>) -> Site {
     }
 }
 
+/// A hand-drawn grid outline the mesh must follow: its ring (local metres)
+/// is added as constraint edges, and faces inside it that hold no building
+/// go to `owner` (a building of that grid) instead of a neighbour.
+#[derive(Debug, Clone)]
+pub(crate) struct Outline {
+    pub ring: Vec<Coord<f64>>,
+    pub owner: u32,
+}
+
 impl Mesh {
     /// Build the mesh of `input` (see the module doc).
     pub fn build(input: &CommunityInput) -> Mesh {
+        Mesh::build_with(input, &[])
+    }
+
+    /// Build the mesh of `input` with drawn grid outlines as extra
+    /// constraints (see [`Outline`]).
+    pub fn build_with(input: &CommunityInput, outlines: &[Outline]) -> Mesh {
         let mut cdt = Cdt::new();
         let mut vertex_building: Vec<u32> = Vec::new();
         let mut protected = Vec::new();
@@ -209,6 +225,9 @@ impl Mesh {
             extend_ends(&mut local.0, BARRIER_REACH_METRES);
             add_line(&mut cdt, &local.0, false);
             barriers.extend(local.lines().filter(|s| near(s.start, s.end)));
+        }
+        for o in outlines {
+            add_line(&mut cdt, &o.ring, false);
         }
         vertex_building.resize(cdt.num_vertices(), NONE);
 
@@ -358,9 +377,31 @@ impl Mesh {
             touched.clear();
         }
 
+        let empty_faces = empty.len();
+        // Faces with no building inside a drawn outline belong to its grid.
+        if !outlines.is_empty() {
+            empty.retain(|&l| {
+                // An inside point of the face: the centroid of its largest triangle.
+                let Some(t) = label_tris[l]
+                    .iter()
+                    .copied()
+                    .max_by(|&a, &b| cdt.face(a).area().total_cmp(&cdt.face(b).area()))
+                else {
+                    return true;
+                };
+                let c = centroids[t.index()];
+                let Some(o) = outlines.iter().find(|o| point_in_ring(c, &o.ring)) else {
+                    return true;
+                };
+                for &t in &label_tris[l] {
+                    let s = 3 * slot[t.index()] as usize;
+                    owner[s..s + 3].fill(o.owner);
+                }
+                false
+            });
+        }
         // Faces with no building: the whole face goes to the building across
         // its longest border with an owned face; rounds until nothing changes.
-        let empty_faces = empty.len();
         loop {
             let mut progress = false;
             let mut left = Vec::new();

@@ -21,7 +21,7 @@ pub struct PlanPerson {
 }
 
 /// One grid of the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanGrid {
     pub key: GridKey,
     /// 15 digits: community code (12) + sequence (3).
@@ -31,10 +31,16 @@ pub struct PlanGrid {
     /// Locked grids are never changed by an edit or an automatic run.
     pub locked: bool,
     pub people: Vec<PlanPerson>,
+    /// A hand-drawn outline (the exterior ring, longitude/latitude) the
+    /// grid's polygon keeps: set by a drawn boundary that holds all of the
+    /// grid's buildings, dropped by any later edit that changes which
+    /// buildings the grid has. See [`super::polygons`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outline: Option<Vec<[f64; 2]>>,
 }
 
 /// One community's plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanState {
     pub community_id: Id,
     /// 12 digits.
@@ -99,6 +105,7 @@ impl PlanState {
                 kind: g.kind,
                 locked: false,
                 people,
+                outline: None,
             });
         }
         for b in &data.buildings {
@@ -169,6 +176,15 @@ impl PlanState {
             }
         }
         m
+    }
+
+    /// Drop the drawn outlines of these grids (their buildings changed).
+    pub fn drop_outlines(&mut self, keys: impl IntoIterator<Item = GridKey>) {
+        for k in keys {
+            if let Some(g) = self.grid_mut(k) {
+                g.outline = None;
+            }
+        }
     }
 
     /// Whether the building's grid (if any) is locked.

@@ -24,7 +24,7 @@ use geo::{Area, Coord, Intersects, Line, LineString, MultiPolygon, Point, Polygo
 use rstar::{AABB, RTree, primitives::GeomWithData};
 
 use super::input::CommunityInput;
-use super::mesh::{Mesh, NONE};
+use super::mesh::{Mesh, NONE, Outline};
 use super::plan::{GridKey, PlanState};
 
 /// Deviation below which a node on the community's edge counts as collinear.
@@ -58,7 +58,16 @@ pub fn grid_polygons_local_with(
     plan: &PlanState,
     tolerance: f64,
 ) -> BTreeMap<GridKey, MultiPolygon<f64>> {
-    let mesh = input.mesh();
+    // Drawn outlines make a mesh of this plan's own; otherwise the
+    // community's cached one serves.
+    let outlines = outlines(input, plan);
+    let own;
+    let mesh: &Mesh = if outlines.is_empty() {
+        input.mesh()
+    } else {
+        own = Mesh::build_with(input, &outlines);
+        &own
+    };
     let grid_of: Vec<Option<GridKey>> = input
         .buildings
         .iter()
@@ -107,6 +116,40 @@ pub fn grid_polygons_local_with(
             out.insert(g, polys);
         }
         start = end;
+    }
+    out
+}
+
+/// The plan's drawn outlines in local metres, each owned by one of its
+/// grid's buildings inside it (an outline holding none of them is ignored).
+fn outlines(input: &CommunityInput, plan: &PlanState) -> Vec<Outline> {
+    let mut out = Vec::new();
+    for g in &plan.grids {
+        let Some(ring) = &g.outline else {
+            continue;
+        };
+        let ring: LineString<f64> = ring.iter().map(|&[x, y]| Coord { x, y }).collect();
+        let mut ring = input.proj.fwd_line(&ring).0;
+        if ring.len() < 3 {
+            continue;
+        }
+        if ring.first() != ring.last()
+            && let Some(&first) = ring.first()
+        {
+            ring.push(first);
+        }
+        let owner = plan
+            .assignment
+            .iter()
+            .filter(|(_, k)| **k == g.key)
+            .filter_map(|(b, _)| input.position(*b))
+            .find(|&i| input.inside[i] && point_in_ring(input.local[i], &ring));
+        if let Some(i) = owner {
+            out.push(Outline {
+                ring,
+                owner: i as u32,
+            });
+        }
     }
     out
 }
@@ -220,7 +263,7 @@ fn signed_area(ring: &LineString<f64>) -> f64 {
 }
 
 /// Crossing-number test (closed or open ring).
-fn point_in_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
+pub(crate) fn point_in_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
     let n = ring.len();
     if n < 3 {
         return false;

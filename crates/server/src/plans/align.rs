@@ -64,6 +64,7 @@ mod tests {
                 kind: GridKind::Basic,
                 locked: false,
                 people: Vec::new(),
+                outline: None,
             });
         }
         p.assignment = assignment.iter().copied().collect();

@@ -1366,3 +1366,79 @@ fn planner_map_layers_and_communities_need_a_login_and_follow_the_scope() {
         }
     }
 }
+
+/// A drawn boundary around buildings that form a new grid becomes that
+/// grid's outline in the plan's layers (not the buildings' cells), and a
+/// later move of one of its buildings drops it again.
+#[test]
+fn a_drawn_boundary_is_the_new_grids_outline() {
+    let s = harness::start(&["--rate-limit-api", "0"]);
+    let ping = planner(&s, "ping", "all");
+    let community = busiest_community(&ping);
+    let plan = create_in(&ping, community, "outline");
+    let id = plan["plan"]["id"].as_i64().unwrap();
+    let layers = ping.ok(&format!("/api/plans/{id}/layers"));
+    let first = &layers["buildings"]["features"][0]["geometry"]["coordinates"];
+    let (x, y) = (first[0].as_f64().unwrap(), first[1].as_f64().unwrap());
+    // About 60 m across.
+    let d = 0.0003;
+    let drawn = ping.post_ok(
+        &format!("/api/plans/{id}/edits"),
+        &json!({"version": plan["version"], "edit": {"kind": "draw", "polygon":
+            [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]}}),
+    );
+    let key = drawn["summary"]["grids_added"][0].as_u64().unwrap();
+    let vertices = |layers: &Value| -> Vec<(f64, f64)> {
+        let grid = layers["grids"]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["properties"]["key"] == key)
+            .expect("the drawn grid has a polygon")
+            .clone();
+        grid["geometry"]["coordinates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|poly| poly.as_array().unwrap().iter())
+            .flat_map(|ring| ring.as_array().unwrap().iter())
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect()
+    };
+    // Every vertex of the grid's polygon lies on or inside the drawn square
+    // (1e-6° ≈ 10 cm of slack), and it reaches the square's sides.
+    let inside = |(px, py): (f64, f64), slack: f64| {
+        (px - x).abs() <= d + slack && (py - y).abs() <= d + slack
+    };
+    let outline = vertices(&ping.ok(&format!("/api/plans/{id}/layers")));
+    assert!(outline.iter().all(|&p| inside(p, 1e-6)), "{outline:?}");
+    assert!(outline.iter().any(|&(px, _)| (px - x).abs() > d * 0.9));
+    // Moving one of its buildings out (to the grid of a building outside the
+    // square) drops the outline: the polygon is made of cells again.
+    let members: Vec<i64> = drawn["summary"]["moved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let other = layers["buildings"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            let c = &f["geometry"]["coordinates"];
+            !inside((c[0].as_f64().unwrap(), c[1].as_f64().unwrap()), 0.0)
+                && !f["properties"]["grid"].is_null()
+        })
+        .expect("a building outside the square");
+    let to = other["properties"]["grid"].as_u64().unwrap();
+    let moved = ping.post_ok(
+        &format!("/api/plans/{id}/edits"),
+        &json!({"version": drawn["version"], "edit": {"kind": "move", "buildings": [members[0]], "to": to}}),
+    );
+    assert_eq!(moved["version"], drawn["version"].as_i64().unwrap() + 1);
+    if members.len() > 1 {
+        let cells = vertices(&ping.ok(&format!("/api/plans/{id}/layers")));
+        assert!(cells != outline, "the outline is dropped after the move");
+    }
+}

@@ -1186,6 +1186,15 @@ fn demo_grids_are_drawn_by_the_engine_and_published() {
         clean >= 1,
         "the engine met the rules in at least one community"
     );
+    // A draft from those published grids carries no outline: their shapes
+    // are the buildings' own cells, so nothing needs keeping.
+    for &c in &communities {
+        let draft = create_in(&ping, c, "from published");
+        let view = ping.ok(&format!("/api/plans/{}", draft["plan"]["id"]));
+        for g in view["state"]["grids"].as_array().unwrap() {
+            assert!(g["outline"].is_null(), "community {c}: {g}");
+        }
+    }
     // The sample has communities where the rules cannot hold (one building
     // above the maximum, too few households); they are drawn best-effort.
     assert!(
@@ -1368,8 +1377,9 @@ fn planner_map_layers_and_communities_need_a_login_and_follow_the_scope() {
 }
 
 /// A drawn boundary around buildings that form a new grid becomes that
-/// grid's outline in the plan's layers (not the buildings' cells), and a
-/// later move of one of its buildings drops it again.
+/// grid's outline in the plan's layers (not the buildings' cells); it
+/// survives publishing into the next draft made from the published grids,
+/// and a later move of one of its buildings drops it.
 #[test]
 fn a_drawn_boundary_is_the_new_grids_outline() {
     let s = harness::start(&["--rate-limit-api", "0"]);
@@ -1388,7 +1398,7 @@ fn a_drawn_boundary_is_the_new_grids_outline() {
             [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]}}),
     );
     let key = drawn["summary"]["grids_added"][0].as_u64().unwrap();
-    let vertices = |layers: &Value| -> Vec<(f64, f64)> {
+    let vertices = |layers: &Value, key: u64| -> Vec<(f64, f64)> {
         let grid = layers["grids"]["features"]
             .as_array()
             .unwrap()
@@ -1410,18 +1420,64 @@ fn a_drawn_boundary_is_the_new_grids_outline() {
     let inside = |(px, py): (f64, f64), slack: f64| {
         (px - x).abs() <= d + slack && (py - y).abs() <= d + slack
     };
-    let outline = vertices(&ping.ok(&format!("/api/plans/{id}/layers")));
+    let outline = vertices(&ping.ok(&format!("/api/plans/{id}/layers")), key);
     assert!(outline.iter().all(|&p| inside(p, 1e-6)), "{outline:?}");
     assert!(outline.iter().any(|&(px, _)| (px - x).abs() > d * 0.9));
-    // Moving one of its buildings out (to the grid of a building outside the
-    // square) drops the outline: the polygon is made of cells again.
-    let members: Vec<i64> = drawn["summary"]["moved"]
-        .as_array()
+    let grid_of = |view: &Value, pick: &dyn Fn(&Value) -> bool| -> Value {
+        view["state"]["grids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| pick(g))
+            .expect("grid")
+            .clone()
+    };
+    let code = grid_of(&ping.ok(&format!("/api/plans/{id}")), &|g| g["key"] == key)["code"]
+        .as_str()
         .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap())
+        .to_owned();
+
+    // Published (forced: the new grid is below the minimum), then a new draft
+    // from the published grids: the grid keeps the drawn shape.
+    let published = cli(&s.db, &["plan", "publish", &id.to_string(), "--force"]);
+    assert!(published.status.success(), "{}", stdout(&published));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let (draft, key2) = loop {
+        let draft = create_in(&ping, community, "after publish");
+        let found = draft["state"]["grids"]
+            .as_array()
+            .or(draft["grids"].as_array())
+            .unwrap()
+            .iter()
+            .find(|g| g["code"] == code.as_str())
+            .and_then(|g| g["key"].as_u64());
+        if let Some(k) = found {
+            break (draft, k);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never saw the publish"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let draft_id = draft["plan"]["id"].as_i64().unwrap();
+    let view = ping.ok(&format!("/api/plans/{draft_id}"));
+    assert!(
+        !grid_of(&view, &|g| g["key"] == key2)["outline"].is_null(),
+        "the published drawn shape is the draft grid's outline"
+    );
+    let kept = vertices(&ping.ok(&format!("/api/plans/{draft_id}/layers")), key2);
+    assert!(kept.iter().all(|&p| inside(p, 1e-6)), "{kept:?}");
+
+    // Moving one of its buildings out (to the grid of a building outside the
+    // square) drops the outline.
+    let members: Vec<i64> = assignment(&view)
+        .into_iter()
+        .filter(|(_, k)| *k == key2)
+        .map(|(b, _)| b)
         .collect();
-    let other = layers["buildings"]["features"]
+    let draft_layers = ping.ok(&format!("/api/plans/{draft_id}/layers"));
+    let other = draft_layers["buildings"]["features"]
         .as_array()
         .unwrap()
         .iter()
@@ -1433,12 +1489,14 @@ fn a_drawn_boundary_is_the_new_grids_outline() {
         .expect("a building outside the square");
     let to = other["properties"]["grid"].as_u64().unwrap();
     let moved = ping.post_ok(
-        &format!("/api/plans/{id}/edits"),
-        &json!({"version": drawn["version"], "edit": {"kind": "move", "buildings": [members[0]], "to": to}}),
+        &format!("/api/plans/{draft_id}/edits"),
+        &json!({"version": view["version"], "edit": {"kind": "move", "buildings": [members[0]], "to": to}}),
     );
-    assert_eq!(moved["version"], drawn["version"].as_i64().unwrap() + 1);
+    assert_eq!(moved["version"], view["version"].as_i64().unwrap() + 1);
+    let after = ping.ok(&format!("/api/plans/{draft_id}"));
+    assert!(grid_of(&after, &|g| g["key"] == key2)["outline"].is_null());
     if members.len() > 1 {
-        let cells = vertices(&ping.ok(&format!("/api/plans/{id}/layers")));
-        assert!(cells != outline, "the outline is dropped after the move");
+        let cells = vertices(&ping.ok(&format!("/api/plans/{draft_id}/layers")), key2);
+        assert!(cells != kept, "the outline is dropped after the move");
     }
 }

@@ -119,6 +119,51 @@ impl PlanState {
         (plan, source)
     }
 
+    /// Grids whose stored boundary differs from the polygon their buildings
+    /// would give (a boundary drawn in an earlier plan, an imported official
+    /// one) keep that boundary as their outline, so a draft starts with the
+    /// shapes that were published and only the grids an edit touches take
+    /// new ones. `source` maps keys to stored grid ids (from
+    /// [`PlanState::from_dataset`]). Only one-part boundaries without holes
+    /// qualify; a difference under 1 % of the area (or 1 m²) is noise.
+    pub fn keep_stored_shapes(
+        &mut self,
+        data: &Dataset,
+        input: &CommunityInput,
+        source: &BTreeMap<GridKey, Id>,
+    ) {
+        use geo::{Area, BooleanOps, MultiPolygon};
+        let derived = super::polygons::grid_polygons_local(input, self);
+        let stored: BTreeMap<Id, &MultiPolygon<f64>> =
+            data.grids.iter().map(|g| (g.id, &g.boundary)).collect();
+        let proj = input.projector();
+        let q = |v: f64| (v * 1e7).round() / 1e7;
+        for (key, id) in source {
+            let Some(boundary) = stored.get(id) else {
+                continue;
+            };
+            let [poly] = boundary.0.as_slice() else {
+                continue;
+            };
+            if !poly.interiors().is_empty() || poly.exterior().0.len() < 4 {
+                continue;
+            }
+            let local = proj.fwd_multi(boundary);
+            let area = local.unsigned_area();
+            if !(area > 0.0) {
+                continue;
+            }
+            let off = derived
+                .get(key)
+                .map_or(area, |d| d.xor(&local).unsigned_area());
+            if off > (0.01 * area).max(1.0)
+                && let Some(g) = self.grid_mut(*key)
+            {
+                g.outline = Some(poly.exterior().0.iter().map(|c| [q(c.x), q(c.y)]).collect());
+            }
+        }
+    }
+
     pub fn grid(&self, key: GridKey) -> Option<&PlanGrid> {
         self.grids
             .binary_search_by_key(&key, |g| g.key)

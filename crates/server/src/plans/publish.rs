@@ -244,7 +244,10 @@ pub fn from_published(
     input: &gridmap_analysis::planning::CommunityInput,
     retired: Vec<String>,
 ) -> PlanState {
-    let (mut state, _) = PlanState::from_dataset(atlas.data(), input);
+    let (mut state, source) = PlanState::from_dataset(atlas.data(), input);
+    // Published shapes that are not the buildings' own cells (drawn, or
+    // imported) stay as they are until an edit touches their grid.
+    state.keep_stored_shapes(atlas.data(), input, &source);
     state.retired_codes.extend(retired);
     state
 }

@@ -150,7 +150,7 @@ impl PlanState {
             }
             let local = proj.fwd_multi(boundary);
             let area = local.unsigned_area();
-            if !(area > 0.0) {
+            if area.is_nan() || area <= 0.0 {
                 continue;
             }
             let off = derived

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{self, Server, add_user, cli, cli_stdin};
+use crate::harness::{self, Server, add_user, cli, cli_stdin, token};
 
 const ADMIN_PW: &str = "admin password 123";
 const PW: &str = "ordinary password 456";
@@ -24,16 +24,6 @@ fn session(s: &Server, user: &str, password: &str) -> (String, String) {
     let cookie = set.split(';').next().expect("cookie pair").to_owned();
     let csrf = r.json()["csrf_token"].as_str().expect("csrf").to_owned();
     (cookie, csrf)
-}
-
-fn token(db: &str, user: &str) -> String {
-    let out = cli(db, &["token", "create", "--user", user, "--label", "e2e"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 fn audit(s: &Server, bearer: &str, query: &str) -> Vec<Value> {

@@ -6,19 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::harness::{self, Server, add_user, cli};
+use crate::harness::{self, Server, add_user, cli, token};
 
 const PW: &str = "planner password 789";
-
-fn token(db: &str, user: &str) -> String {
-    let out = cli(db, &["token", "create", "--user", user, "--label", "e2e"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 struct Client<'a> {
     s: &'a Server,

@@ -3,8 +3,6 @@
 //! incremental validation and grid polygons on 5,000 buildings.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -12,30 +10,9 @@ use gridmap_analysis::planning::{
     CommunityInput, PartitionOptions, PlanState, Rules, Validator, edits, partition, polygons,
     synthetic, validate,
 };
-use gridmap_data::model::Dataset;
-use gridmap_data::store::{self, Store};
 
-fn sample_dataset() -> Dataset {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let s: Box<dyn Store> = store::open(&url).await.unwrap();
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/samples/nanjing-xinjiekou.osm");
-        gridmap_data::import::import_osm(s.as_ref(), &path, Arc::new(|_| {}))
-            .await
-            .unwrap();
-        let mut data = s.load().await.unwrap();
-        gridmap_data::sample::derive(&data.buildings)
-            .unwrap()
-            .apply_to(&mut data);
-        data
-    })
-}
+#[path = "../tests/coverage_support/mod.rs"]
+mod coverage_support;
 
 fn fast() -> PartitionOptions {
     PartitionOptions {
@@ -45,13 +22,13 @@ fn fast() -> PartitionOptions {
 }
 
 fn nanjing(c: &mut Criterion) {
-    let data = sample_dataset();
+    let data = coverage_support::nanjing();
     let rules = Rules::default();
     let mut g = c.benchmark_group("partition_nanjing");
     g.sample_size(20).measurement_time(Duration::from_secs(2));
     for com in &data.communities {
-        let input = CommunityInput::from_dataset(&data, com.id, &rules).unwrap();
-        let (plan, _) = PlanState::from_dataset(&data, &input);
+        let input = CommunityInput::from_dataset(data, com.id, &rules).unwrap();
+        let (plan, _) = PlanState::from_dataset(data, &input);
         let Ok(out) = partition(&input, &plan, &rules, &PartitionOptions::default()) else {
             eprintln!("community {}: infeasible, not benchmarked", com.code);
             continue;

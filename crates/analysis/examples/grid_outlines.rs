@@ -20,7 +20,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use geo::{
     BooleanOps, BoundingRect, Coord, CoordsIter, LineString, MultiPolygon, Polygon, unary_union,
@@ -32,31 +31,10 @@ use gridmap_analysis::planning::polygons::{
 use gridmap_analysis::planning::{
     CommunityInput, GridKey, PartitionOptions, PlanState, Rules, partition, synthetic,
 };
-use gridmap_data::model::Dataset;
-use gridmap_data::store::{self, Store};
 use spade::{DelaunayTriangulation, HasPosition, Point2, Triangulation};
 
-fn sample_dataset() -> Dataset {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let s: Box<dyn Store> = store::open(&url).await.unwrap();
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/samples/nanjing-xinjiekou.osm");
-        gridmap_data::import::import_osm(s.as_ref(), &path, Arc::new(|_| {}))
-            .await
-            .unwrap();
-        let mut data = s.load().await.unwrap();
-        gridmap_data::sample::derive(&data.buildings)
-            .unwrap()
-            .apply_to(&mut data);
-        data
-    })
-}
+#[path = "../tests/coverage_support/mod.rs"]
+mod coverage_support;
 
 #[derive(Clone, Copy)]
 struct Site {
@@ -276,9 +254,9 @@ fn main() {
     );
     std::fs::create_dir_all(&out).unwrap();
     let rules = Rules::default();
-    let data = sample_dataset();
+    let data = coverage_support::nanjing();
     for c in &data.communities {
-        let input = CommunityInput::from_dataset(&data, c.id, &rules).unwrap();
+        let input = CommunityInput::from_dataset(data, c.id, &rules).unwrap();
         case(&out, &format!("nanjing-{}", c.code), &input, &rules);
     }
     for n in [1_600usize, 5_000] {

@@ -8,37 +8,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use gridmap_analysis::planning::{
     CommunityInput, PartitionOptions, PlanState, Rules, partition, synthetic, validate,
 };
-use gridmap_data::model::{Dataset, GridKind};
-use gridmap_data::store::{self, Store};
+use gridmap_data::model::GridKind;
 use serde_json::json;
 
-fn sample_dataset() -> Dataset {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let s: Box<dyn Store> = store::open(&url).await.unwrap();
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/samples/nanjing-xinjiekou.osm");
-        gridmap_data::import::import_osm(s.as_ref(), &path, Arc::new(|_| {}))
-            .await
-            .unwrap();
-        let mut data = s.load().await.unwrap();
-        gridmap_data::sample::derive(&data.buildings)
-            .unwrap()
-            .apply_to(&mut data);
-        data
-    })
-}
+#[path = "../tests/coverage_support/mod.rs"]
+mod coverage_support;
 
 fn export(out: &std::path::Path, name: &str, input: &CommunityInput, rules: &Rules) {
     let plan = PlanState::empty(input.community_id, &input.community_code);
@@ -120,9 +99,9 @@ fn main() {
     );
     std::fs::create_dir_all(&out).unwrap();
     let rules = Rules::default();
-    let data = sample_dataset();
+    let data = coverage_support::nanjing();
     for c in &data.communities {
-        let input = CommunityInput::from_dataset(&data, c.id, &rules).unwrap();
+        let input = CommunityInput::from_dataset(data, c.id, &rules).unwrap();
         let plan = PlanState::empty(c.id, &c.code);
         if partition(&input, &plan, &rules, &PartitionOptions::default()).is_ok() {
             export(&out, &format!("nanjing-{}", c.code), &input, &rules);

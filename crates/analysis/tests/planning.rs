@@ -3,7 +3,6 @@
 //! real SQLite store) and synthetic communities.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use geo::{Area, BooleanOps, Coord, LineString, MultiPolygon, Polygon, Rect};
@@ -12,31 +11,9 @@ use gridmap_analysis::planning::{
     PartitionOptions, PlanState, Rules, Validator, codes, diff, edits, exchange, partition,
     polygons, synthetic, validate,
 };
-use gridmap_data::model::{Dataset, GridKind};
-use gridmap_data::store::{self, Store};
+use gridmap_data::model::GridKind;
 
-fn sample_dataset() -> Dataset {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let s: Box<dyn Store> = store::open(&url).await.unwrap();
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/samples/nanjing-xinjiekou.osm");
-        gridmap_data::import::import_osm(s.as_ref(), &path, Arc::new(|_| {}))
-            .await
-            .unwrap();
-        let mut data = s.load().await.unwrap();
-        // Demo communities and grids, as the server's bootstrap derives them.
-        gridmap_data::sample::derive(&data.buildings)
-            .unwrap()
-            .apply_to(&mut data);
-        data
-    })
-}
+mod coverage_support;
 
 fn check_partition(input: &CommunityInput, plan: &PlanState, rules: &Rules) {
     let breaks = validate(input, plan, rules);
@@ -88,12 +65,12 @@ fn check_tiling(input: &CommunityInput, plan: &PlanState) {
 
 #[test]
 fn nanjing_sample_communities_partition_within_the_rules() {
-    let data = sample_dataset();
+    let data = coverage_support::nanjing();
     let rules = Rules::default();
     let mut checked = 0;
     for c in &data.communities {
-        let input = CommunityInput::from_dataset(&data, c.id, &rules).unwrap();
-        let (old, _) = PlanState::from_dataset(&data, &input);
+        let input = CommunityInput::from_dataset(data, c.id, &rules).unwrap();
+        let (old, _) = PlanState::from_dataset(data, &input);
         let total = input.households();
         let out = partition(&input, &old, &rules, &PartitionOptions::default());
         match out {
@@ -475,7 +452,7 @@ fn best_effort_draws_the_nearest_grids_and_names_the_broken_rules() {
 
 #[test]
 fn every_sample_community_gets_engine_grids_with_best_effort() {
-    let data = sample_dataset();
+    let data = coverage_support::nanjing();
     let rules = Rules::default();
     let best = PartitionOptions {
         best_effort: true,
@@ -483,8 +460,8 @@ fn every_sample_community_gets_engine_grids_with_best_effort() {
     };
     let mut relaxed = 0;
     for c in &data.communities {
-        let input = CommunityInput::from_dataset(&data, c.id, &rules).unwrap();
-        let (old, _) = PlanState::from_dataset(&data, &input);
+        let input = CommunityInput::from_dataset(data, c.id, &rules).unwrap();
+        let (old, _) = PlanState::from_dataset(data, &input);
         let strict = partition(&input, &old, &rules, &PartitionOptions::default());
         let out = partition(&input, &old, &rules, &best)
             .unwrap_or_else(|e| panic!("community {}: {e}", c.code));
@@ -921,11 +898,11 @@ fn grid_boundaries_prefer_barriers() {
 #[test]
 #[ignore]
 fn print_sample_reports() {
-    let data = sample_dataset();
+    let data = coverage_support::nanjing();
     let rules = Rules::default();
     for c in &data.communities {
-        let input = CommunityInput::from_dataset(&data, c.id, &rules).unwrap();
-        let (old, _) = PlanState::from_dataset(&data, &input);
+        let input = CommunityInput::from_dataset(data, c.id, &rules).unwrap();
+        let (old, _) = PlanState::from_dataset(data, &input);
         let t = std::time::Instant::now();
         let best_effort = std::env::var_os("BEST_EFFORT").is_some();
         let opts = PartitionOptions {

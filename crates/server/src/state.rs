@@ -46,6 +46,31 @@ pub struct HouseholdLimits {
 }
 
 impl HouseholdLimits {
+    /// The household ranges as the store holds them now (no version):
+    /// each community's rules, the defaults for the rest. Unreadable rules
+    /// fall back to the defaults with a warning.
+    pub async fn read(store: &dyn Store) -> gridmap_data::Result<HouseholdLimits> {
+        let defaults = gridmap_analysis::planning::Rules::default();
+        let mut limits = HouseholdLimits {
+            version: None,
+            by_community: Default::default(),
+            default: (defaults.min_households, defaults.max_households),
+        };
+        for (community, json) in store.all_community_rules().await? {
+            match serde_json::from_str::<gridmap_analysis::planning::Rules>(&json) {
+                Ok(r) => {
+                    limits
+                        .by_community
+                        .insert(community, (r.min_households, r.max_households));
+                }
+                Err(e) => {
+                    tracing::warn!(community, error = %e, "unreadable community rules; using defaults")
+                }
+            }
+        }
+        Ok(limits)
+    }
+
     pub fn of(&self, community: gridmap_data::model::Id) -> (u64, u64) {
         self.by_community
             .get(&community)
@@ -83,24 +108,8 @@ impl AppState {
         if cached.version == Some(version) {
             return Ok(cached);
         }
-        let defaults = gridmap_analysis::planning::Rules::default();
-        let mut limits = HouseholdLimits {
-            version: Some(version),
-            by_community: Default::default(),
-            default: (defaults.min_households, defaults.max_households),
-        };
-        for (community, json) in self.store.all_community_rules().await? {
-            match serde_json::from_str::<gridmap_analysis::planning::Rules>(&json) {
-                Ok(r) => {
-                    limits
-                        .by_community
-                        .insert(community, (r.min_households, r.max_households));
-                }
-                Err(e) => {
-                    tracing::warn!(community, error = %e, "unreadable community rules; using defaults")
-                }
-            }
-        }
+        let mut limits = HouseholdLimits::read(self.store.as_ref()).await?;
+        limits.version = Some(version);
         let limits = Arc::new(limits);
         self.household_limits.store(limits.clone());
         Ok(limits)

@@ -1,4 +1,5 @@
-//! Shared by the coverage test binaries: the Nanjing sample as a Dataset
+//! Shared by the coverage and planning tests, benches and examples: the
+//! Nanjing sample as a Dataset
 //! (with its derived demo communities and grids) and small hand-made datasets.
 #![allow(dead_code)]
 

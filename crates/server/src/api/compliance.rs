@@ -13,7 +13,6 @@ use std::collections::{HashMap, HashSet};
 use axum::Json;
 use axum::extract::State;
 use geo::{BoundingRect, MultiPolygon};
-use gridmap_analysis::planning::Rules;
 use gridmap_data::model::{GridKind, Id};
 use serde::Serialize;
 
@@ -85,29 +84,6 @@ fn bbox(shape: &MultiPolygon<f64>) -> Option<[f64; 4]> {
         .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
 }
 
-/// The household ranges as stored now (not the per-version cache the
-/// tiles use: a rules change does not move the data version).
-async fn fresh_limits(state: &AppState) -> Result<HouseholdLimits, ApiError> {
-    let defaults = Rules::default();
-    let mut limits = HouseholdLimits {
-        default: (defaults.min_households, defaults.max_households),
-        ..HouseholdLimits::default()
-    };
-    for (community, json) in state.store.all_community_rules().await? {
-        match serde_json::from_str::<Rules>(&json) {
-            Ok(r) => {
-                limits
-                    .by_community
-                    .insert(community, (r.min_households, r.max_households));
-            }
-            Err(e) => {
-                tracing::warn!(community, error = %e, "unreadable community rules; using defaults")
-            }
-        }
-    }
-    Ok(limits)
-}
-
 pub async fn compliance(
     State(state): State<AppState>,
     principal: Principal,
@@ -134,7 +110,9 @@ pub async fn compliance(
         )));
     }
     let readable_ids: HashSet<Id> = readable.iter().map(|c| c.id).collect();
-    let limits = fresh_limits(&state).await?;
+    // As stored now, not the per-version cache the tiles use: a rules
+    // change does not move the data version.
+    let limits = HouseholdLimits::read(state.store.as_ref()).await?;
     let mut per_community: HashMap<Id, StatusCounts> = HashMap::new();
     let mut totals = StatusCounts::default();
     let mut grids = Vec::new();

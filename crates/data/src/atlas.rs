@@ -282,37 +282,68 @@ impl Atlas {
 
     /// Grids whose bounding box meets `rect`.
     pub fn grids_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Grid> {
+        self.grids_indexed_in(rect).map(|(_, t)| t)
+    }
+
+    /// [`Atlas::grids_in`] with each one's index in [`Dataset::grids`].
+    pub fn grids_indexed_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (usize, &Grid)> {
         Self::within(&self.grid_tree, rect)
             .into_iter()
-            .map(|i| &self.data.grids[i as usize])
+            .map(|i| (i as usize, &self.data.grids[i as usize]))
     }
 
     /// Communities whose bounding box meets `rect`.
     pub fn communities_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Community> {
+        self.communities_indexed_in(rect).map(|(_, t)| t)
+    }
+
+    /// [`Atlas::communities_in`] with each one's index in [`Dataset::communities`].
+    pub fn communities_indexed_in(
+        &self,
+        rect: Rect<f64>,
+    ) -> impl Iterator<Item = (usize, &Community)> {
         Self::within(&self.community_tree, rect)
             .into_iter()
-            .map(|i| &self.data.communities[i as usize])
+            .map(|i| (i as usize, &self.data.communities[i as usize]))
     }
 
     /// Buildings whose footprint's bounding box meets `rect`.
     pub fn buildings_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Building> {
+        self.buildings_indexed_in(rect).map(|(_, t)| t)
+    }
+
+    /// [`Atlas::buildings_in`] with each one's index in [`Dataset::buildings`].
+    pub fn buildings_indexed_in(
+        &self,
+        rect: Rect<f64>,
+    ) -> impl Iterator<Item = (usize, &Building)> {
         Self::within(&self.footprint_tree, rect)
             .into_iter()
-            .map(|i| &self.data.buildings[i as usize])
+            .map(|i| (i as usize, &self.data.buildings[i as usize]))
     }
 
     /// Streets whose bounding box meets `rect`.
     pub fn roads_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Road> {
+        self.roads_indexed_in(rect).map(|(_, t)| t)
+    }
+
+    /// [`Atlas::roads_in`] with each one's index in [`Dataset::roads`].
+    pub fn roads_indexed_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (usize, &Road)> {
         Self::within(&self.road_tree, rect)
             .into_iter()
-            .map(|i| &self.data.roads[i as usize])
+            .map(|i| (i as usize, &self.data.roads[i as usize]))
     }
 
     /// Water and land-use areas whose bounding box meets `rect`.
     pub fn areas_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Area> {
+        self.areas_indexed_in(rect).map(|(_, t)| t)
+    }
+
+    /// [`Atlas::areas_in`] with each one's index in [`Dataset::areas`].
+    pub fn areas_indexed_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (usize, &Area)> {
         Self::within(&self.area_tree, rect)
             .into_iter()
-            .map(|i| &self.data.areas[i as usize])
+            .map(|i| (i as usize, &self.data.areas[i as usize]))
     }
 
     /// Grids whose label point lies in `rect` (half-open: min inclusive,

@@ -57,6 +57,10 @@ enum Command {
         /// Tile cache size in MiB (0 turns it off).
         #[arg(long, default_value_t = 256)]
         tile_cache_mb: usize,
+        /// Memory for tile geometry prepared per zoom, in MiB (0 turns it
+        /// off: every tile is then made from lon/lat).
+        #[arg(long, default_value_t = 128)]
+        tile_geometry_mb: usize,
         /// How often to check the store for changes committed elsewhere
         /// (another server, the CLI), in milliseconds; 0 turns it off.
         #[arg(long, default_value_t = 250)]
@@ -288,6 +292,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             no_sample,
             tile_cache_mb,
+            tile_geometry_mb,
             watch_ms,
             security,
             public_url,
@@ -300,7 +305,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 store,
                 listen,
                 no_sample,
-                tile_cache_mb,
+                (tile_cache_mb, tile_geometry_mb),
                 watch_ms,
                 &security,
                 public_url,
@@ -454,7 +459,7 @@ async fn serve(
     store: Arc<dyn Store>,
     listen: SocketAddr,
     no_sample: bool,
-    tile_cache_mb: usize,
+    (tile_cache_mb, tile_geometry_mb): (usize, usize),
     watch_ms: u64,
     security: &SecurityArgs,
     public_url: Option<PublicUrl>,
@@ -484,7 +489,8 @@ async fn serve(
         atlas,
         tile_cache_mb.saturating_mul(1 << 20),
     )
-    .with_config(auth, limits);
+    .with_config(auth, limits)
+    .with_tile_geometry_budget(tile_geometry_mb.saturating_mul(1 << 20));
     state.coverage.start(state.atlas());
     spawn_reload_on_hangup(state.clone());
     spawn_watch_store(state.clone(), Duration::from_millis(watch_ms));

@@ -11,14 +11,30 @@ use crate::coverage::CoverageCache;
 use crate::fonts::Glyphs;
 use crate::limits::{LimitsConfig, LimitsState};
 use crate::tiles::cache::TileCache;
+use crate::tiles::prepared::PreparedTiles;
 
-/// What every handler sees. Cloning is cheap.
+/// What every handler sees: one shared [`Shared`]. Cloning it (every
+/// middleware layer and handler does, per request) is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The server's shared parts (see [`AppState`]).
+#[derive(Clone)]
+pub struct Shared {
     pub store: Arc<dyn Store>,
     atlas: Arc<ArcSwap<Atlas>>,
     /// Encoded tiles, keyed by snapshot version.
     pub tiles: Arc<TileCache>,
+    /// The snapshot's line and polygon geometry prepared per zoom, for
+    /// rendering tiles.
+    pub prepared: Arc<PreparedTiles>,
     /// The store's identity and this build's version: with the snapshot's
     /// data version it makes the tile ETag, so every server over one
     /// database gives the same tile the same ETag, and a different store or
@@ -79,7 +95,16 @@ impl HouseholdLimits {
     }
 }
 
+/// Default memory budget of prepared tile geometry (`serve --tile-geometry-mb`).
+pub const DEFAULT_TILE_GEOMETRY_BYTES: usize = 128 << 20;
+
 impl AppState {
+    /// The prepared tile geometry's memory budget in bytes (0 turns it off).
+    pub fn with_tile_geometry_budget(mut self, bytes: usize) -> Self {
+        Arc::make_mut(&mut self.0).prepared = Arc::new(PreparedTiles::new(bytes));
+        self
+    }
+
     /// `tile_cache_bytes` = 0 turns the tile cache off.
     pub fn new(
         store: Arc<dyn Store>,
@@ -87,17 +112,18 @@ impl AppState {
         atlas: Atlas,
         tile_cache_bytes: usize,
     ) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             store,
             atlas: Arc::new(ArcSwap::from_pointee(atlas)),
             tiles: Arc::new(TileCache::new(tile_cache_bytes)),
+            prepared: Arc::new(PreparedTiles::new(DEFAULT_TILE_GEOMETRY_BYTES)),
             instance: format!("{store_id}-{}", env!("CARGO_PKG_VERSION")).into(),
             fonts: Arc::new(Glyphs::new()),
             auth: Arc::new(AuthState::new(AuthConfig::default())),
             limits: Arc::new(LimitsState::new(LimitsConfig::default())),
             coverage: Arc::new(CoverageCache::new()),
             household_limits: Arc::new(ArcSwap::from_pointee(HouseholdLimits::default())),
-        }
+        }))
     }
 
     /// The household ranges as of the current snapshot, read from the store
@@ -128,8 +154,9 @@ impl AppState {
 
     /// Replace the default auth and limit settings.
     pub fn with_config(mut self, auth: AuthConfig, limits: LimitsConfig) -> Self {
-        self.auth = Arc::new(AuthState::new(auth));
-        self.limits = Arc::new(LimitsState::new(limits));
+        let shared = Arc::make_mut(&mut self.0);
+        shared.auth = Arc::new(AuthState::new(auth));
+        shared.limits = Arc::new(LimitsState::new(limits));
         self
     }
 

@@ -2,16 +2,18 @@
 
 use geo::Geometry;
 
+use crate::clip::Relation;
 use crate::coord::{TileCoord, TileTransform};
 use crate::encode::{
-    FEATURE_GEOMETRY, FEATURE_ID, FEATURE_TAGS, FEATURE_TYPE, LAYER_EXTENT, LAYER_FEATURES,
-    LAYER_NAME, LAYER_VERSION, TILE_LAYERS, WIRE_LEN, bytes_field_len, packed_len, tag_len,
-    varint_field_len, varint_len, write_bytes_field, write_packed, write_tag, write_varint,
-    write_varint_field,
+    FEATURE_GEOMETRY, FEATURE_ID, FEATURE_TAGS, FEATURE_TYPE, GeomType, LAYER_EXTENT,
+    LAYER_FEATURES, LAYER_NAME, LAYER_VERSION, TILE_LAYERS, WIRE_LEN, bytes_field_len, packed_len,
+    tag_len, varint_field_len, varint_len, write_bytes_field, write_packed, write_tag,
+    write_varint, write_varint_field,
 };
 use crate::error::TileError;
 use crate::feature::Pipeline;
 use crate::options::TileOptions;
+use crate::prepared::Prepared;
 use crate::shape::Shape;
 use crate::value::{KeyTable, Value, ValueTable};
 
@@ -74,8 +76,12 @@ impl TileBuilder {
         let i = match self.layers.iter().position(|l| l.name == name) {
             Some(i) => i,
             None => {
-                self.layers
-                    .push(LayerBuilder::new(name, self.transform, &self.options));
+                self.layers.push(LayerBuilder::new(
+                    name,
+                    self.coord,
+                    self.transform,
+                    &self.options,
+                ));
                 self.layers.len() - 1
             }
         };
@@ -93,7 +99,7 @@ impl TileBuilder {
         self.coord = coord;
         self.transform = TileTransform::new(coord, self.options.extent);
         for layer in &mut self.layers {
-            layer.reset(self.transform, &self.options);
+            layer.reset(coord, self.transform, &self.options);
         }
     }
 
@@ -142,10 +148,20 @@ pub struct LayerBuilder {
     values: ValueTable,
     tags: Vec<u32>,
     pipeline: Pipeline,
+    /// The tile's zoom and top-left corner in world units of that zoom, for
+    /// prepared features.
+    z: u8,
+    origin: (i64, i64),
+}
+
+/// The top-left corner of a tile in world units of its zoom.
+fn origin_of(coord: TileCoord, options: &TileOptions) -> (i64, i64) {
+    let extent = i64::from(options.extent);
+    (i64::from(coord.x()) * extent, i64::from(coord.y()) * extent)
 }
 
 impl LayerBuilder {
-    fn new(name: &str, transform: TileTransform, options: &TileOptions) -> Self {
+    fn new(name: &str, coord: TileCoord, transform: TileTransform, options: &TileOptions) -> Self {
         Self {
             name: name.to_owned(),
             features: Vec::new(),
@@ -154,15 +170,19 @@ impl LayerBuilder {
             values: ValueTable::default(),
             tags: Vec::new(),
             pipeline: Pipeline::new(transform, options),
+            z: coord.z(),
+            origin: origin_of(coord, options),
         }
     }
 
-    fn reset(&mut self, transform: TileTransform, options: &TileOptions) {
+    fn reset(&mut self, coord: TileCoord, transform: TileTransform, options: &TileOptions) {
         self.features.clear();
         self.feature_count = 0;
         self.keys.clear();
         self.values.clear();
         self.pipeline.retarget(transform, options);
+        self.z = coord.z();
+        self.origin = origin_of(coord, options);
     }
 
     /// The layer's name.
@@ -218,6 +238,60 @@ impl LayerBuilder {
         let Some(ty) = self.pipeline.encode_shape(shape) else {
             return false;
         };
+        self.finish_feature(id, ty, properties);
+        true
+    }
+
+    /// Adds a feature from its geometry prepared for this tile's zoom
+    /// ([`crate::Preparer`], same options as the tile): written by copy when
+    /// the tile holds it whole, clipped from the prepared geometry when it
+    /// crosses the tile's edge. `shape` is the same feature's source
+    /// geometry, encoded directly instead if `prepared` is for another zoom.
+    /// Returns whether anything was written, as [`LayerBuilder::add_shape`].
+    pub fn add_prepared<'p, 'v: 'p, I>(
+        &mut self,
+        id: u64,
+        prepared: &Prepared,
+        shape: Shape<'_>,
+        properties: I,
+    ) -> bool
+    where
+        I: IntoIterator<Item = (&'p str, &'p Value<'v>)>,
+    {
+        if prepared.zoom() != self.z {
+            return self.add_shape(id, shape, properties);
+        }
+        if let (Relation::Inside, Some(ty)) = (
+            self.pipeline.relate_prepared(prepared, self.origin),
+            prepared.geom_type(),
+        ) {
+            // Written straight from the prepared commands.
+            self.record_tags(properties);
+            self.write_feature(id, ty as u64, Some(prepared));
+            return true;
+        }
+        let Some(ty) = self.pipeline.encode_prepared(prepared, self.origin) else {
+            return false;
+        };
+        self.finish_feature(id, ty, properties);
+        true
+    }
+
+    /// Records the properties and writes the feature whose geometry is in
+    /// the pipeline.
+    fn finish_feature<'p, 'v: 'p, I>(&mut self, id: u64, ty: GeomType, properties: I)
+    where
+        I: IntoIterator<Item = (&'p str, &'p Value<'v>)>,
+    {
+        self.record_tags(properties);
+        self.write_feature(id, ty as u64, None);
+    }
+
+    /// Fills `self.tags` with the key and value indices of `properties`.
+    fn record_tags<'p, 'v: 'p, I>(&mut self, properties: I)
+    where
+        I: IntoIterator<Item = (&'p str, &'p Value<'v>)>,
+    {
         self.tags.clear();
         for (position, (key, value)) in properties.into_iter().enumerate() {
             let k = self.keys.index_of(position, key);
@@ -228,14 +302,14 @@ impl LayerBuilder {
             self.tags.push(k);
             self.tags.push(v);
         }
-        self.write_feature(id, ty as u64);
-        true
     }
 
-    fn write_feature(&mut self, id: u64, ty: u64) {
+    /// Writes a feature with the recorded tags and the geometry of
+    /// `prepared` in this tile, or else the pipeline's commands.
+    fn write_feature(&mut self, id: u64, ty: u64, prepared: Option<&Prepared>) {
         let geometry = &self.pipeline.commands.bytes;
         let tags_payload = packed_len(&self.tags);
-        let geom_payload = geometry.len();
+        let geom_payload = prepared.map_or(geometry.len(), |p| p.commands_len(self.origin));
         let mut len = varint_field_len(FEATURE_ID, id)
             + varint_field_len(FEATURE_TYPE, ty)
             + bytes_field_len(FEATURE_GEOMETRY, geom_payload);
@@ -251,7 +325,14 @@ impl LayerBuilder {
             write_packed(buf, FEATURE_TAGS, &self.tags, tags_payload);
         }
         write_varint_field(buf, FEATURE_TYPE, ty);
-        write_bytes_field(buf, FEATURE_GEOMETRY, geometry);
+        match prepared {
+            Some(p) => {
+                write_tag(buf, FEATURE_GEOMETRY, WIRE_LEN);
+                write_varint(buf, geom_payload as u64);
+                p.write_commands(self.origin, buf);
+            }
+            None => write_bytes_field(buf, FEATURE_GEOMETRY, geometry),
+        }
         self.feature_count += 1;
     }
 

@@ -46,7 +46,6 @@ impl Bbox {
     }
 
     /// The bbox of some points.
-    #[cfg(test)]
     pub(crate) fn of(pts: &[Coord<f64>]) -> Bbox {
         let mut b = Bbox::EMPTY;
         for &p in pts {

@@ -10,6 +10,7 @@ use crate::clip::{Bbox, Relation, clip_line, clip_ring};
 use crate::coord::TileTransform;
 use crate::encode::{CommandWriter, GeomType};
 use crate::options::TileOptions;
+use crate::prepared::{Prepared, UNCLIPPED};
 use crate::repair::Repairer;
 use crate::ring::{RingSpan, area2, is_valid, snap, snap_line, snap_ring};
 use crate::shape::Shape;
@@ -78,6 +79,90 @@ impl Pipeline {
         };
         p.retarget(transform, options);
         p
+    }
+
+    /// Points the pipeline at a tile with no clipping at all (for
+    /// [`crate::Preparer`]: whole features, in the frame of one tile).
+    pub(crate) fn retarget_unclipped(&mut self, transform: TileTransform, tolerance: f64) {
+        self.transform = transform;
+        self.tolerance = tolerance;
+        // Beyond any distance between two points of the world at the
+        // deepest zoom a preparer accepts, and within i32 once snapped.
+        let far = f64::from(UNCLIPPED);
+        self.clip = Bbox {
+            min_x: -far,
+            min_y: -far,
+            max_x: far,
+            max_y: far,
+        };
+    }
+
+    /// Encodes a prepared feature into [`Pipeline::commands`] for the tile
+    /// whose top-left corner is `origin` (world units of the prepared zoom):
+    /// copied with its first point moved when it lies inside the buffered
+    /// tile, else decoded, clipped and checked like any crossing feature
+    /// (without simplifying again). Returns its MVT type, or `None` when
+    /// nothing of it is in the tile.
+    pub(crate) fn encode_prepared(
+        &mut self,
+        prepared: &Prepared,
+        origin: (i64, i64),
+    ) -> Option<GeomType> {
+        self.commands.clear();
+        self.points.clear();
+        self.rings.clear();
+        let ty = prepared.geom_type()?;
+        match self.relate_prepared(prepared, origin) {
+            Relation::Outside => return None,
+            Relation::Inside => {
+                prepared.write_commands(origin, &mut self.commands.bytes);
+                return Some(ty);
+            }
+            Relation::Crossing => {}
+        }
+        let mut paths = prepared.paths(origin);
+        match ty {
+            GeomType::Point => return None,
+            GeomType::LineString => {
+                while paths.next_path(&mut self.line) {
+                    let relation = Bbox::of(&self.line).relate(&self.clip);
+                    self.finish_line(relation, 0.0);
+                }
+            }
+            GeomType::Polygon => {
+                // Each exterior (positive area) is followed by its holes;
+                // holes of an exterior that left the tile go with it.
+                let mut exterior_kept = false;
+                while paths.next_path(&mut self.line) {
+                    let hole = ring_area(&self.line) < 0.0;
+                    if hole && !exterior_kept {
+                        continue;
+                    }
+                    let relation = Bbox::of(&self.line).relate(&self.clip);
+                    let kept = self.finish_ring(relation, hole, 0.0);
+                    if !hole {
+                        exterior_kept = kept;
+                    }
+                }
+                self.finish_polygons();
+            }
+        }
+        (!self.commands.is_empty()).then_some(ty)
+    }
+
+    /// Where a prepared feature lies relative to the buffered tile whose
+    /// corner is `origin` (empty features are outside).
+    pub(crate) fn relate_prepared(&self, prepared: &Prepared, origin: (i64, i64)) -> Relation {
+        let Some((min, max)) = prepared.local_bbox(origin) else {
+            return Relation::Outside;
+        };
+        Bbox {
+            min_x: min.0 as f64,
+            min_y: min.1 as f64,
+            max_x: max.0 as f64,
+            max_y: max.1 as f64,
+        }
+        .relate(&self.clip)
     }
 
     /// Points the pipeline at another tile, keeping its buffers.
@@ -206,11 +291,17 @@ impl Pipeline {
 
     fn line_string(&mut self, coords: &[Coord<f64>]) {
         let relation = self.project(coords).relate(&self.clip);
+        self.finish_line(relation, self.tolerance);
+    }
+
+    /// Clips (if `relation` says so), simplifies with `tolerance` and
+    /// encodes the line in `self.line` (tile units).
+    fn finish_line(&mut self, relation: Relation, tolerance: f64) {
         if relation == Relation::Outside {
             return;
         }
         if relation == Relation::Inside {
-            self.simplifier.line(&mut self.line, self.tolerance);
+            self.simplifier.line(&mut self.line, tolerance);
             self.points.clear();
             if snap_line(&self.line, &mut self.points) >= 2 {
                 self.commands.line(&self.points);
@@ -225,7 +316,7 @@ impl Pipeline {
         for part in &self.parts {
             self.tmp.clear();
             self.tmp.extend_from_slice(&self.pieces[part.clone()]);
-            self.simplifier.line(&mut self.tmp, self.tolerance);
+            self.simplifier.line(&mut self.tmp, tolerance);
             self.points.clear();
             if snap_line(&self.tmp, &mut self.points) >= 2 {
                 self.commands.line(&self.points);
@@ -265,6 +356,12 @@ impl Pipeline {
     /// Returns whether anything of it survived.
     fn ring(&mut self, ls: &LineString<f64>, hole: bool) -> bool {
         let relation = self.project(&ls.0).relate(&self.clip);
+        self.finish_ring(relation, hole, self.tolerance)
+    }
+
+    /// [`Pipeline::ring`] for the ring already in `self.line` (tile units),
+    /// simplified with `tolerance`.
+    fn finish_ring(&mut self, relation: Relation, hole: bool, tolerance: f64) -> bool {
         if relation == Relation::Outside {
             return false;
         }
@@ -276,12 +373,13 @@ impl Pipeline {
             // outside the tile cost only their clipping.
             clip_ring(&mut self.line, &self.clip, &mut self.tmp);
         }
-        if self.tolerance > 0.0 {
-            self.simplifier.ring(&mut self.line, self.tolerance);
-            if self.line.len() < 3 || ring_area(&self.line).abs() < self.tolerance * self.tolerance
-            {
+        if tolerance > 0.0 {
+            self.simplifier.ring(&mut self.line, tolerance);
+            if self.line.len() < 3 || ring_area(&self.line).abs() < tolerance * tolerance {
                 return false;
             }
+        } else if self.line.len() < 3 {
+            return false;
         }
         let start = self.points.len();
         let n = snap_ring(&self.line, &mut self.points);

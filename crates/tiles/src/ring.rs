@@ -1,9 +1,10 @@
 //! Snapping to the integer tile grid and checks on snapped rings.
 //!
-//! [`is_valid`] is a cheap, conservative OGC validity check for the small
-//! polygons that make up most tiles (buildings, plots): when it says `true`
-//! the rings are valid; when it says `false` (or the polygon is too big to
-//! check by brute force) the caller repairs them with the integer overlay.
+//! [`is_valid`] is a cheap, conservative OGC validity check: when it says
+//! `true` the rings are valid; when it says `false` (or the polygon is too
+//! big to check) the caller repairs them with the integer overlay. Small
+//! polygons (buildings, plots) are checked pair by pair, big ones (grids and
+//! land use cut at the tile edge) with a sweep along x.
 
 use geo::Coord;
 use i_overlay::i_float::int::point::IntPoint;
@@ -16,9 +17,14 @@ pub(crate) struct RingSpan {
     pub hole: bool,
 }
 
-/// Above this many segments in a feature [`is_valid`] gives up (returns
-/// `false`) and lets the overlay decide.
-const MAX_BRUTE_SEGMENTS: usize = 64;
+/// Up to this many segments in a feature [`is_valid`] compares every pair;
+/// above it, a sweep along x compares only segments whose x ranges overlap.
+const MAX_BRUTE_SEGMENTS: usize = 32;
+
+/// Above this many segments, or this many rings, in a feature [`is_valid`]
+/// gives up (returns `false`) and lets the overlay decide.
+const MAX_CHECKED_SEGMENTS: usize = 1 << 16;
+const MAX_CHECKED_RINGS: usize = 64;
 
 #[inline]
 pub(crate) fn snap(c: Coord<f64>) -> IntPoint {
@@ -138,9 +144,24 @@ fn contains(ring: &[IntPoint], v: IntPoint) -> bool {
 /// or not checked (too many segments).
 pub(crate) fn is_valid(points: &[IntPoint], rings: &[RingSpan]) -> bool {
     let total: usize = rings.iter().map(|r| r.end - r.start).sum();
-    if total > MAX_BRUTE_SEGMENTS {
+    if total > MAX_CHECKED_SEGMENTS || rings.len() > MAX_CHECKED_RINGS {
         return false;
     }
+    if rings.iter().any(|r| r.end - r.start < 3) {
+        return false;
+    }
+    let no_crossings = if total <= MAX_BRUTE_SEGMENTS {
+        no_crossings_brute(points, rings)
+    } else {
+        no_crossings_sweep(points, rings, total)
+    };
+    no_crossings && rings_nest(points, rings)
+}
+
+/// Whether no two segments of the rings share a point other than the joint
+/// of two consecutive segments, and no ring folds back on itself (every pair
+/// compared; for small features).
+fn no_crossings_brute(points: &[IntPoint], rings: &[RingSpan]) -> bool {
     for (ri, r) in rings.iter().enumerate() {
         let ring = &points[r.start..r.end];
         let n = ring.len();
@@ -174,6 +195,85 @@ pub(crate) fn is_valid(points: &[IntPoint], rings: &[RingSpan]) -> bool {
             }
         }
     }
+    true
+}
+
+/// One segment of a ring for the sweep: `ring[i]`→`ring[i + 1]`.
+#[derive(Clone, Copy)]
+struct Segment {
+    min_x: i32,
+    max_x: i32,
+    a: IntPoint,
+    b: IntPoint,
+    /// Ring number and position in the ring.
+    ring: u32,
+    i: u32,
+}
+
+thread_local! {
+    /// The sweep's segment buffer, reused across features.
+    static SEGMENTS: std::cell::RefCell<Vec<Segment>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`no_crossings_brute`] in O(n log n + k): segments sorted by their left
+/// end, each compared only with the ones that start before it ends.
+fn no_crossings_sweep(points: &[IntPoint], rings: &[RingSpan], total: usize) -> bool {
+    SEGMENTS.with(|cell| {
+        let Ok(mut segs) = cell.try_borrow_mut() else {
+            return false;
+        };
+        segs.clear();
+        segs.reserve(total);
+        for (ri, r) in rings.iter().enumerate() {
+            let ring = &points[r.start..r.end];
+            let n = ring.len();
+            for i in 0..n {
+                let (a, b) = (ring[i], ring[(i + 1) % n]);
+                segs.push(Segment {
+                    min_x: a.x.min(b.x),
+                    max_x: a.x.max(b.x),
+                    a,
+                    b,
+                    ring: ri as u32,
+                    i: i as u32,
+                });
+            }
+        }
+        segs.sort_unstable_by_key(|s| s.min_x);
+        for (k, s) in segs.iter().enumerate() {
+            for t in &segs[k + 1..] {
+                if t.min_x > s.max_x {
+                    break;
+                }
+                if s.ring == t.ring {
+                    let n = (rings[s.ring as usize].end - rings[s.ring as usize].start) as u32;
+                    // Consecutive segments meet at their joint: they may
+                    // only not fold back over each other.
+                    let (first, second) = if (s.i + 1) % n == t.i {
+                        (s, t)
+                    } else if (t.i + 1) % n == s.i {
+                        (t, s)
+                    } else {
+                        if segments_touch(s.a, s.b, t.a, t.b) {
+                            return false;
+                        }
+                        continue;
+                    };
+                    if folds(first.a, first.b, second.b) {
+                        return false;
+                    }
+                } else if segments_touch(s.a, s.b, t.a, t.b) {
+                    return false;
+                }
+            }
+        }
+        true
+    })
+}
+
+/// Rings that do not touch: each exterior outside every other exterior
+/// (or inside a hole of one), each hole inside its own exterior only.
+fn rings_nest(points: &[IntPoint], rings: &[RingSpan]) -> bool {
     if rings.len() > 1 {
         // No ring touches another, so each lies wholly inside or outside any
         // other: test one vertex. An exterior must be covered by as many
@@ -296,5 +396,68 @@ mod tests {
         ]);
         let r = spans(&[(0, 4, false), (4, 8, true), (8, 12, false)]);
         assert!(is_valid(&p, &r));
+    }
+
+    #[test]
+    fn sweep_agrees_with_brute_force() {
+        // Random rings on a small grid, so that touching, crossing and
+        // folding segments are common; both checks must always agree.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m) as i32
+        };
+        let (mut valid, mut invalid) = (0, 0);
+        for case in 0..4000 {
+            let rings_n = 1 + (case % 3);
+            let mut points = Vec::new();
+            let mut rings = Vec::new();
+            for r in 0..rings_n {
+                let n = 3 + next(if case % 2 == 0 { 6 } else { 40 }) as usize;
+                let start = points.len();
+                for _ in 0..n {
+                    points.push(IntPoint::new(next(12), next(12)));
+                }
+                rings.push(RingSpan {
+                    start,
+                    end: points.len(),
+                    hole: r > 0,
+                });
+            }
+            let total = points.len();
+            let brute = no_crossings_brute(&points, &rings);
+            let sweep = no_crossings_sweep(&points, &rings, total);
+            assert_eq!(brute, sweep, "case {case}: {points:?} {rings:?}");
+            if brute {
+                valid += 1;
+            } else {
+                invalid += 1;
+            }
+        }
+        // Both outcomes were exercised.
+        assert!(
+            valid > 100 && invalid > 100,
+            "{valid} valid, {invalid} invalid"
+        );
+    }
+
+    #[test]
+    fn big_valid_ring_passes_the_sweep() {
+        // A 200-gon (beyond the pair-by-pair limit) with a square hole.
+        let mut p: Vec<IntPoint> = (0..200)
+            .map(|i| {
+                let a = std::f64::consts::TAU * f64::from(i) / 200.0;
+                IntPoint::new((1000.0 * a.cos()) as i32, (1000.0 * a.sin()) as i32)
+            })
+            .collect();
+        p.extend(pts(&[(-10, -10), (-10, 10), (10, 10), (10, -10)]));
+        let r = spans(&[(0, 200, false), (200, 204, true)]);
+        assert!(area2(&p[0..200]) > 0 && area2(&p[200..204]) < 0);
+        assert!(is_valid(&p, &r));
+        // The same ring with one vertex pushed across the far side.
+        p[50] = IntPoint::new(0, -1500);
+        assert!(!is_valid(&p, &r));
     }
 }

@@ -87,6 +87,7 @@ pub async fn tile(
     let atlas = state.atlas();
     let version = atlas.version();
     let view = principal.as_ref().map_or(PUBLIC_VIEW, view_key);
+    let prepared = || state.prepared.get(&atlas, coord.z());
     let tag = if view == PUBLIC_VIEW {
         etag(&state.instance, version)
     } else {
@@ -115,9 +116,9 @@ pub async fn tile(
                 allows: &allows,
                 limits: &of,
             };
-            tiles::render_for(&atlas, coord, Some(&private))
+            tiles::render_prepared(&atlas, coord, Some(&private), prepared().as_deref())
         }
-        _ => tiles::render_for(&atlas, coord, None),
+        _ => tiles::render_prepared(&atlas, coord, None, prepared().as_deref()),
     };
     respond(
         &state,
@@ -153,7 +154,12 @@ pub async fn coverage_tile(
         tag.insert_str(tag.len() - 1, "-p");
     }
     let render = || match &coverage {
-        Some(cov) => tiles::render_coverage(&atlas, coord, cov),
+        Some(cov) => tiles::render_coverage(
+            &atlas,
+            coord,
+            cov,
+            state.prepared.get(&atlas, coord.z()).as_deref(),
+        ),
         None => gridmap_tiles::TileBuilder::new(coord, gridmap_tiles::TileOptions::default())
             .map(|b| b.encode()),
     };
@@ -231,8 +237,8 @@ fn respond(
                     .map_err(|e| ApiError::internal(format!("tile rendering failed: {e}")))?;
                 if state.tiles.enabled() && cacheable {
                     let entry = Arc::new(CachedTile {
-                        gzip: gzip(&raw),
-                        raw,
+                        gzip: gzip(&raw).into(),
+                        raw: raw.into(),
                     });
                     state.tiles.put(version, view, coord, entry.clone());
                     if gz {
@@ -241,9 +247,9 @@ fn respond(
                         entry.raw.clone()
                     }
                 } else if gz {
-                    gzip(&raw)
+                    gzip(&raw).into()
                 } else {
-                    raw
+                    raw.into()
                 }
             }
         };

@@ -10,8 +10,9 @@ use lru::LruCache;
 /// One encoded tile, raw and gzip-compressed.
 #[derive(Debug)]
 pub struct CachedTile {
-    pub raw: Vec<u8>,
-    pub gzip: Vec<u8>,
+    /// Shared, not copied, into each response.
+    pub raw: axum::body::Bytes,
+    pub gzip: axum::body::Bytes,
 }
 
 impl CachedTile {
@@ -110,8 +111,8 @@ mod tests {
 
     fn tile(n: usize) -> Arc<CachedTile> {
         Arc::new(CachedTile {
-            raw: vec![0; n],
-            gzip: vec![],
+            raw: vec![0; n].into(),
+            gzip: Default::default(),
         })
     }
 

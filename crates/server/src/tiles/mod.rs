@@ -7,12 +7,15 @@
 //! and the base tiles never wait for a coverage run.
 
 pub mod cache;
+pub mod prepared;
 
 use crate::coverage::CoverageSnapshot;
 use gridmap_analysis::coverage::Status;
 use gridmap_data::Atlas;
 use gridmap_data::model::{GridKind, Id};
-use gridmap_tiles::{Shape, TileBuilder, TileCoord, TileError, TileOptions, Value};
+use gridmap_tiles::{Prepared, Shape, TileBuilder, TileCoord, TileError, TileOptions, Value};
+
+use self::prepared::{ZoomGeometry, at};
 
 /// Highest zoom with distinct data; clients overzoom past it.
 pub const MAX_DATA_ZOOM: u8 = 18;
@@ -49,7 +52,7 @@ pub const LAYERS: &[LayerSpec] = &[
 pub const COVERAGE_LAYER: LayerSpec =
     ("coverage", 13, &[("minutes", "Number"), ("band", "String")]);
 
-fn min_zoom(layer: &str) -> u8 {
+pub(crate) fn min_zoom(layer: &str) -> u8 {
     LAYERS
         .iter()
         .chain([&COVERAGE_LAYER])
@@ -58,7 +61,7 @@ fn min_zoom(layer: &str) -> u8 {
 }
 
 /// The zoom from which a street class is drawn.
-fn road_min_zoom(class: &str) -> u8 {
+pub(crate) fn road_min_zoom(class: &str) -> u8 {
     match class {
         "motorway" | "trunk" | "primary" | "secondary" | "motorway_link" | "trunk_link"
         | "primary_link" | "secondary_link" => 10,
@@ -69,7 +72,7 @@ fn road_min_zoom(class: &str) -> u8 {
 }
 
 /// Buildings are polygons from this zoom, points below it.
-const BUILDING_POLYGON_ZOOM: u8 = 15;
+pub(crate) const BUILDING_POLYGON_ZOOM: u8 = 15;
 
 fn opt<'a>(v: &'a Option<String>) -> Option<Value<'a>> {
     v.as_deref().map(Value::from)
@@ -84,6 +87,48 @@ fn add(
     // Store ids are positive; a negative id would not fit MVT's uint64 id.
     let id = u64::try_from(id).unwrap_or_default();
     layer.add_shape(id, shape, props.iter().map(|(k, v)| (*k, v)));
+}
+
+/// [`add`] from prepared geometry when there is some for this feature.
+fn add_from(
+    layer: &mut gridmap_tiles::LayerBuilder,
+    id: i64,
+    prepared: Option<&Prepared>,
+    shape: Shape<'_>,
+    props: &[(&str, Value<'_>)],
+) {
+    let Some(p) = prepared else {
+        return add(layer, id, shape, props);
+    };
+    let id = u64::try_from(id).unwrap_or_default();
+    layer.add_prepared(id, p, shape, props.iter().map(|(k, v)| (*k, v)));
+}
+
+/// A feature's properties, up to `N`, on the stack: no allocation per
+/// feature.
+struct Props<'a, const N: usize> {
+    items: [(&'static str, Value<'a>); N],
+    len: usize,
+}
+
+impl<'a, const N: usize> Props<'a, N> {
+    fn new() -> Self {
+        Props {
+            items: std::array::from_fn(|_| ("", Value::Bool(false))),
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, key: &'static str, value: Value<'a>) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = (key, value);
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[(&'static str, Value<'a>)] {
+        &self.items[..self.len]
+    }
 }
 
 thread_local! {
@@ -131,7 +176,19 @@ pub fn render_for(
     coord: TileCoord,
     private: Option<&Private<'_>>,
 ) -> Result<Vec<u8>, TileError> {
-    with_builder(coord, |tile| fill(atlas, tile, private))
+    render_prepared(atlas, coord, private, None)
+}
+
+/// [`render_for`] with the atlas's geometry prepared for the tile's zoom
+/// ([`prepared::PreparedTiles`]), when there is some: the same tile, made
+/// faster.
+pub fn render_prepared(
+    atlas: &Atlas,
+    coord: TileCoord,
+    private: Option<&Private<'_>>,
+    prepared: Option<&ZoomGeometry>,
+) -> Result<Vec<u8>, TileError> {
+    with_builder(coord, |tile| fill(atlas, tile, private, prepared))
 }
 
 /// Render one coverage tile: the `coverage` layer alone (no households),
@@ -141,8 +198,9 @@ pub fn render_coverage(
     atlas: &Atlas,
     coord: TileCoord,
     coverage: &CoverageSnapshot,
+    prepared: Option<&ZoomGeometry>,
 ) -> Result<Vec<u8>, TileError> {
-    with_builder(coord, |tile| fill_coverage(atlas, tile, coverage))
+    with_builder(coord, |tile| fill_coverage(atlas, tile, coverage, prepared))
 }
 
 /// Run `fill` on this thread's reusable builder reset to `coord`, and encode.
@@ -176,53 +234,79 @@ fn with_builder(
 }
 
 /// Add every layer's features for the builder's tile.
-fn fill(atlas: &Atlas, tile: &mut TileBuilder, private: Option<&Private<'_>>) {
+fn fill(
+    atlas: &Atlas,
+    tile: &mut TileBuilder,
+    private: Option<&Private<'_>>,
+    prepared: Option<&ZoomGeometry>,
+) {
     let coord = tile.coord();
+    let none: &[Option<Prepared>] = &[];
+    let pick = |f: fn(&ZoomGeometry) -> &[Option<Prepared>]| prepared.map_or(none, f);
+    let (p_areas, p_roads, p_communities, p_grids, p_buildings) = (
+        pick(|g| &g.areas),
+        pick(|g| &g.roads),
+        pick(|g| &g.communities),
+        pick(|g| &g.grids),
+        pick(|g| &g.buildings),
+    );
     let options = *tile.options();
     let z = coord.z();
     let bbox = coord.buffered_bounds(options.extent, options.buffer);
     if z >= min_zoom("landuse") || z >= min_zoom("water") {
-        for a in atlas.areas_in(bbox) {
+        for (i, a) in atlas.areas_indexed_in(bbox) {
             let is_water = a.kind == "water";
             let layer = if is_water { "water" } else { "landuse" };
             if z < min_zoom(layer) {
                 continue;
             }
-            let mut props: Vec<(&str, Value<'_>)> = Vec::with_capacity(2);
+            let mut props = Props::<2>::new();
             if !is_water {
-                props.push(("class", Value::from(a.kind.as_str())));
+                props.push("class", Value::from(a.kind.as_str()));
             }
             if let Some(n) = opt(&a.name) {
-                props.push(("name", n));
+                props.push("name", n);
             }
-            add(
+            add_from(
                 tile.layer(layer),
                 a.id,
+                at(p_areas, i),
                 Shape::Polygons(&a.geometry),
-                &props,
+                props.as_slice(),
             );
         }
     }
     if z >= min_zoom("roads") {
-        for r in atlas.roads_in(bbox) {
-            if z < road_min_zoom(&r.class) {
+        let layer = tile.layer("roads");
+        for (i, r) in atlas.roads_indexed_in(bbox) {
+            let prepared = at(p_roads, i);
+            // Prepared geometry of a street hidden at this zoom is empty.
+            if prepared.map_or_else(|| z < road_min_zoom(&r.class), Prepared::is_empty) {
                 continue;
             }
-            let mut props = vec![("class", Value::from(r.class.as_str()))];
+            let mut props = Props::<2>::new();
+            props.push("class", Value::from(r.class.as_str()));
             if let Some(n) = opt(&r.name) {
-                props.push(("name", n));
+                props.push("name", n);
             }
-            add(tile.layer("roads"), r.id, Shape::Line(&r.geometry), &props);
+            add_from(
+                layer,
+                r.id,
+                prepared,
+                Shape::Line(&r.geometry),
+                props.as_slice(),
+            );
         }
     }
-    for c in atlas.communities_in(bbox) {
+    for (i, c) in atlas.communities_indexed_in(bbox) {
         let props = [
             ("code", Value::from(c.code.as_str())),
             ("name", Value::from(c.name.as_str())),
         ];
-        add(
+        add_from(
             tile.layer("communities"),
             c.id,
+            at(p_communities, i),
             Shape::Polygons(&c.boundary),
             &props,
         );
@@ -253,41 +337,45 @@ fn fill(atlas: &Atlas, tile: &mut TileBuilder, private: Option<&Private<'_>>) {
         }
     }
     if z >= min_zoom("grids") {
-        for g in atlas.grids_in(bbox) {
-            let mut props = vec![
-                ("code", Value::from(g.code.as_str())),
-                ("name", Value::from(g.name.as_str())),
-                ("kind", Value::from(g.kind.as_str())),
-            ];
+        let layer = tile.layer("grids");
+        for (i, g) in atlas.grids_indexed_in(bbox) {
+            let mut props = Props::<5>::new();
+            props.push("code", Value::from(g.code.as_str()));
+            props.push("name", Value::from(g.name.as_str()));
+            props.push("kind", Value::from(g.kind.as_str()));
             if let Some(p) = private.filter(|p| (p.allows)(g.id, g.community_id)) {
                 let households = atlas.grid_households(g.id);
-                props.push(("households", Value::from(households)));
-                props.push((
+                props.push("households", Value::from(households));
+                props.push(
                     "status",
                     Value::from(rule_status(g.kind, households, (p.limits)(g.community_id))),
-                ));
+                );
             }
-            add(
-                tile.layer("grids"),
+            add_from(
+                layer,
                 g.id,
+                at(p_grids, i),
                 Shape::Polygons(&g.boundary),
-                &props,
+                props.as_slice(),
             );
         }
     }
     if z >= min_zoom("buildings") {
-        for b in atlas.buildings_in(bbox) {
+        let layer = tile.layer("buildings");
+        for (i, b) in atlas.buildings_indexed_in(bbox) {
             let shape = if z >= BUILDING_POLYGON_ZOOM {
                 Shape::Polygons(&b.footprint)
             } else {
                 Shape::Point(b.point)
             };
-            let mut props: Vec<(&str, Value<'_>)> =
-                opt(&b.name).map(|n| ("name", n)).into_iter().collect();
-            if private.is_some_and(|p| p.grid_allowed(atlas, b.grid_id)) {
-                props.push(("households", Value::from(u64::from(b.households))));
+            let mut props = Props::<2>::new();
+            if let Some(n) = opt(&b.name) {
+                props.push("name", n);
             }
-            add(tile.layer("buildings"), b.id, shape, &props);
+            if private.is_some_and(|p| p.grid_allowed(atlas, b.grid_id)) {
+                props.push("households", Value::from(u64::from(b.households)));
+            }
+            add_from(layer, b.id, at(p_buildings, i), shape, props.as_slice());
         }
     }
     if z >= min_zoom("stations") {
@@ -302,7 +390,12 @@ fn fill(atlas: &Atlas, tile: &mut TileBuilder, private: Option<&Private<'_>>) {
 }
 
 /// The coverage layer's features for the builder's tile.
-fn fill_coverage(atlas: &Atlas, tile: &mut TileBuilder, cov: &CoverageSnapshot) {
+fn fill_coverage(
+    atlas: &Atlas,
+    tile: &mut TileBuilder,
+    cov: &CoverageSnapshot,
+    prepared: Option<&ZoomGeometry>,
+) {
     let coord = tile.coord();
     let options = *tile.options();
     let z = coord.z();
@@ -310,7 +403,9 @@ fn fill_coverage(atlas: &Atlas, tile: &mut TileBuilder, cov: &CoverageSnapshot) 
         return;
     }
     let bbox = coord.buffered_bounds(options.extent, options.buffer);
-    for b in atlas.buildings_in(bbox) {
+    let p_buildings = prepared.map_or(&[][..], |g| &g.buildings[..]);
+    let layer = tile.layer("coverage");
+    for (i, b) in atlas.buildings_indexed_in(bbox) {
         let Ok(c) = cov.default.building(&cov.graph, b.id) else {
             continue;
         };
@@ -319,11 +414,12 @@ fn fill_coverage(atlas: &Atlas, tile: &mut TileBuilder, cov: &CoverageSnapshot) 
         } else {
             Shape::Point(b.point)
         };
-        let mut props = vec![("band", Value::from(band(c.status, c.minutes)))];
+        let mut props = Props::<2>::new();
+        props.push("band", Value::from(band(c.status, c.minutes)));
         if let Some(m) = c.minutes {
-            props.push(("minutes", Value::from((m * 10.0).round() / 10.0)));
+            props.push("minutes", Value::from((m * 10.0).round() / 10.0));
         }
-        add(tile.layer("coverage"), b.id, shape, &props);
+        add_from(layer, b.id, at(p_buildings, i), shape, props.as_slice());
     }
 }
 

@@ -1,0 +1,308 @@
+//! Tile geometry of the current snapshot, prepared once per zoom.
+//!
+//! For each zoom a tile is asked at, a background thread projects,
+//! simplifies, snaps, winds and checks every line and polygon the base and
+//! coverage tiles draw at that zoom ([`gridmap_tiles::Preparer`]). Tiles
+//! then copy a feature they hold whole and clip the prepared geometry of one
+//! crossing their edge, instead of redoing that work from lon/lat for every
+//! tile. Until a zoom is ready (and for zooms or snapshots over the memory
+//! budget) tiles are rendered from lon/lat as before, with the same result.
+//!
+//! One snapshot's geometry is kept: a new snapshot (after a write) starts
+//! afresh, zoom by zoom as tiles are asked for. The budget
+//! (`serve --tile-geometry-mb`) bounds the memory of all prepared zooms of a
+//! snapshot together.
+
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use arc_swap::ArcSwapOption;
+use gridmap_data::Atlas;
+use gridmap_tiles::{Prepared, Preparer, Shape, TileOptions};
+
+use super::{BUILDING_POLYGON_ZOOM, MAX_DATA_ZOOM, min_zoom, road_min_zoom};
+
+/// Zooms with prepared geometry: below, tiles are few and features mostly
+/// cross them; above [`MAX_DATA_ZOOM`] clients overzoom.
+pub const MIN_PREPARED_ZOOM: u8 = 10;
+
+/// Every line and polygon feature of one zoom, by index in the dataset;
+/// `None` where a feature is not drawn at that zoom or not prepared.
+#[derive(Debug, Default)]
+pub struct ZoomGeometry {
+    pub areas: Vec<Option<Prepared>>,
+    pub roads: Vec<Option<Prepared>>,
+    pub communities: Vec<Option<Prepared>>,
+    pub grids: Vec<Option<Prepared>>,
+    pub buildings: Vec<Option<Prepared>>,
+    /// Memory taken, in bytes.
+    pub bytes: usize,
+}
+
+/// The prepared geometry of `list[i]`, if any.
+pub fn at(list: &[Option<Prepared>], i: usize) -> Option<&Prepared> {
+    list.get(i).and_then(Option::as_ref)
+}
+
+/// Bytes a zoom's geometry is expected to take: slots plus roughly two
+/// bytes per vertex of encoded commands.
+fn estimate(atlas: &Atlas, z: u8) -> usize {
+    let d = atlas.data();
+    let slot = std::mem::size_of::<Option<Prepared>>();
+    let mut bytes = slot * (d.areas.len() + d.roads.len() + d.communities.len() + d.grids.len());
+    let mut vertices = 0usize;
+    vertices += d
+        .areas
+        .iter()
+        .map(|a| a.geometry.0.iter().map(ring_points).sum::<usize>())
+        .sum::<usize>();
+    vertices += d.roads.iter().map(|r| r.geometry.0.len()).sum::<usize>();
+    vertices += d
+        .grids
+        .iter()
+        .map(|g| g.boundary.0.iter().map(ring_points).sum::<usize>())
+        .sum::<usize>();
+    if z >= BUILDING_POLYGON_ZOOM {
+        bytes += slot * d.buildings.len();
+        vertices += d
+            .buildings
+            .iter()
+            .map(|b| b.footprint.0.iter().map(ring_points).sum::<usize>())
+            .sum::<usize>();
+    }
+    bytes + 2 * vertices
+}
+
+fn ring_points(p: &geo::Polygon<f64>) -> usize {
+    p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()
+}
+
+impl ZoomGeometry {
+    /// Prepares zoom `z` of `atlas`. `None` for zooms outside
+    /// [`MIN_PREPARED_ZOOM`]`..=`[`MAX_DATA_ZOOM`].
+    pub fn build(atlas: &Atlas, z: u8) -> Option<ZoomGeometry> {
+        if !(MIN_PREPARED_ZOOM..=MAX_DATA_ZOOM).contains(&z) {
+            return None;
+        }
+        let mut p = Preparer::new(z, TileOptions::default()).ok()?;
+        let d = atlas.data();
+        let mut g = ZoomGeometry {
+            areas: d
+                .areas
+                .iter()
+                .map(|a| {
+                    let layer = if a.kind == "water" {
+                        "water"
+                    } else {
+                        "landuse"
+                    };
+                    (z >= min_zoom(layer))
+                        .then(|| p.prepare(Shape::Polygons(&a.geometry)))
+                        .flatten()
+                })
+                .collect(),
+            roads: d
+                .roads
+                .iter()
+                .map(|r| {
+                    if z >= min_zoom("roads") && z >= road_min_zoom(&r.class) {
+                        p.prepare(Shape::Line(&r.geometry))
+                    } else {
+                        // Known hidden: tiles skip it without a look.
+                        Some(Prepared::empty(z))
+                    }
+                })
+                .collect(),
+            communities: d
+                .communities
+                .iter()
+                .map(|c| p.prepare(Shape::Polygons(&c.boundary)))
+                .collect(),
+            grids: d
+                .grids
+                .iter()
+                .map(|g| {
+                    (z >= min_zoom("grids"))
+                        .then(|| p.prepare(Shape::Polygons(&g.boundary)))
+                        .flatten()
+                })
+                .collect(),
+            buildings: if z >= BUILDING_POLYGON_ZOOM {
+                d.buildings
+                    .iter()
+                    .map(|b| p.prepare(Shape::Polygons(&b.footprint)))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            bytes: 0,
+        };
+        let slot = std::mem::size_of::<Option<Prepared>>();
+        g.bytes = [&g.areas, &g.roads, &g.communities, &g.grids, &g.buildings]
+            .iter()
+            .flat_map(|l| l.iter())
+            .map(|p| p.as_ref().map_or(slot, |p| p.size_bytes()))
+            .sum();
+        Some(g)
+    }
+}
+
+const IDLE: u8 = 0;
+const BUILDING: u8 = 1;
+/// Over the budget, or failed: tiles of this zoom render from lon/lat.
+const REFUSED: u8 = 2;
+
+/// The prepared zooms of one snapshot.
+struct ZoomSet {
+    version: u64,
+    state: [AtomicU8; MAX_DATA_ZOOM as usize + 1],
+    geometry: [OnceLock<Arc<ZoomGeometry>>; MAX_DATA_ZOOM as usize + 1],
+    /// Bytes of the zooms prepared or being prepared.
+    used: AtomicUsize,
+}
+
+/// The server's prepared geometry: one snapshot's zooms, within a budget.
+pub struct PreparedTiles {
+    budget: usize,
+    current: ArcSwapOption<ZoomSet>,
+    /// One build at a time: they use a core each.
+    building: Mutex<()>,
+}
+
+impl PreparedTiles {
+    /// `budget` bytes for all prepared zooms of a snapshot; 0 turns the
+    /// preparation off.
+    pub fn new(budget: usize) -> Self {
+        PreparedTiles {
+            budget,
+            current: ArcSwapOption::empty(),
+            building: Mutex::new(()),
+        }
+    }
+
+    /// The set of `version`, created if `version` is newer than the one
+    /// kept; `None` for an older snapshot (a request that raced a reload).
+    fn set_for(&self, version: u64) -> Option<Arc<ZoomSet>> {
+        let current = self.current.load_full();
+        if let Some(s) = &current
+            && s.version >= version
+        {
+            return (s.version == version).then(|| s.clone());
+        }
+        let fresh = Arc::new(ZoomSet {
+            version,
+            state: Default::default(),
+            geometry: Default::default(),
+            used: AtomicUsize::new(0),
+        });
+        let prev = self.current.compare_and_swap(&current, Some(fresh.clone()));
+        let installed = match (&*prev, &current) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if installed {
+            Some(fresh)
+        } else {
+            // Someone else installed a set meanwhile.
+            self.current.load_full().filter(|s| s.version == version)
+        }
+    }
+
+    /// The prepared geometry of zoom `z` of `atlas` if it is ready. If not,
+    /// starts preparing it in the background (once) and returns `None`: this
+    /// tile renders from lon/lat.
+    pub fn get(self: &Arc<Self>, atlas: &Arc<Atlas>, z: u8) -> Option<Arc<ZoomGeometry>> {
+        if self.budget == 0 || !(MIN_PREPARED_ZOOM..=MAX_DATA_ZOOM).contains(&z) {
+            return None;
+        }
+        let set = self.set_for(atlas.version())?;
+        let zi = usize::from(z);
+        if let Some(g) = set.geometry[zi].get() {
+            return Some(g.clone());
+        }
+        if set.state[zi]
+            .compare_exchange(IDLE, BUILDING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            let (me, atlas) = (self.clone(), atlas.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("tile-geometry-z{z}"))
+                .spawn(move || me.build(&set, &atlas, z));
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start preparing tile geometry");
+            }
+        }
+        None
+    }
+
+    /// Prepares zoom `z` now (the caller's thread) and returns it; `None`
+    /// when it is over the budget. For benchmarks and tests.
+    pub fn prepare_now(self: &Arc<Self>, atlas: &Arc<Atlas>, z: u8) -> Option<Arc<ZoomGeometry>> {
+        let set = self.set_for(atlas.version())?;
+        let zi = usize::from(z);
+        if set.geometry[zi].get().is_none() {
+            set.state[zi].store(BUILDING, Ordering::Release);
+            self.build(&set, atlas, z);
+        }
+        set.geometry[zi].get().cloned()
+    }
+
+    fn build(&self, set: &Arc<ZoomSet>, atlas: &Atlas, z: u8) {
+        let zi = usize::from(z);
+        let _one_at_a_time = self.building.lock();
+        let still_current = self
+            .current
+            .load()
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(s, set));
+        if !still_current {
+            // A newer snapshot replaced this one while it waited.
+            set.state[zi].store(REFUSED, Ordering::Release);
+            return;
+        }
+        let expected = estimate(atlas, z);
+        let before = set.used.fetch_add(expected, Ordering::AcqRel);
+        if before + expected > self.budget {
+            set.used.fetch_sub(expected, Ordering::AcqRel);
+            set.state[zi].store(REFUSED, Ordering::Release);
+            tracing::info!(
+                z,
+                expected_mib = expected >> 20,
+                budget_mib = self.budget >> 20,
+                "tile geometry of this zoom is over the budget; its tiles render from lon/lat"
+            );
+            return;
+        }
+        let started = std::time::Instant::now();
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ZoomGeometry::build(atlas, z)
+        }));
+        match built {
+            Ok(Some(g)) => {
+                // Account for what it really takes.
+                if g.bytes > expected {
+                    set.used.fetch_add(g.bytes - expected, Ordering::AcqRel);
+                } else {
+                    set.used.fetch_sub(expected - g.bytes, Ordering::AcqRel);
+                }
+                tracing::debug!(
+                    z,
+                    version = set.version,
+                    kib = g.bytes >> 10,
+                    ms = started.elapsed().as_millis() as u64,
+                    "tile geometry prepared"
+                );
+                let _ = set.geometry[zi].set(Arc::new(g));
+            }
+            Ok(None) | Err(_) => {
+                set.used.fetch_sub(expected, Ordering::AcqRel);
+                set.state[zi].store(REFUSED, Ordering::Release);
+                tracing::warn!(
+                    z,
+                    "tile geometry could not be prepared; tiles render from lon/lat"
+                );
+            }
+        }
+    }
+}

@@ -10,7 +10,7 @@ use crate::clip::{Bbox, Relation, clip_line, clip_ring};
 use crate::coord::TileTransform;
 use crate::encode::{CommandWriter, GeomType};
 use crate::options::TileOptions;
-use crate::prepared::{Prepared, UNCLIPPED};
+use crate::prepared::{CHUNK, Prepared, Raw, UNCLIPPED};
 use crate::repair::Repairer;
 use crate::ring::{RingSpan, area2, is_valid, snap, snap_line, snap_ring};
 use crate::shape::Shape;
@@ -120,6 +120,10 @@ impl Pipeline {
             }
             Relation::Crossing => {}
         }
+        if let Some(raw) = prepared.raw() {
+            self.clip_raw(raw, ty, origin);
+            return (!self.commands.is_empty()).then_some(ty);
+        }
         let mut paths = prepared.paths(origin);
         match ty {
             GeomType::Point => return None,
@@ -148,6 +152,65 @@ impl Pipeline {
             }
         }
         (!self.commands.is_empty()).then_some(ty)
+    }
+
+    /// The crossing path of a big prepared feature: each path read chunk by
+    /// chunk, where a chunk wholly beyond one side of the clip box stands
+    /// for its first and last points only. That leaves the clipped result
+    /// unchanged: the chunk's inner edges lie beyond that side too, so the
+    /// clipping against it drops them, and the edges entering and leaving the
+    /// chunk are kept as they were.
+    fn clip_raw(&mut self, raw: &Raw, ty: GeomType, origin: (i64, i64)) {
+        let clip = self.clip;
+        let (ox, oy) = (origin.0 as f64, origin.1 as f64);
+        let at = |p: (i32, i32)| Coord {
+            x: f64::from(p.0) - ox,
+            y: f64::from(p.1) - oy,
+        };
+        let mut start = 0usize;
+        let mut exterior_kept = false;
+        for (pi, path) in raw.paths.iter().enumerate() {
+            let end = path.end as usize;
+            let chunks_end = raw
+                .paths
+                .get(pi + 1)
+                .map_or(raw.chunks.len(), |p| p.first_chunk as usize);
+            let points = &raw.points[start..end];
+            start = end;
+            if ty == GeomType::Polygon && path.hole && !exterior_kept {
+                continue;
+            }
+            self.line.clear();
+            for (k, b) in raw.chunks[path.first_chunk as usize..chunks_end]
+                .iter()
+                .enumerate()
+            {
+                let run = &points[k * CHUNK..((k + 1) * CHUNK).min(points.len())];
+                let beyond = f64::from(b.2) - ox < clip.min_x
+                    || f64::from(b.0) - ox > clip.max_x
+                    || f64::from(b.3) - oy < clip.min_y
+                    || f64::from(b.1) - oy > clip.max_y;
+                match run {
+                    [first, .., last] if beyond => {
+                        self.line.push(at(*first));
+                        self.line.push(at(*last));
+                    }
+                    _ => self.line.extend(run.iter().map(|&p| at(p))),
+                }
+            }
+            let relation = Bbox::of(&self.line).relate(&clip);
+            if ty == GeomType::LineString {
+                self.finish_line(relation, 0.0);
+            } else {
+                let kept = self.finish_ring(relation, path.hole, 0.0);
+                if !path.hole {
+                    exterior_kept = kept;
+                }
+            }
+        }
+        if ty == GeomType::Polygon {
+            self.finish_polygons();
+        }
     }
 
     /// Where a prepared feature lies relative to the buffered tile whose

@@ -53,6 +53,74 @@ pub struct Prepared {
     tail: Box<[u8]>,
     ty: u8,
     z: u8,
+    /// Big features (most of them cross many tiles) also keep their points
+    /// unpacked, in chunks with bounds, so that a tile they cross reads only
+    /// the chunks near it.
+    raw: Option<Box<Raw>>,
+}
+
+/// Features with at least this many points keep a [`Raw`] copy.
+const RAW_MIN_POINTS: usize = 48;
+/// Points per chunk of a [`Raw`] path.
+pub(crate) const CHUNK: usize = 16;
+
+/// A prepared feature's points in world units, path by path, with the
+/// bounds of each run of [`CHUNK`] points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Raw {
+    pub(crate) points: Box<[(i32, i32)]>,
+    /// Each path: one past its last point, whether it is a hole, and its
+    /// first chunk in `chunks`.
+    pub(crate) paths: Box<[RawPath]>,
+    /// (min x, min y, max x, max y) of each chunk.
+    pub(crate) chunks: Box<[(i32, i32, i32, i32)]>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawPath {
+    pub(crate) end: u32,
+    pub(crate) hole: bool,
+    pub(crate) first_chunk: u32,
+}
+
+impl Raw {
+    /// Splits the decoded paths of a prepared feature into chunks.
+    fn build(paths: &mut Paths<'_>, is_polygon: bool) -> Option<Raw> {
+        let mut points = Vec::new();
+        let mut spans = Vec::new();
+        let mut chunks = Vec::new();
+        let mut line = Vec::new();
+        while paths.next_path(&mut line) {
+            let hole = is_polygon && crate::simplify::ring_area(&line) < 0.0;
+            let first_chunk = u32::try_from(chunks.len()).ok()?;
+            for run in line.chunks(CHUNK) {
+                let mut b = (i32::MAX, i32::MAX, i32::MIN, i32::MIN);
+                for c in run {
+                    let p = (c.x as i32, c.y as i32);
+                    b = (b.0.min(p.0), b.1.min(p.1), b.2.max(p.0), b.3.max(p.1));
+                    points.push(p);
+                }
+                chunks.push(b);
+            }
+            spans.push(RawPath {
+                end: u32::try_from(points.len()).ok()?,
+                hole,
+                first_chunk,
+            });
+        }
+        Some(Raw {
+            points: points.into(),
+            paths: spans.into(),
+            chunks: chunks.into(),
+        })
+    }
+
+    fn size_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.points.len() * std::mem::size_of::<(i32, i32)>()
+            + self.paths.len() * std::mem::size_of::<RawPath>()
+            + self.chunks.len() * std::mem::size_of::<(i32, i32, i32, i32)>()
+    }
 }
 
 impl Prepared {
@@ -67,6 +135,7 @@ impl Prepared {
             tail: Box::default(),
             ty: 0,
             z,
+            raw: None,
         }
     }
 
@@ -83,7 +152,14 @@ impl Prepared {
 
     /// Heap and inline bytes it takes, for memory budgets.
     pub fn size_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.tail.len()
+        std::mem::size_of::<Self>()
+            + self.tail.len()
+            + self.raw.as_ref().map_or(0, |r| r.size_bytes())
+    }
+
+    /// The unpacked points of a big feature.
+    pub(crate) fn raw(&self) -> Option<&Raw> {
+        self.raw.as_deref()
     }
 
     pub(crate) fn geom_type(&self) -> Option<GeomType> {
@@ -364,7 +440,7 @@ impl Preparer {
             i32::try_from(i64::from(fx) + ax).ok()?,
             i32::try_from(i64::from(fy) + ay).ok()?,
         );
-        Some(Prepared {
+        let mut prepared = Prepared {
             min,
             max,
             first,
@@ -372,6 +448,98 @@ impl Preparer {
             tail,
             ty: ty as u8,
             z: self.z,
-        })
+            raw: None,
+        };
+        let points = match shape {
+            Shape::Line(ls) => ls.0.len(),
+            Shape::Polygons(mp) => mp
+                .0
+                .iter()
+                .map(|p| {
+                    p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()
+                })
+                .sum(),
+            Shape::Point(_) | Shape::Geometry(_) => 0,
+        };
+        if points >= RAW_MIN_POINTS && ty != GeomType::Point {
+            // World units: paths relative to the world's corner.
+            let mut paths = prepared.paths((0, 0));
+            prepared.raw = Raw::build(&mut paths, ty == GeomType::Polygon).map(Box::new);
+        }
+        Some(prepared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use geo::{LineString, MultiPolygon, Polygon};
+
+    /// A ragged ring of `n` points around (lon, lat), `r` degrees across,
+    /// clockwise or not.
+    fn ragged(lon: f64, lat: f64, r: f64, n: usize, seed: u64, ccw: bool) -> LineString<f64> {
+        let mut s = seed;
+        let mut pts: Vec<Coord<f64>> = (0..n)
+            .map(|k| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                let jitter = 0.6 + 0.4 * ((s >> 11) as f64 / (1u64 << 53) as f64);
+                let a = k as f64 * std::f64::consts::TAU / n as f64 * if ccw { 1.0 } else { -1.0 };
+                Coord {
+                    x: lon + r * jitter * a.cos(),
+                    y: lat + r * jitter * a.sin(),
+                }
+            })
+            .collect();
+        pts.push(pts[0]);
+        LineString::new(pts)
+    }
+
+    #[test]
+    fn chunked_clipping_equals_clipping_every_point() {
+        let area = MultiPolygon(vec![Polygon::new(
+            ragged(118.78, 32.04, 0.006, 400, 7, true),
+            vec![ragged(118.78, 32.04, 0.002, 120, 9, false)],
+        )]);
+        let road = ragged(118.781, 32.041, 0.005, 300, 11, true);
+        for z in [16u8, 17, 18] {
+            let mut preparer = Preparer::new(z, TileOptions::default()).unwrap();
+            for shape in [Shape::Polygons(&area), Shape::Line(&road)] {
+                let prepared = preparer.prepare(shape).unwrap();
+                assert!(prepared.raw().is_some());
+                let mut plain = prepared.clone();
+                plain.raw = None;
+                let world = TileTransform::new(TileCoord::new(0, 0, 0).unwrap(), 4096);
+                let options = TileOptions::default();
+                let (mut a, mut b) = (
+                    Pipeline::new(world, &options),
+                    Pipeline::new(world, &options),
+                );
+                let centre = TileCoord::containing(118.78, 32.04, z).unwrap();
+                let (mut written, mut crossing) = (0, 0);
+                for dx in -4i64..=4 {
+                    for dy in -4i64..=4 {
+                        let origin = (
+                            (i64::from(centre.x()) + dx) * 4096,
+                            (i64::from(centre.y()) + dy) * 4096,
+                        );
+                        let ta = a.encode_prepared(&prepared, origin);
+                        let tb = b.encode_prepared(&plain, origin);
+                        assert_eq!(ta, tb, "z{z} {dx},{dy}");
+                        assert_eq!(a.commands.bytes, b.commands.bytes, "z{z} {dx},{dy}");
+                        written += usize::from(ta.is_some());
+                        crossing += usize::from(
+                            a.relate_prepared(&prepared, origin) == crate::clip::Relation::Crossing,
+                        );
+                    }
+                }
+                assert!(
+                    written >= 5 && crossing >= 5,
+                    "z{z}: {written} written, {crossing} crossing"
+                );
+            }
+        }
     }
 }

@@ -94,7 +94,7 @@ fn features(rng: &mut Rng) -> (Vec<MultiPolygon<f64>>, Vec<LineString<f64>>) {
     for _ in 0..80 {
         let (mut x, mut y) = (rng.next() * 4096.0, rng.next() * 4096.0);
         let mut pts = vec![at(x, y)];
-        for _ in 0..(2 + (rng.next() * 40.0) as usize) {
+        for _ in 0..(2 + (rng.next() * 120.0) as usize) {
             x += (rng.next() - 0.5) * 300.0;
             y += (rng.next() - 0.5) * 300.0;
             pts.push(at(x, y));

@@ -346,6 +346,32 @@ impl Atlas {
             .map(|i| (i as usize, &self.data.areas[i as usize]))
     }
 
+    /// Indices in [`Dataset::grids`] of the grids whose bounding box meets
+    /// `rect`, in index order.
+    pub fn grid_indices_in(&self, rect: Rect<f64>) -> Vec<u32> {
+        Self::within(&self.grid_tree, rect)
+    }
+
+    /// Indices in [`Dataset::communities`] of the communities whose
+    /// bounding box meets `rect`, in index order.
+    pub fn community_indices_in(&self, rect: Rect<f64>) -> Vec<u32> {
+        Self::within(&self.community_tree, rect)
+    }
+
+    /// The label point of grid number `i` if it lies in `rect` (half-open,
+    /// as [`Atlas::grid_labels_in`]).
+    pub fn grid_label_in(&self, i: u32, rect: Rect<f64>) -> Option<Point<f64>> {
+        let p = (*self.grid_labels.get(i as usize)?)?;
+        half_open_contains(rect, p).then_some(p)
+    }
+
+    /// The label point of community number `i` if it lies in `rect`
+    /// (half-open).
+    pub fn community_label_in(&self, i: u32, rect: Rect<f64>) -> Option<Point<f64>> {
+        let p = (*self.community_labels.get(i as usize)?)?;
+        half_open_contains(rect, p).then_some(p)
+    }
+
     /// Grids whose label point lies in `rect` (half-open: min inclusive,
     /// max exclusive, so a point on a tile edge belongs to one tile), with it.
     pub fn grid_labels_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (&Grid, Point<f64>)> {

@@ -4,8 +4,10 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gridmap_data::{Atlas, synth};
-use gridmap_server::tiles::render;
+use gridmap_server::tiles::prepared::PreparedTiles;
+use gridmap_server::tiles::{render, render_prepared};
 use gridmap_tiles::TileCoord;
+use std::sync::Arc;
 
 /// Tiles of zoom `z` covering the atlas bounds.
 fn tiles_over(atlas: &Atlas, z: u8) -> Vec<TileCoord> {
@@ -30,7 +32,8 @@ fn tiles_over(atlas: &Atlas, z: u8) -> Vec<TileCoord> {
 }
 
 fn city(c: &mut Criterion) {
-    let atlas = Atlas::build(synth::city(1_000_000, 42), 1);
+    let atlas = Arc::new(Atlas::build(synth::city(1_000_000, 42), 1));
+    let prepared = Arc::new(PreparedTiles::new(1 << 30));
     let mut group = c.benchmark_group("city1m");
     group.sample_size(20);
     for z in [12u8, 14, 16] {
@@ -39,6 +42,22 @@ fn city(c: &mut Criterion) {
         let tile = all[all.len() / 2];
         group.bench_function(format!("one_z{z}_tile"), |b| {
             b.iter(|| render(&atlas, tile).map(|t| t.len()).unwrap_or(0))
+        });
+        let started = std::time::Instant::now();
+        let geometry = prepared.prepare_now(&atlas, z);
+        if let Some(g) = &geometry {
+            eprintln!(
+                "city1m z{z}: geometry prepared in {:.2} s, {} MiB",
+                started.elapsed().as_secs_f64(),
+                g.bytes >> 20
+            );
+        }
+        group.bench_function(format!("one_z{z}_tile_prepared"), |b| {
+            b.iter(|| {
+                render_prepared(&atlas, tile, None, geometry.as_deref())
+                    .map(|t| t.len())
+                    .unwrap_or(0)
+            })
         });
     }
     group.finish();
@@ -97,8 +116,11 @@ fn nanjing() -> Atlas {
 }
 
 fn sample(c: &mut Criterion) {
-    // Every tile z13–z17 over the Nanjing sample, as the load test requests them.
-    let atlas = nanjing();
+    // Every tile z13–z17 over the Nanjing sample, as the load test requests
+    // them: from lon/lat, and from geometry prepared for the zoom (what the
+    // server does once a zoom's geometry is ready).
+    let atlas = Arc::new(nanjing());
+    let prepared = Arc::new(PreparedTiles::new(1 << 30));
     let mut group = c.benchmark_group("nanjing");
     for z in 13u8..=17 {
         let tiles = tiles_over(&atlas, z);
@@ -108,6 +130,19 @@ fn sample(c: &mut Criterion) {
                 tiles
                     .iter()
                     .map(|t| render(&atlas, *t).map(|v| v.len()).unwrap_or(0))
+                    .sum::<usize>()
+            })
+        });
+        let geometry = prepared.prepare_now(&atlas, z);
+        group.bench_function(format!("all_z{z}_tiles_prepared"), |b| {
+            b.iter(|| {
+                tiles
+                    .iter()
+                    .map(|t| {
+                        render_prepared(&atlas, *t, None, geometry.as_deref())
+                            .map(|v| v.len())
+                            .unwrap_or(0)
+                    })
                     .sum::<usize>()
             })
         });

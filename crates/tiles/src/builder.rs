@@ -55,7 +55,9 @@ impl TileBuilder {
         Ok(Self {
             coord,
             options,
-            transform: TileTransform::new(coord, options.extent),
+            // The latitude fit is made by the layers that project lines or
+            // rings (most tiles copy prepared geometry and project none).
+            transform: TileTransform::without_fit(coord, options.extent),
             layers: Vec::new(),
         })
     }
@@ -97,7 +99,7 @@ impl TileBuilder {
     /// all buffers: the cheap way to encode many tiles in a row.
     pub fn reset(&mut self, coord: TileCoord) {
         self.coord = coord;
-        self.transform = TileTransform::new(coord, self.options.extent);
+        self.transform = TileTransform::without_fit(coord, self.options.extent);
         for layer in &mut self.layers {
             layer.reset(coord, self.transform, &self.options);
         }

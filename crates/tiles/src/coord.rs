@@ -149,33 +149,51 @@ pub struct TileTransform {
     ky: f64,
     by: f64,
     fit: Option<LatFit>,
+    /// The tile and extent, to make the fit later.
+    coord: TileCoord,
+    extent: u32,
+    /// Whether the fit was attempted (it fails at low zooms).
+    fit_tried: bool,
 }
 
 impl TileTransform {
     /// Precomputes the projection of `coord` for an `extent`-unit tile.
     pub fn new(coord: TileCoord, extent: u32) -> Self {
-        let mut t = Self::without_fit(coord, extent);
-        let extent = f64::from(extent.max(1));
-        let scale = coord.tiles_per_side() * extent;
+        Self::without_fit(coord, extent).fitted()
+    }
+
+    /// This projection with the latitude fit made (see the type's docs):
+    /// worth it once many points are to be projected.
+    pub(crate) fn fitted(mut self) -> Self {
+        if self.fit_tried {
+            return self;
+        }
+        self.fit_tried = true;
+        let extent = f64::from(self.extent.max(1));
+        let scale = self.coord.tiles_per_side() * extent;
         // One tile of margin on both sides: most features of a tile lie there.
-        let (_, north) = t.unproject(0.0, -extent);
-        let (_, south) = t.unproject(0.0, 2.0 * extent);
-        t.fit = LatFit::new(south, north, |lat| t.exact_y(lat), fit_tolerance(scale));
-        t
+        let (_, north) = self.unproject(0.0, -extent);
+        let (_, south) = self.unproject(0.0, 2.0 * extent);
+        let t = self;
+        self.fit = LatFit::new(south, north, |lat| t.exact_y(lat), fit_tolerance(scale));
+        self
     }
 
     /// The projection with the exact latitude formula only (cheaper to
-    /// build, slower per point).
-    fn without_fit(coord: TileCoord, extent: u32) -> Self {
-        let extent = f64::from(extent.max(1));
-        let scale = coord.tiles_per_side() * extent;
+    /// build, slower per point); [`TileTransform::fitted`] adds the fit.
+    pub(crate) fn without_fit(coord: TileCoord, extent: u32) -> Self {
+        let e = f64::from(extent.max(1));
+        let scale = coord.tiles_per_side() * e;
         let kx = scale / 360.0;
         Self {
             kx,
-            bx: 180.0 * kx - f64::from(coord.x) * extent,
+            bx: 180.0 * kx - f64::from(coord.x) * e,
             ky: scale / (4.0 * std::f64::consts::PI),
-            by: 0.5 * scale - f64::from(coord.y) * extent,
+            by: 0.5 * scale - f64::from(coord.y) * e,
             fit: None,
+            coord,
+            extent,
+            fit_tried: false,
         }
     }
 

@@ -322,6 +322,8 @@ impl Pipeline {
     /// Projects `coords` into `self.line`, skipping non-finite ones; returns
     /// their bbox.
     fn project(&mut self, coords: &[Coord<f64>]) -> Bbox {
+        // Lines and rings: many points, worth the latitude fit.
+        self.transform = self.transform.fitted();
         self.line.clear();
         let mut bbox = Bbox::EMPTY;
         for &c in coords {

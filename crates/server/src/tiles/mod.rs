@@ -298,23 +298,36 @@ fn fill(
             );
         }
     }
-    for (i, c) in atlas.communities_indexed_in(bbox) {
-        let props = [
-            ("code", Value::from(c.code.as_str())),
-            ("name", Value::from(c.name.as_str())),
-        ];
-        add_from(
-            tile.layer("communities"),
-            c.id,
-            at(p_communities, i),
-            Shape::Polygons(&c.boundary),
-            &props,
-        );
+    // One query per polygon layer serves its labels too: a label point lies
+    // in its polygon, so the polygons meeting the tile include every one
+    // whose label is in it.
+    let data = atlas.data();
+    let communities = atlas.community_indices_in(bbox);
+    {
+        let layer = tile.layer("communities");
+        for &i in &communities {
+            let c = &data.communities[i as usize];
+            let props = [
+                ("code", Value::from(c.code.as_str())),
+                ("name", Value::from(c.name.as_str())),
+            ];
+            add_from(
+                layer,
+                c.id,
+                at(p_communities, i as usize),
+                Shape::Polygons(&c.boundary),
+                &props,
+            );
+        }
     }
     // Label points: one per grid / community, in the one tile (unbuffered)
     // that holds it, so labels are not repeated tile by tile.
     let inner = coord.bounds();
-    for (c, p) in atlas.community_labels_in(inner) {
+    for &i in &communities {
+        let Some(p) = atlas.community_label_in(i, inner) else {
+            continue;
+        };
+        let c = &data.communities[i as usize];
         let props = [
             ("code", Value::from(c.code.as_str())),
             ("name", Value::from(c.name.as_str())),
@@ -326,8 +339,17 @@ fn fill(
             &props,
         );
     }
+    let grids = if z >= min_zoom("grids").min(min_zoom("grid_labels")) {
+        atlas.grid_indices_in(bbox)
+    } else {
+        Vec::new()
+    };
     if z >= min_zoom("grid_labels") {
-        for (g, p) in atlas.grid_labels_in(inner) {
+        for &i in &grids {
+            let Some(p) = atlas.grid_label_in(i, inner) else {
+                continue;
+            };
+            let g = &data.grids[i as usize];
             let props = [
                 ("code", Value::from(g.code.as_str())),
                 ("name", Value::from(g.name.as_str())),
@@ -338,7 +360,8 @@ fn fill(
     }
     if z >= min_zoom("grids") {
         let layer = tile.layer("grids");
-        for (i, g) in atlas.grids_indexed_in(bbox) {
+        for &i in &grids {
+            let g = &data.grids[i as usize];
             let mut props = Props::<5>::new();
             props.push("code", Value::from(g.code.as_str()));
             props.push("name", Value::from(g.name.as_str()));
@@ -354,7 +377,7 @@ fn fill(
             add_from(
                 layer,
                 g.id,
-                at(p_grids, i),
+                at(p_grids, i as usize),
                 Shape::Polygons(&g.boundary),
                 props.as_slice(),
             );

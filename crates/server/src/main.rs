@@ -10,12 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-
-/// mimalloc: tiles and requests allocate many small short-lived buffers
-/// across the worker threads, which it serves faster than the system
-/// allocator (BENCHMARKS.md, tiles).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use gridmap_data::import::{self, osm::ImportProgress};
 use gridmap_data::store::{self, AuditEntry, Store};
@@ -65,7 +59,7 @@ enum Command {
         tile_cache_mb: usize,
         /// Memory for tile geometry prepared per zoom, in MiB (0 turns it
         /// off: every tile is then made from lon/lat).
-        #[arg(long, default_value_t = 128)]
+        #[arg(long, default_value_t = 64)]
         tile_geometry_mb: usize,
         /// How often to check the store for changes committed elsewhere
         /// (another server, the CLI), in milliseconds; 0 turns it off.

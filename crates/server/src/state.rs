@@ -96,7 +96,7 @@ impl HouseholdLimits {
 }
 
 /// Default memory budget of prepared tile geometry (`serve --tile-geometry-mb`).
-pub const DEFAULT_TILE_GEOMETRY_BYTES: usize = 128 << 20;
+pub const DEFAULT_TILE_GEOMETRY_BYTES: usize = 64 << 20;
 
 impl AppState {
     /// The prepared tile geometry's memory budget in bytes (0 turns it off).

@@ -14,7 +14,7 @@
 //! snapshot together.
 
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use arc_swap::ArcSwapOption;
 use gridmap_data::Atlas;
@@ -155,6 +155,11 @@ const REFUSED: u8 = 2;
 /// The prepared zooms of one snapshot.
 struct ZoomSet {
     version: u64,
+    /// The snapshot itself: geometry is indexed like its dataset, so a set
+    /// serves only the very atlas it was made from (a version alone could
+    /// repeat, e.g. after restoring a backup). The weak reference keeps the
+    /// address from being reused while the set lives.
+    atlas: Weak<Atlas>,
     state: [AtomicU8; MAX_DATA_ZOOM as usize + 1],
     geometry: [OnceLock<Arc<ZoomGeometry>>; MAX_DATA_ZOOM as usize + 1],
     /// Bytes of the zooms prepared or being prepared.
@@ -180,17 +185,23 @@ impl PreparedTiles {
         }
     }
 
-    /// The set of `version`, created if `version` is newer than the one
-    /// kept; `None` for an older snapshot (a request that raced a reload).
-    fn set_for(&self, version: u64) -> Option<Arc<ZoomSet>> {
+    /// The set of `atlas`, replacing the one kept unless that one is of a
+    /// newer snapshot; `None` for an older snapshot (a request that raced a
+    /// reload).
+    fn set_for(&self, atlas: &Arc<Atlas>) -> Option<Arc<ZoomSet>> {
+        let version = atlas.version();
         let current = self.current.load_full();
-        if let Some(s) = &current
-            && s.version >= version
-        {
-            return (s.version == version).then(|| s.clone());
+        if let Some(s) = &current {
+            if std::ptr::eq(s.atlas.as_ptr(), Arc::as_ptr(atlas)) {
+                return Some(s.clone());
+            }
+            if s.version > version {
+                return None;
+            }
         }
         let fresh = Arc::new(ZoomSet {
             version,
+            atlas: Arc::downgrade(atlas),
             state: Default::default(),
             geometry: Default::default(),
             used: AtomicUsize::new(0),
@@ -205,7 +216,9 @@ impl PreparedTiles {
             Some(fresh)
         } else {
             // Someone else installed a set meanwhile.
-            self.current.load_full().filter(|s| s.version == version)
+            self.current
+                .load_full()
+                .filter(|s| std::ptr::eq(s.atlas.as_ptr(), Arc::as_ptr(atlas)))
         }
     }
 
@@ -216,7 +229,7 @@ impl PreparedTiles {
         if self.budget == 0 || !(MIN_PREPARED_ZOOM..=MAX_DATA_ZOOM).contains(&z) {
             return None;
         }
-        let set = self.set_for(atlas.version())?;
+        let set = self.set_for(atlas)?;
         let zi = usize::from(z);
         if let Some(g) = set.geometry[zi].get() {
             return Some(g.clone());
@@ -239,7 +252,10 @@ impl PreparedTiles {
     /// Prepares zoom `z` now (the caller's thread) and returns it; `None`
     /// when it is over the budget. For benchmarks and tests.
     pub fn prepare_now(self: &Arc<Self>, atlas: &Arc<Atlas>, z: u8) -> Option<Arc<ZoomGeometry>> {
-        let set = self.set_for(atlas.version())?;
+        if !(MIN_PREPARED_ZOOM..=MAX_DATA_ZOOM).contains(&z) {
+            return None;
+        }
+        let set = self.set_for(atlas)?;
         let zi = usize::from(z);
         if set.geometry[zi].get().is_none() {
             set.state[zi].store(BUILDING, Ordering::Release);
@@ -304,5 +320,97 @@ impl PreparedTiles {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::tiles::{render, render_prepared};
+    use gridmap_tiles::TileCoord;
+
+    fn city(seed: u64, version: u64) -> Arc<Atlas> {
+        Arc::new(Atlas::build(gridmap_data::synth::city(400, seed), version))
+    }
+
+    /// Every tile of zoom `z` over the atlas.
+    fn tiles(atlas: &Atlas, z: u8) -> Vec<TileCoord> {
+        let b = atlas.bounds().unwrap();
+        let a = TileCoord::containing(b.min().x, b.max().y, z).unwrap();
+        let c = TileCoord::containing(b.max().x, b.min().y, z).unwrap();
+        (a.x()..=c.x())
+            .flat_map(|x| (a.y()..=c.y()).map(move |y| TileCoord::new(z, x, y).unwrap()))
+            .collect()
+    }
+
+    /// (layer, feature id) of every feature in a tile.
+    fn features(bytes: &[u8]) -> Vec<(String, u64)> {
+        let r = mvt_reader::Reader::new(bytes.to_vec()).unwrap();
+        let mut out = Vec::new();
+        for (i, name) in r.get_layer_names().unwrap().into_iter().enumerate() {
+            for f in r.get_features(i).unwrap() {
+                out.push((name.clone(), f.id.unwrap()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn zooms_are_prepared_in_the_background_and_draw_the_same_features() {
+        let atlas = city(7, 1);
+        let prepared = Arc::new(PreparedTiles::new(64 << 20));
+        for z in [12u8, 14, 16] {
+            // The first ask starts the build and renders from lon/lat.
+            let mut geometry = prepared.get(&atlas, z);
+            let started = std::time::Instant::now();
+            while geometry.is_none() && started.elapsed().as_secs() < 30 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                geometry = prepared.get(&atlas, z);
+            }
+            let geometry = geometry.expect("prepared within 30 s");
+            assert!(geometry.bytes > 0);
+            let mut compared = 0;
+            for t in tiles(&atlas, z) {
+                let direct = render(&atlas, t).unwrap();
+                let fast = render_prepared(&atlas, t, None, Some(&geometry)).unwrap();
+                assert_eq!(features(&direct), features(&fast), "{t}");
+                compared += usize::from(!direct.is_empty());
+            }
+            assert!(compared > 0, "z{z}: no tile with features");
+        }
+    }
+
+    #[test]
+    fn a_set_serves_only_its_own_atlas() {
+        let prepared = Arc::new(PreparedTiles::new(64 << 20));
+        let a = city(7, 5);
+        let ga = prepared.prepare_now(&a, 16).unwrap();
+        assert_eq!(ga.buildings.len(), a.data().buildings.len());
+        // Another atlas with the same version (a restored backup, say): its
+        // own, fresh set, never the first one's geometry.
+        let b = Arc::new(Atlas::build(gridmap_data::synth::city(250, 8), 5));
+        assert!(prepared.get(&b, 16).is_none());
+        let gb = prepared.prepare_now(&b, 16).unwrap();
+        assert_eq!(gb.buildings.len(), b.data().buildings.len());
+        assert_ne!(ga.buildings.len(), gb.buildings.len());
+        // A request still holding an older snapshot gets nothing.
+        assert!(prepared.get(&city(7, 4), 16).is_none());
+        assert!(prepared.prepare_now(&city(7, 4), 16).is_none());
+    }
+
+    #[test]
+    fn budget_bounds_the_prepared_zooms() {
+        let atlas = city(7, 1);
+        assert!(Arc::new(PreparedTiles::new(0)).get(&atlas, 16).is_none());
+        let small = estimate(&atlas, 12) + estimate(&atlas, 12) / 2;
+        let prepared = Arc::new(PreparedTiles::new(small));
+        assert!(prepared.prepare_now(&atlas, 12).is_some());
+        // Zoom 16 adds the building footprints: over what is left.
+        assert!(prepared.prepare_now(&atlas, 16).is_none());
+        // Out of the prepared range.
+        assert!(prepared.prepare_now(&atlas, 19).is_none());
+        assert!(prepared.get(&atlas, 9).is_none());
     }
 }

@@ -44,33 +44,34 @@ pub fn at(list: &[Option<Prepared>], i: usize) -> Option<&Prepared> {
     list.get(i).and_then(Option::as_ref)
 }
 
-/// Bytes a zoom's geometry is expected to take: slots plus roughly two
-/// bytes per vertex of encoded commands.
+/// Bytes a zoom's geometry is expected to take: a slot per feature,
+/// roughly two bytes per vertex of encoded commands, and the unpacked
+/// points big features keep (see [`gridmap_tiles::Prepared`]).
 fn estimate(atlas: &Atlas, z: u8) -> usize {
     let d = atlas.data();
     let slot = std::mem::size_of::<Option<Prepared>>();
-    let mut bytes = slot * (d.areas.len() + d.roads.len() + d.communities.len() + d.grids.len());
-    let mut vertices = 0usize;
-    vertices += d
-        .areas
+    let feature = |points: usize| slot + 2 * points + if points >= 48 { 9 * points } else { 0 };
+    let polygons = |mp: &geo::MultiPolygon<f64>| feature(mp.0.iter().map(ring_points).sum());
+    let mut bytes: usize = d.areas.iter().map(|a| polygons(&a.geometry)).sum();
+    bytes += d
+        .roads
         .iter()
-        .map(|a| a.geometry.0.iter().map(ring_points).sum::<usize>())
+        .map(|r| feature(r.geometry.0.len()))
         .sum::<usize>();
-    vertices += d.roads.iter().map(|r| r.geometry.0.len()).sum::<usize>();
-    vertices += d
-        .grids
+    bytes += d
+        .communities
         .iter()
-        .map(|g| g.boundary.0.iter().map(ring_points).sum::<usize>())
+        .map(|c| polygons(&c.boundary))
         .sum::<usize>();
+    bytes += d.grids.iter().map(|g| polygons(&g.boundary)).sum::<usize>();
     if z >= BUILDING_POLYGON_ZOOM {
-        bytes += slot * d.buildings.len();
-        vertices += d
+        bytes += d
             .buildings
             .iter()
-            .map(|b| b.footprint.0.iter().map(ring_points).sum::<usize>())
+            .map(|b| polygons(&b.footprint))
             .sum::<usize>();
     }
-    bytes + 2 * vertices
+    bytes
 }
 
 fn ring_points(p: &geo::Polygon<f64>) -> usize {

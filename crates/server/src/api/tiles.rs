@@ -48,7 +48,11 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     );
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(bytes);
-    enc.finish().unwrap_or_default()
+    let mut out = enc.finish().unwrap_or_default();
+    // Cached tiles keep this buffer: no spare capacity beyond what the
+    // cache's byte budget counts.
+    out.shrink_to_fit();
+    out
 }
 
 fn accepts_gzip(headers: &HeaderMap) -> bool {

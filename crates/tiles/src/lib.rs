@@ -23,6 +23,11 @@
 //!    every written polygon is valid;
 //! 7. write MoveTo/LineTo/ClosePath commands and the protobuf.
 //!
+//! Steps 1, 4, 5 and 6 depend only on the zoom, not on the tile: a
+//! [`Preparer`] does them once per feature and zoom, and
+//! [`LayerBuilder::add_prepared`] then copies or clips the result into each
+//! tile of that zoom.
+//!
 //! ```
 //! use gridmap_tiles::{TileBuilder, TileCoord, TileOptions, Value};
 //! use geo::{Geometry, polygon};

@@ -10,8 +10,10 @@
 //! with the first point set apart, in world units, and a tile that holds it
 //! whole writes it with one subtraction and a copy
 //! ([`crate::LayerBuilder::add_prepared`]). Features crossing the tile's
-//! edge are decoded from the same stream and clipped; they are not
-//! simplified again, so neighbouring tiles draw the same simplified edge.
+//! edge are decoded from the same stream (big ones: read from their points
+//! kept in chunks, skipping the chunks far from the tile) and clipped; they
+//! are not simplified again, so neighbouring tiles draw the same simplified
+//! edge.
 
 use std::collections::HashMap;
 

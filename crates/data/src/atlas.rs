@@ -282,29 +282,16 @@ impl Atlas {
 
     /// Grids whose bounding box meets `rect`.
     pub fn grids_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Grid> {
-        self.grids_indexed_in(rect).map(|(_, t)| t)
-    }
-
-    /// [`Atlas::grids_in`] with each one's index in [`Dataset::grids`].
-    pub fn grids_indexed_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (usize, &Grid)> {
-        Self::within(&self.grid_tree, rect)
+        self.grid_indices_in(rect)
             .into_iter()
-            .map(|i| (i as usize, &self.data.grids[i as usize]))
+            .map(|i| &self.data.grids[i as usize])
     }
 
     /// Communities whose bounding box meets `rect`.
     pub fn communities_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Community> {
-        self.communities_indexed_in(rect).map(|(_, t)| t)
-    }
-
-    /// [`Atlas::communities_in`] with each one's index in [`Dataset::communities`].
-    pub fn communities_indexed_in(
-        &self,
-        rect: Rect<f64>,
-    ) -> impl Iterator<Item = (usize, &Community)> {
-        Self::within(&self.community_tree, rect)
+        self.community_indices_in(rect)
             .into_iter()
-            .map(|i| (i as usize, &self.data.communities[i as usize]))
+            .map(|i| &self.data.communities[i as usize])
     }
 
     /// Buildings whose footprint's bounding box meets `rect`.
@@ -375,12 +362,10 @@ impl Atlas {
     /// Grids whose label point lies in `rect` (half-open: min inclusive,
     /// max exclusive, so a point on a tile edge belongs to one tile), with it.
     pub fn grid_labels_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (&Grid, Point<f64>)> {
-        Self::within(&self.grid_tree, rect)
-            .into_iter()
-            .filter_map(move |i| {
-                let p = self.grid_labels[i as usize]?;
-                half_open_contains(rect, p).then(|| (&self.data.grids[i as usize], p))
-            })
+        self.grid_indices_in(rect).into_iter().filter_map(move |i| {
+            let p = self.grid_label_in(i, rect)?;
+            Some((&self.data.grids[i as usize], p))
+        })
     }
 
     /// Communities whose label point lies in `rect` (half-open), with it.
@@ -388,11 +373,11 @@ impl Atlas {
         &self,
         rect: Rect<f64>,
     ) -> impl Iterator<Item = (&Community, Point<f64>)> {
-        Self::within(&self.community_tree, rect)
+        self.community_indices_in(rect)
             .into_iter()
             .filter_map(move |i| {
-                let p = self.community_labels[i as usize]?;
-                half_open_contains(rect, p).then(|| (&self.data.communities[i as usize], p))
+                let p = self.community_label_in(i, rect)?;
+                Some((&self.data.communities[i as usize], p))
             })
     }
 

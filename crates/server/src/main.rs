@@ -65,7 +65,7 @@ enum Command {
         tile_cache_mb: usize,
         /// Memory for tile geometry prepared per zoom, in MiB (0 turns it
         /// off: every tile is then made from lon/lat).
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = gridmap_server::state::DEFAULT_TILE_GEOMETRY_BYTES >> 20)]
         tile_geometry_mb: usize,
         /// How often to check the store for changes committed elsewhere
         /// (another server, the CLI), in milliseconds; 0 turns it off.

@@ -263,20 +263,25 @@ impl LayerBuilder {
         if prepared.zoom() != self.z {
             return self.add_shape(id, shape, properties);
         }
-        if let (Relation::Inside, Some(ty)) = (
-            self.pipeline.relate_prepared(prepared, self.origin),
-            prepared.geom_type(),
-        ) {
-            // Written straight from the prepared commands.
-            self.record_tags(properties);
-            self.write_feature(id, ty as u64, Some(prepared));
-            return true;
-        }
-        let Some(ty) = self.pipeline.encode_prepared(prepared, self.origin) else {
+        let Some(ty) = prepared.geom_type() else {
             return false;
         };
-        self.finish_feature(id, ty, properties);
-        true
+        match self.pipeline.relate_prepared(prepared, self.origin) {
+            Relation::Outside => false,
+            Relation::Inside => {
+                // Written straight from the prepared commands.
+                self.record_tags(properties);
+                self.write_feature(id, ty as u64, Some(prepared));
+                true
+            }
+            Relation::Crossing => {
+                if !self.pipeline.clip_prepared(prepared, ty, self.origin) {
+                    return false;
+                }
+                self.finish_feature(id, ty, properties);
+                true
+            }
+        }
     }
 
     /// Records the properties and writes the feature whose geometry is in

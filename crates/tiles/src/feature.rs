@@ -97,36 +97,27 @@ impl Pipeline {
         };
     }
 
-    /// Encodes a prepared feature into [`Pipeline::commands`] for the tile
-    /// whose top-left corner is `origin` (world units of the prepared zoom):
-    /// copied with its first point moved when it lies inside the buffered
-    /// tile, else decoded, clipped and checked like any crossing feature
-    /// (without simplifying again). Returns its MVT type, or `None` when
-    /// nothing of it is in the tile.
-    pub(crate) fn encode_prepared(
+    /// Encodes a prepared feature of type `ty` that crosses the edge of the
+    /// tile whose top-left corner is `origin` (world units of the prepared
+    /// zoom; see [`Pipeline::relate_prepared`]) into [`Pipeline::commands`]:
+    /// decoded, clipped and checked like any crossing feature, without
+    /// simplifying again. Returns whether anything of it is left in the tile.
+    pub(crate) fn clip_prepared(
         &mut self,
         prepared: &Prepared,
+        ty: GeomType,
         origin: (i64, i64),
-    ) -> Option<GeomType> {
+    ) -> bool {
         self.commands.clear();
         self.points.clear();
         self.rings.clear();
-        let ty = prepared.geom_type()?;
-        match self.relate_prepared(prepared, origin) {
-            Relation::Outside => return None,
-            Relation::Inside => {
-                prepared.write_commands(origin, &mut self.commands.bytes);
-                return Some(ty);
-            }
-            Relation::Crossing => {}
-        }
         if let Some(raw) = prepared.raw() {
             self.clip_raw(raw, ty, origin);
-            return (!self.commands.is_empty()).then_some(ty);
+            return !self.commands.is_empty();
         }
         let mut paths = prepared.paths(origin);
         match ty {
-            GeomType::Point => return None,
+            GeomType::Point => return false,
             GeomType::LineString => {
                 while paths.next_path(&mut self.line) {
                     let relation = Bbox::of(&self.line).relate(&self.clip);
@@ -151,7 +142,7 @@ impl Pipeline {
                 self.finish_polygons();
             }
         }
-        (!self.commands.is_empty()).then_some(ty)
+        !self.commands.is_empty()
     }
 
     /// The crossing path of a big prepared feature: each path read chunk by

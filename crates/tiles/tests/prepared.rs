@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use geo::{Coord, LineString, MultiPolygon, Polygon, Validation};
-use gridmap_tiles::{Preparer, Shape, TileBuilder, TileCoord, TileOptions, Value};
+use gridmap_tiles::{Prepared, Preparer, Shape, TileBuilder, TileCoord, TileOptions, Value};
 
 /// A small deterministic generator (xorshift).
 struct Rng(u64);
@@ -117,11 +117,28 @@ fn tiles(z: u8) -> Vec<TileCoord> {
     out
 }
 
+/// Adds feature `i` (no properties) to layer `name` of two tiles: from its
+/// shape to the first, from its prepared geometry to the second.
+fn add_both(
+    [direct, prepared]: [&mut TileBuilder; 2],
+    name: &str,
+    i: usize,
+    p: &Prepared,
+    shape: Shape<'_>,
+) {
+    let none: [(&str, Value<'_>); 0] = [];
+    direct
+        .layer(name)
+        .add_shape(i as u64, shape, none.iter().map(|(k, v)| (*k, v)));
+    prepared
+        .layer(name)
+        .add_prepared(i as u64, p, shape, none.iter().map(|(k, v)| (*k, v)));
+}
+
 #[test]
 fn prepared_tiles_match_direct_ones_and_stay_valid() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (polys, lines) = features(&mut rng);
-    let none: [(&str, Value<'_>); 0] = [];
     for z in [14u8, 15, 16, 17] {
         let opts = TileOptions::default();
         let mut preparer = Preparer::new(z, opts).unwrap();
@@ -138,30 +155,16 @@ fn prepared_tiles_match_direct_ones_and_stay_valid() {
             let mut direct = TileBuilder::new(coord, opts).unwrap();
             let mut prepared = TileBuilder::new(coord, opts).unwrap();
             for (i, p) in polys.iter().enumerate() {
-                direct.layer("p").add_shape(
-                    i as u64,
-                    Shape::Polygons(p),
-                    none.iter().map(|(k, v)| (*k, v)),
-                );
-                prepared.layer("p").add_prepared(
-                    i as u64,
+                add_both(
+                    [&mut direct, &mut prepared],
+                    "p",
+                    i,
                     &pp[i],
                     Shape::Polygons(p),
-                    none.iter().map(|(k, v)| (*k, v)),
                 );
             }
             for (i, l) in lines.iter().enumerate() {
-                direct.layer("l").add_shape(
-                    i as u64,
-                    Shape::Line(l),
-                    none.iter().map(|(k, v)| (*k, v)),
-                );
-                prepared.layer("l").add_prepared(
-                    i as u64,
-                    &pl[i],
-                    Shape::Line(l),
-                    none.iter().map(|(k, v)| (*k, v)),
-                );
+                add_both([&mut direct, &mut prepared], "l", i, &pl[i], Shape::Line(l));
             }
             let (d, p) = (direct.encode(), prepared.encode());
             let (dt, pt) = (check_tile(&d, 4096, 64), check_tile(&p, 4096, 64));

@@ -6,6 +6,8 @@
 #   scripts/load-tiles.sh sample [SECONDS]   # Nanjing sample, z13–z17
 #   scripts/load-tiles.sh city1m [SECONDS]   # synthetic 1,000,000-building city, z10–z16
 #
+# The cache-on run uses the server's default budget (64 MiB); CACHE_MB=N
+# sets another.
 # Needs wrk (apt-get install wrk) and python3. The per-address rate limits
 # are off unless RATE_LIMIT_TILES / RATE_LIMIT_API say otherwise (one wrk
 # client would otherwise be throttled like one browser).
@@ -57,5 +59,5 @@ run() {
   kill $pid; wait $pid 2>/dev/null || true
 }
 
-run 256
+run "${CACHE_MB:-64}"
 run 0

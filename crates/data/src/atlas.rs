@@ -53,11 +53,47 @@ pub struct Atlas {
     building_by_id: HashMap<Id, u32>,
     people_by_grid: HashMap<Id, Vec<u32>>,
     households_by_grid: HashMap<Id, u64>,
-    /// Lower-cased `name address` per building, for substring search.
-    search_keys: Vec<String>,
+    /// Lower-cased `name\naddress` per building, for substring search.
+    search_keys: SearchKeys,
     /// A point inside each grid / community (for labels), by index.
     grid_labels: Vec<Option<Point<f64>>>,
     community_labels: Vec<Option<Point<f64>>>,
+}
+
+/// Every building's lower-cased `name\naddress`, in one string: one
+/// allocation instead of one per building (tens of MB on a city of a
+/// million buildings), and a scan that walks memory in order.
+#[derive(Debug, Default)]
+struct SearchKeys {
+    text: String,
+    /// End of each building's key in `text` (the start is the previous end).
+    ends: Vec<usize>,
+}
+
+impl SearchKeys {
+    fn new(buildings: &[Building]) -> SearchKeys {
+        let mut keys = SearchKeys::default();
+        for b in buildings {
+            if let Some(n) = &b.name {
+                keys.text.push_str(&n.to_lowercase());
+            }
+            keys.text.push('\n');
+            if let Some(a) = &b.address {
+                keys.text.push_str(&a.to_lowercase());
+            }
+            keys.ends.push(keys.text.len());
+        }
+        keys.text.shrink_to_fit();
+        keys
+    }
+
+    /// Each building's key, in building order.
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| self.text.get(start..end).unwrap_or_default())
+    }
 }
 
 fn polygon_entries(
@@ -141,21 +177,7 @@ impl Atlas {
                 *households_by_grid.entry(g).or_default() += u64::from(b.households);
             }
         }
-        let search_keys = data
-            .buildings
-            .iter()
-            .map(|b| {
-                let mut key = String::new();
-                if let Some(n) = &b.name {
-                    key.push_str(&n.to_lowercase());
-                }
-                key.push('\n');
-                if let Some(a) = &b.address {
-                    key.push_str(&a.to_lowercase());
-                }
-                key
-            })
-            .collect();
+        let search_keys = SearchKeys::new(&data.buildings);
         let grid_labels = data
             .grids
             .iter()

@@ -183,7 +183,10 @@ impl KeyTable {
 /// encoded `Value` messages.
 #[derive(Debug, Default)]
 pub(crate) struct ValueTable {
-    strings: FxMap<String>,
+    /// Strings by the Fx hash of their bytes: the first slot with that hash.
+    /// The bytes themselves are only in `encoded` (no copy per value).
+    strings: FxMap<u64>,
+    string_slots: Vec<StringSlot>,
     ints: FxMap<i64>,
     uints: FxMap<u64>,
     doubles: FxMap<u64>,
@@ -192,16 +195,52 @@ pub(crate) struct ValueTable {
     pub(crate) encoded: Vec<u8>,
 }
 
+/// A distinct string value: its index, where its bytes are in `encoded`,
+/// and the next slot whose string has the same hash.
+#[derive(Debug, Clone, Copy)]
+struct StringSlot {
+    index: u32,
+    next: u32,
+    start: usize,
+    len: usize,
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+fn fx_hash(bytes: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(bytes);
+    h.write_usize(bytes.len());
+    h.finish()
+}
+
 impl ValueTable {
     pub(crate) fn index_of(&mut self, value: &Value<'_>) -> u32 {
         let next = self.count;
         match value {
-            Value::String(s) => match self.strings.get(s.as_ref()) {
-                Some(&i) => return i,
-                None => {
-                    self.strings.insert(s.as_ref().to_owned(), next);
+            Value::String(s) => {
+                let bytes = s.as_bytes();
+                let hash = fx_hash(bytes);
+                let head = self.strings.get(&hash).copied().unwrap_or(NO_SLOT);
+                let mut slot = head;
+                while let Some(found) = self.string_slots.get(slot as usize) {
+                    if self.encoded.get(found.start..found.start + found.len) == Some(bytes) {
+                        return found.index;
+                    }
+                    slot = found.next;
                 }
-            },
+                self.count += 1;
+                self.write(value);
+                let start = self.encoded.len() - bytes.len();
+                self.strings.insert(hash, self.string_slots.len() as u32);
+                self.string_slots.push(StringSlot {
+                    index: next,
+                    next: head,
+                    start,
+                    len: bytes.len(),
+                });
+                return next;
+            }
             Value::Int(v) => {
                 let i = *self.ints.entry(*v).or_insert(next);
                 if i != next {
@@ -257,6 +296,7 @@ impl ValueTable {
 
     pub(crate) fn clear(&mut self) {
         self.strings.clear();
+        self.string_slots.clear();
         self.ints.clear();
         self.uints.clear();
         self.doubles.clear();
@@ -291,6 +331,32 @@ mod tests {
         assert_eq!(t.index_of(&Value::Bool(true)), 4);
         assert_eq!(t.index_of(&Value::Bool(false)), 5);
         assert_eq!(t.count, 6);
+    }
+
+    #[test]
+    fn strings_with_the_same_hash_stay_apart() {
+        let mut t = ValueTable::default();
+        let a = t.index_of(&Value::from("alpha"));
+        let b = t.index_of(&Value::from("beta"));
+        // Force "gamma" into the chain of "alpha"'s hash: lookups must
+        // compare the bytes, not trust the hash.
+        let alpha = fx_hash(b"alpha");
+        let gamma_slot = t.string_slots.len() as u32;
+        let c = t.index_of(&Value::from("gamma"));
+        t.strings.remove(&fx_hash(b"gamma"));
+        t.string_slots[gamma_slot as usize].next = t.strings[&alpha];
+        t.strings.insert(alpha, gamma_slot);
+        assert_eq!((a, b, c), (0, 1, 2));
+        assert_eq!(t.index_of(&Value::from("alpha")), 0);
+        assert_eq!(t.index_of(&Value::from("beta")), 1);
+        assert_eq!(t.index_of(&Value::Int(7)), 3);
+        // Not in the table under its own hash any more: a new entry.
+        assert_eq!(t.index_of(&Value::from("gamma")), 4);
+        assert_eq!(t.index_of(&Value::from(String::from("alpha"))), 0);
+        // One `values` entry was written per new index.
+        assert_eq!(t.count, 5);
+        t.clear();
+        assert_eq!(t.index_of(&Value::from("beta")), 0);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 #
 # The cache-on run uses the server's default budget (64 MiB); CACHE_MB=N
 # sets another.
+#
 # Needs wrk (apt-get install wrk) and python3. The per-address rate limits
 # are off unless RATE_LIMIT_TILES / RATE_LIMIT_API say otherwise (one wrk
 # client would otherwise be throttled like one browser).

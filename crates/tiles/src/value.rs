@@ -230,6 +230,7 @@ impl ValueTable {
                     slot = found.next;
                 }
                 self.count += 1;
+                // A string's `Value` message ends with its bytes.
                 self.write(value);
                 let start = self.encoded.len() - bytes.len();
                 self.strings.insert(hash, self.string_slots.len() as u32);

@@ -367,8 +367,9 @@ impl Atlas {
         Self::within(&self.community_tree, rect)
     }
 
-    /// The label point of grid number `i` if it lies in `rect` (half-open,
-    /// as [`Atlas::grid_labels_in`]).
+    /// The label point of grid number `i` if it lies in `rect` (half-open:
+    /// min inclusive, max exclusive, so a point on a tile edge belongs to
+    /// one tile).
     pub fn grid_label_in(&self, i: u32, rect: Rect<f64>) -> Option<Point<f64>> {
         let p = (*self.grid_labels.get(i as usize)?)?;
         half_open_contains(rect, p).then_some(p)
@@ -379,28 +380,6 @@ impl Atlas {
     pub fn community_label_in(&self, i: u32, rect: Rect<f64>) -> Option<Point<f64>> {
         let p = (*self.community_labels.get(i as usize)?)?;
         half_open_contains(rect, p).then_some(p)
-    }
-
-    /// Grids whose label point lies in `rect` (half-open: min inclusive,
-    /// max exclusive, so a point on a tile edge belongs to one tile), with it.
-    pub fn grid_labels_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (&Grid, Point<f64>)> {
-        self.grid_indices_in(rect).into_iter().filter_map(move |i| {
-            let p = self.grid_label_in(i, rect)?;
-            Some((&self.data.grids[i as usize], p))
-        })
-    }
-
-    /// Communities whose label point lies in `rect` (half-open), with it.
-    pub fn community_labels_in(
-        &self,
-        rect: Rect<f64>,
-    ) -> impl Iterator<Item = (&Community, Point<f64>)> {
-        self.community_indices_in(rect)
-            .into_iter()
-            .filter_map(move |i| {
-                let p = self.community_label_in(i, rect)?;
-                Some((&self.data.communities[i as usize], p))
-            })
     }
 
     /// Stations inside `rect`.
@@ -636,13 +615,20 @@ mod tests {
         );
         let far = Rect::new((5.0, 5.0), (6.0, 6.0));
         assert_eq!(a.grids_in(far).count() + a.buildings_in(far).count(), 0);
+        let half = Rect::new((0.0, 0.0), (0.5, 1.0));
         let labels: Vec<Id> = a
-            .grid_labels_in(Rect::new((0.0, 0.0), (0.5, 1.0)))
-            .map(|(g, _)| g.id)
+            .grid_indices_in(half)
+            .into_iter()
+            .filter(|&i| a.grid_label_in(i, half).is_some())
+            .map(|i| a.data().grids[i as usize].id)
             .collect();
         assert_eq!(labels, vec![1]);
+        let all = Rect::new((0.0, 0.0), (1.0, 1.0));
+        let communities = a.community_indices_in(all);
         assert_eq!(
-            a.community_labels_in(Rect::new((0.0, 0.0), (1.0, 1.0)))
+            communities
+                .iter()
+                .filter(|&&i| a.community_label_in(i, all).is_some())
                 .count(),
             1
         );

@@ -10,12 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-
-/// mimalloc: tiles and requests allocate many small short-lived buffers
-/// across the worker threads, which it serves faster than the system
-/// allocator (BENCHMARKS.md, tiles).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use gridmap_data::import::{self, osm::ImportProgress};
 use gridmap_data::store::{self, AuditEntry, Store};
@@ -30,6 +24,12 @@ use gridmap_server::{api, bootstrap};
 mod cli;
 use cli::accounts::{TokenCommand, UserCommand};
 use cli::plans::PlanCommand;
+
+/// mimalloc: tiles and requests allocate many small short-lived buffers
+/// across the worker threads, which it serves faster than the system
+/// allocator (BENCHMARKS.md, tiles).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(

@@ -177,10 +177,13 @@ impl Pipeline {
                 .enumerate()
             {
                 let run = &points[k * CHUNK..((k + 1) * CHUNK).min(points.len())];
-                let beyond = f64::from(b.2) - ox < clip.min_x
-                    || f64::from(b.0) - ox > clip.max_x
-                    || f64::from(b.3) - oy < clip.min_y
-                    || f64::from(b.1) - oy > clip.max_y;
+                let bounds = Bbox {
+                    min_x: f64::from(b.0) - ox,
+                    min_y: f64::from(b.1) - oy,
+                    max_x: f64::from(b.2) - ox,
+                    max_y: f64::from(b.3) - oy,
+                };
+                let beyond = bounds.relate(&clip) == Relation::Outside;
                 match run {
                     [first, .., last] if beyond => {
                         self.line.push(at(*first));

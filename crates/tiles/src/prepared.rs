@@ -126,6 +126,19 @@ impl Raw {
 }
 
 impl Prepared {
+    /// Bytes a prepared feature of `vertices` points is expected to take
+    /// as an `Option<Prepared>` slot (for memory budgets made before
+    /// preparing): its encoded commands, about two bytes a vertex, and the
+    /// unpacked points of a big feature (48 vertices or more).
+    pub fn estimated_size(vertices: usize) -> usize {
+        let raw = if vertices >= RAW_MIN_POINTS {
+            9 * vertices
+        } else {
+            0
+        };
+        std::mem::size_of::<Option<Prepared>>() + 2 * vertices + raw
+    }
+
     /// A feature that draws nothing at zoom `z` (for callers that know a
     /// feature is hidden at a zoom): tiles skip it.
     pub fn empty(z: u8) -> Prepared {
@@ -452,18 +465,7 @@ impl Preparer {
             z: self.z,
             raw: None,
         };
-        let points = match shape {
-            Shape::Line(ls) => ls.0.len(),
-            Shape::Polygons(mp) => mp
-                .0
-                .iter()
-                .map(|p| {
-                    p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()
-                })
-                .sum(),
-            Shape::Point(_) | Shape::Geometry(_) => 0,
-        };
-        if points >= RAW_MIN_POINTS && ty != GeomType::Point {
+        if shape.vertices() >= RAW_MIN_POINTS && ty != GeomType::Point {
             // World units: paths relative to the world's corner.
             let mut paths = prepared.paths((0, 0));
             prepared.raw = Raw::build(&mut paths, ty == GeomType::Polygon).map(Box::new);

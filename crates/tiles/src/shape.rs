@@ -1,6 +1,6 @@
 //! A borrowed view of a feature's geometry.
 
-use geo::{Geometry, LineString, MultiPolygon, Point};
+use geo::{CoordsIter, Geometry, LineString, MultiPolygon, Point};
 
 /// What [`crate::LayerBuilder::add_shape`] encodes, borrowed from the
 /// caller's own storage.
@@ -14,4 +14,16 @@ pub enum Shape<'a> {
     Polygons(&'a MultiPolygon<f64>),
     /// Any geometry (collections, lines, multi-points …).
     Geometry(&'a Geometry<f64>),
+}
+
+impl Shape<'_> {
+    /// How many vertices it has (every ring's closing point included).
+    pub fn vertices(&self) -> usize {
+        match self {
+            Shape::Point(_) => 1,
+            Shape::Line(l) => l.0.len(),
+            Shape::Polygons(mp) => mp.coords_count(),
+            Shape::Geometry(g) => g.coords_count(),
+        }
+    }
 }

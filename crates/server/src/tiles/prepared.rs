@@ -44,38 +44,39 @@ pub fn at(list: &[Option<Prepared>], i: usize) -> Option<&Prepared> {
     list.get(i).and_then(Option::as_ref)
 }
 
-/// Bytes a zoom's geometry is expected to take: a slot per feature,
-/// roughly two bytes per vertex of encoded commands, and the unpacked
-/// points big features keep (see [`gridmap_tiles::Prepared`]).
+/// Bytes a zoom's geometry is expected to take
+/// ([`Prepared::estimated_size`] of every feature it prepares).
 fn estimate(atlas: &Atlas, z: u8) -> usize {
     let d = atlas.data();
-    let slot = std::mem::size_of::<Option<Prepared>>();
-    let feature = |points: usize| slot + 2 * points + if points >= 48 { 9 * points } else { 0 };
-    let polygons = |mp: &geo::MultiPolygon<f64>| feature(mp.0.iter().map(ring_points).sum());
-    let mut bytes: usize = d.areas.iter().map(|a| polygons(&a.geometry)).sum();
+    let size = |shape: Shape<'_>| Prepared::estimated_size(shape.vertices());
+    let mut bytes: usize = d
+        .areas
+        .iter()
+        .map(|a| size(Shape::Polygons(&a.geometry)))
+        .sum();
     bytes += d
         .roads
         .iter()
-        .map(|r| feature(r.geometry.0.len()))
+        .map(|r| size(Shape::Line(&r.geometry)))
         .sum::<usize>();
     bytes += d
         .communities
         .iter()
-        .map(|c| polygons(&c.boundary))
+        .map(|c| size(Shape::Polygons(&c.boundary)))
         .sum::<usize>();
-    bytes += d.grids.iter().map(|g| polygons(&g.boundary)).sum::<usize>();
+    bytes += d
+        .grids
+        .iter()
+        .map(|g| size(Shape::Polygons(&g.boundary)))
+        .sum::<usize>();
     if z >= BUILDING_POLYGON_ZOOM {
         bytes += d
             .buildings
             .iter()
-            .map(|b| polygons(&b.footprint))
+            .map(|b| size(Shape::Polygons(&b.footprint)))
             .sum::<usize>();
     }
     bytes
-}
-
-fn ring_points(p: &geo::Polygon<f64>) -> usize {
-    p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()
 }
 
 impl ZoomGeometry {

@@ -10,7 +10,7 @@ use geo::{
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, Envelope, RTree, RTreeObject};
 
-use crate::model::{Area, Building, Community, Counts, Dataset, Grid, Id, Person, Road, Station};
+use crate::model::{Building, Community, Counts, Dataset, Grid, Id, Person, Station};
 
 /// A polygon's envelope and its index in the dataset: the envelope is
 /// computed once (the `CachedEnvelope` idea), and the polygon is only tested
@@ -36,6 +36,16 @@ fn half_open_contains(r: Rect<f64>, p: Point<f64>) -> bool {
 
 /// Mean Earth radius used to bound degree distances (m).
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
+
+/// The layers kept in a bounding-box index ([`Atlas::indices_in`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexedLayer {
+    Areas,
+    Roads,
+    Communities,
+    Grids,
+    Buildings,
+}
 
 /// An immutable, indexed snapshot of everything in the store.
 pub struct Atlas {
@@ -290,6 +300,48 @@ impl Atlas {
         best
     }
 
+    /// The envelope the spatial index keeps for each feature of `layer`,
+    /// by index in its dataset list (`None` for a feature with no
+    /// geometry, which no query returns). A feature is in the answer of
+    /// a `…_in(rect)` query exactly when its envelope meets `rect`
+    /// (edges included).
+    pub fn envelopes(&self, layer: IndexedLayer) -> Vec<Option<Rect<f64>>> {
+        let len = match layer {
+            IndexedLayer::Areas => self.data.areas.len(),
+            IndexedLayer::Roads => self.data.roads.len(),
+            IndexedLayer::Communities => self.data.communities.len(),
+            IndexedLayer::Grids => self.data.grids.len(),
+            IndexedLayer::Buildings => self.data.buildings.len(),
+        };
+        let mut out = vec![None; len];
+        for e in self.tree(layer).iter() {
+            if let Some(slot) = out.get_mut(e.index as usize) {
+                let (lo, hi) = (e.envelope.lower(), e.envelope.upper());
+                *slot = Some(Rect::new(
+                    geo::Coord { x: lo[0], y: lo[1] },
+                    geo::Coord { x: hi[0], y: hi[1] },
+                ));
+            }
+        }
+        out
+    }
+
+    /// Indices in its dataset list of the features of `layer` whose
+    /// envelope meets `rect`, in index order.
+    pub fn indices_in(&self, layer: IndexedLayer, rect: Rect<f64>) -> Vec<u32> {
+        Self::within(self.tree(layer), rect)
+    }
+
+    fn tree(&self, layer: IndexedLayer) -> &RTree<PolygonEntry> {
+        match layer {
+            IndexedLayer::Areas => &self.area_tree,
+            IndexedLayer::Roads => &self.road_tree,
+            IndexedLayer::Communities => &self.community_tree,
+            IndexedLayer::Grids => &self.grid_tree,
+            IndexedLayer::Buildings => &self.footprint_tree,
+        }
+    }
+
     /// Indices of the entries whose envelope intersects `rect`, in index order
     /// (so feature order in tiles is stable).
     fn within(tree: &RTree<PolygonEntry>, rect: Rect<f64>) -> Vec<u32> {
@@ -304,67 +356,16 @@ impl Atlas {
 
     /// Grids whose bounding box meets `rect`.
     pub fn grids_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Grid> {
-        self.grid_indices_in(rect)
+        self.indices_in(IndexedLayer::Grids, rect)
             .into_iter()
             .map(|i| &self.data.grids[i as usize])
     }
 
-    /// Communities whose bounding box meets `rect`.
-    pub fn communities_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Community> {
-        self.community_indices_in(rect)
-            .into_iter()
-            .map(|i| &self.data.communities[i as usize])
-    }
-
     /// Buildings whose footprint's bounding box meets `rect`.
     pub fn buildings_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Building> {
-        self.buildings_indexed_in(rect).map(|(_, t)| t)
-    }
-
-    /// [`Atlas::buildings_in`] with each one's index in [`Dataset::buildings`].
-    pub fn buildings_indexed_in(
-        &self,
-        rect: Rect<f64>,
-    ) -> impl Iterator<Item = (usize, &Building)> {
-        Self::within(&self.footprint_tree, rect)
+        self.indices_in(IndexedLayer::Buildings, rect)
             .into_iter()
-            .map(|i| (i as usize, &self.data.buildings[i as usize]))
-    }
-
-    /// Streets whose bounding box meets `rect`.
-    pub fn roads_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Road> {
-        self.roads_indexed_in(rect).map(|(_, t)| t)
-    }
-
-    /// [`Atlas::roads_in`] with each one's index in [`Dataset::roads`].
-    pub fn roads_indexed_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (usize, &Road)> {
-        Self::within(&self.road_tree, rect)
-            .into_iter()
-            .map(|i| (i as usize, &self.data.roads[i as usize]))
-    }
-
-    /// Water and land-use areas whose bounding box meets `rect`.
-    pub fn areas_in(&self, rect: Rect<f64>) -> impl Iterator<Item = &Area> {
-        self.areas_indexed_in(rect).map(|(_, t)| t)
-    }
-
-    /// [`Atlas::areas_in`] with each one's index in [`Dataset::areas`].
-    pub fn areas_indexed_in(&self, rect: Rect<f64>) -> impl Iterator<Item = (usize, &Area)> {
-        Self::within(&self.area_tree, rect)
-            .into_iter()
-            .map(|i| (i as usize, &self.data.areas[i as usize]))
-    }
-
-    /// Indices in [`Dataset::grids`] of the grids whose bounding box meets
-    /// `rect`, in index order.
-    pub fn grid_indices_in(&self, rect: Rect<f64>) -> Vec<u32> {
-        Self::within(&self.grid_tree, rect)
-    }
-
-    /// Indices in [`Dataset::communities`] of the communities whose
-    /// bounding box meets `rect`, in index order.
-    pub fn community_indices_in(&self, rect: Rect<f64>) -> Vec<u32> {
-        Self::within(&self.community_tree, rect)
+            .map(|i| &self.data.buildings[i as usize])
     }
 
     /// The label point of grid number `i` if it lies in `rect` (half-open:
@@ -617,14 +618,14 @@ mod tests {
         assert_eq!(a.grids_in(far).count() + a.buildings_in(far).count(), 0);
         let half = Rect::new((0.0, 0.0), (0.5, 1.0));
         let labels: Vec<Id> = a
-            .grid_indices_in(half)
+            .indices_in(IndexedLayer::Grids, half)
             .into_iter()
             .filter(|&i| a.grid_label_in(i, half).is_some())
             .map(|i| a.data().grids[i as usize].id)
             .collect();
         assert_eq!(labels, vec![1]);
         let all = Rect::new((0.0, 0.0), (1.0, 1.0));
-        let communities = a.community_indices_in(all);
+        let communities = a.indices_in(IndexedLayer::Communities, all);
         assert_eq!(
             communities
                 .iter()

@@ -8,14 +8,17 @@
 
 pub mod cache;
 pub mod prepared;
+pub mod tile_index;
 
 use crate::coverage::CoverageSnapshot;
 use gridmap_analysis::coverage::Status;
 use gridmap_data::Atlas;
+use gridmap_data::atlas::IndexedLayer;
 use gridmap_data::model::{GridKind, Id};
 use gridmap_tiles::{Prepared, Shape, TileBuilder, TileCoord, TileError, TileOptions, Value};
 
 use self::prepared::{ZoomGeometry, at};
+use self::tile_index::features_in;
 
 /// Highest zoom with distinct data; clients overzoom past it.
 pub const MAX_DATA_ZOOM: u8 = 18;
@@ -253,8 +256,13 @@ fn fill(
     let options = *tile.options();
     let z = coord.z();
     let bbox = coord.buffered_bounds(options.extent, options.buffer);
+    let index = prepared.and_then(|g| g.index.as_ref());
+    let features = |layer| features_in(index, atlas, layer, coord, bbox);
+    let data = atlas.data();
     if z >= min_zoom("landuse") || z >= min_zoom("water") {
-        for (i, a) in atlas.areas_indexed_in(bbox) {
+        for &i in features(IndexedLayer::Areas).iter() {
+            let i = i as usize;
+            let a = &data.areas[i];
             let is_water = a.kind == "water";
             let layer = if is_water { "water" } else { "landuse" };
             if z < min_zoom(layer) {
@@ -278,7 +286,9 @@ fn fill(
     }
     if z >= min_zoom("roads") {
         let layer = tile.layer("roads");
-        for (i, r) in atlas.roads_indexed_in(bbox) {
+        for &i in features(IndexedLayer::Roads).iter() {
+            let i = i as usize;
+            let r = &data.roads[i];
             let prepared = at(p_roads, i);
             // Prepared geometry of a street hidden at this zoom is empty.
             if prepared.map_or_else(|| z < road_min_zoom(&r.class), Prepared::is_empty) {
@@ -301,11 +311,10 @@ fn fill(
     // One query per polygon layer serves its labels too: a label point lies
     // in its polygon, so the polygons meeting the tile include every one
     // whose label is in it.
-    let data = atlas.data();
-    let communities = atlas.community_indices_in(bbox);
+    let communities = features(IndexedLayer::Communities);
     {
         let layer = tile.layer("communities");
-        for &i in &communities {
+        for &i in communities.iter() {
             let c = &data.communities[i as usize];
             let props = [
                 ("code", Value::from(c.code.as_str())),
@@ -323,7 +332,7 @@ fn fill(
     // Label points: one per grid / community, in the one tile (unbuffered)
     // that holds it, so labels are not repeated tile by tile.
     let inner = coord.bounds();
-    for &i in &communities {
+    for &i in communities.iter() {
         let Some(p) = atlas.community_label_in(i, inner) else {
             continue;
         };
@@ -340,12 +349,12 @@ fn fill(
         );
     }
     let grids = if z >= min_zoom("grids").min(min_zoom("grid_labels")) {
-        atlas.grid_indices_in(bbox)
+        features(IndexedLayer::Grids)
     } else {
-        Vec::new()
+        Default::default()
     };
     if z >= min_zoom("grid_labels") {
-        for &i in &grids {
+        for &i in grids.iter() {
             let Some(p) = atlas.grid_label_in(i, inner) else {
                 continue;
             };
@@ -360,7 +369,7 @@ fn fill(
     }
     if z >= min_zoom("grids") {
         let layer = tile.layer("grids");
-        for &i in &grids {
+        for &i in grids.iter() {
             let g = &data.grids[i as usize];
             let mut props = Props::<5>::new();
             props.push("code", Value::from(g.code.as_str()));
@@ -385,7 +394,9 @@ fn fill(
     }
     if z >= min_zoom("buildings") {
         let layer = tile.layer("buildings");
-        for (i, b) in atlas.buildings_indexed_in(bbox) {
+        for &i in features(IndexedLayer::Buildings).iter() {
+            let i = i as usize;
+            let b = &data.buildings[i];
             let shape = if z >= BUILDING_POLYGON_ZOOM {
                 Shape::Polygons(&b.footprint)
             } else {
@@ -427,8 +438,12 @@ fn fill_coverage(
     }
     let bbox = coord.buffered_bounds(options.extent, options.buffer);
     let p_buildings = prepared.map_or(&[][..], |g| &g.buildings[..]);
+    let index = prepared.and_then(|g| g.index.as_ref());
+    let data = atlas.data();
     let layer = tile.layer("coverage");
-    for (i, b) in atlas.buildings_indexed_in(bbox) {
+    for &i in features_in(index, atlas, IndexedLayer::Buildings, coord, bbox).iter() {
+        let i = i as usize;
+        let b = &data.buildings[i];
         let Ok(c) = cov.default.building(&cov.graph, b.id) else {
             continue;
         };

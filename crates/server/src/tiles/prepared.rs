@@ -20,6 +20,7 @@ use arc_swap::ArcSwapOption;
 use gridmap_data::Atlas;
 use gridmap_tiles::{Prepared, Preparer, Shape, TileOptions};
 
+use super::tile_index::TileIndex;
 use super::{BUILDING_POLYGON_ZOOM, MAX_DATA_ZOOM, min_zoom, road_min_zoom};
 
 /// Zooms with prepared geometry: below, tiles are few and features mostly
@@ -35,6 +36,9 @@ pub struct ZoomGeometry {
     pub communities: Vec<Option<Prepared>>,
     pub grids: Vec<Option<Prepared>>,
     pub buildings: Vec<Option<Prepared>>,
+    /// Which features meet each tile of the zoom (`None` when the data
+    /// spans too many tiles: tiles then query the R-trees).
+    pub index: Option<TileIndex>,
     /// Memory taken, in bytes.
     pub bytes: usize,
 }
@@ -76,7 +80,10 @@ fn estimate(atlas: &Atlas, z: u8) -> usize {
             .map(|b| size(Shape::Polygons(&b.footprint)))
             .sum::<usize>();
     }
-    bytes
+    // The tile index: most features are listed in one to four tiles
+    // (its real size is counted once it is built).
+    let features = d.areas.len() + d.roads.len() + d.communities.len() + d.grids.len();
+    bytes + 8 * (features + d.buildings.len())
 }
 
 impl ZoomGeometry {
@@ -137,6 +144,7 @@ impl ZoomGeometry {
             } else {
                 Vec::new()
             },
+            index: TileIndex::build(atlas, z, TileOptions::default()),
             bytes: 0,
         };
         let slot = std::mem::size_of::<Option<Prepared>>();
@@ -144,7 +152,8 @@ impl ZoomGeometry {
             .iter()
             .flat_map(|l| l.iter())
             .map(|p| p.as_ref().map_or(slot, |p| p.size_bytes()))
-            .sum();
+            .sum::<usize>()
+            + g.index.as_ref().map_or(0, TileIndex::size_bytes);
         Some(g)
     }
 }

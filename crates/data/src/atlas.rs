@@ -34,6 +34,14 @@ fn half_open_contains(r: Rect<f64>, p: Point<f64>) -> bool {
     p.x() >= r.min().x && p.x() < r.max().x && p.y() > r.min().y && p.y() <= r.max().y
 }
 
+fn aabb_rect(e: &AABB<[f64; 2]>) -> Rect<f64> {
+    let (lo, hi) = (e.lower(), e.upper());
+    Rect::new(
+        geo::Coord { x: lo[0], y: lo[1] },
+        geo::Coord { x: hi[0], y: hi[1] },
+    )
+}
+
 /// Mean Earth radius used to bound degree distances (m).
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
@@ -301,29 +309,26 @@ impl Atlas {
     }
 
     /// The envelope the spatial index keeps for each feature of `layer`,
-    /// by index in its dataset list (`None` for a feature with no
-    /// geometry, which no query returns). A feature is in the answer of
-    /// a `…_in(rect)` query exactly when its envelope meets `rect`
-    /// (edges included).
-    pub fn envelopes(&self, layer: IndexedLayer) -> Vec<Option<Rect<f64>>> {
-        let len = match layer {
-            IndexedLayer::Areas => self.data.areas.len(),
-            IndexedLayer::Roads => self.data.roads.len(),
-            IndexedLayer::Communities => self.data.communities.len(),
-            IndexedLayer::Grids => self.data.grids.len(),
-            IndexedLayer::Buildings => self.data.buildings.len(),
-        };
-        let mut out = vec![None; len];
-        for e in self.tree(layer).iter() {
-            if let Some(slot) = out.get_mut(e.index as usize) {
-                let (lo, hi) = (e.envelope.lower(), e.envelope.upper());
-                *slot = Some(Rect::new(
-                    geo::Coord { x: lo[0], y: lo[1] },
-                    geo::Coord { x: hi[0], y: hi[1] },
-                ));
-            }
-        }
-        out
+    /// with the feature's index in its dataset list, in no particular
+    /// order (features with no geometry have none, and no query returns
+    /// them). A feature is in the answer of [`Atlas::indices_in`] exactly
+    /// when its envelope meets the query's rectangle, edges included.
+    pub fn envelopes(&self, layer: IndexedLayer) -> impl Iterator<Item = (u32, Rect<f64>)> {
+        self.tree(layer)
+            .iter()
+            .map(|e| (e.index, aabb_rect(&e.envelope)))
+    }
+
+    /// The union of the [`Atlas::envelopes`] of `layers` (None when they
+    /// are all empty).
+    pub fn bounds_of(&self, layers: &[IndexedLayer]) -> Option<Rect<f64>> {
+        layers
+            .iter()
+            .map(|&l| self.tree(l))
+            .filter(|t| t.size() > 0)
+            .map(|t| t.root().envelope())
+            .reduce(|a, b| a.merged(&b))
+            .map(|e| aabb_rect(&e))
     }
 
     /// Indices in its dataset list of the features of `layer` whose
@@ -397,14 +402,11 @@ impl Atlas {
 
     /// The bounding box of all buildings, grids and communities (None when empty).
     pub fn bounds(&self) -> Option<Rect<f64>> {
-        let mut envs = [&self.footprint_tree, &self.grid_tree, &self.community_tree]
-            .into_iter()
-            .filter(|t| t.size() > 0)
-            .map(|t| t.root().envelope());
-        let first = envs.next()?;
-        let all = envs.fold(first, |a, b| a.merged(&b));
-        let (lo, hi) = (all.lower(), all.upper());
-        Some(Rect::new((lo[0], lo[1]), (hi[0], hi[1])))
+        self.bounds_of(&[
+            IndexedLayer::Buildings,
+            IndexedLayer::Grids,
+            IndexedLayer::Communities,
+        ])
     }
 
     /// The grid containing `p`.

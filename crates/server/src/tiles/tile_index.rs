@@ -55,20 +55,7 @@ impl TileIndex {
     /// The index of zoom `z` of `atlas` for tiles with these options;
     /// `None` when the data spans more than [`MAX_TILES`] tiles.
     pub fn build(atlas: &Atlas, z: u8, options: TileOptions) -> Option<TileIndex> {
-        let boxes = LAYERS.map(|layer| atlas.envelopes(layer));
-        let union = boxes.iter().flatten().flatten().copied().reduce(|a, b| {
-            Rect::new(
-                geo::Coord {
-                    x: a.min().x.min(b.min().x),
-                    y: a.min().y.min(b.min().y),
-                },
-                geo::Coord {
-                    x: a.max().x.max(b.max().x),
-                    y: a.max().y.max(b.max().y),
-                },
-            )
-        });
-        let Some(union) = union else {
+        let Some(union) = atlas.bounds_of(&LAYERS) else {
             // No features: every tile is empty.
             return Some(TileIndex {
                 z,
@@ -82,9 +69,10 @@ impl TileIndex {
         // The tiles holding the union's corners, and two more on each side:
         // a tile's buffer reaches a fraction of a tile into its neighbours,
         // so no tile further out meets any box.
-        let last = (1u32 << z) - 1;
+        // (`containing` refuses zooms past the deepest tile zoom.)
         let nw = TileCoord::containing(union.min().x, union.max().y, z).ok()?;
         let se = TileCoord::containing(union.max().x, union.min().y, z).ok()?;
+        let last = (1u32 << z) - 1;
         let (x0, y0) = (nw.x().saturating_sub(2), nw.y().saturating_sub(2));
         let (x1, y1) = ((se.x() + 2).min(last), (se.y() + 2).min(last));
         let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
@@ -109,7 +97,7 @@ impl TileIndex {
             cols: &cols,
             rows: &rows,
         };
-        let lists = boxes.map(|b| grid.lists(&b));
+        let lists = LAYERS.map(|layer| grid.lists(|| atlas.envelopes(layer)));
         Some(TileIndex {
             z,
             x0,
@@ -209,24 +197,27 @@ impl Grid<'_> {
         }
     }
 
-    /// One layer's lists: counted, then filled in index order.
-    fn lists(&self, boxes: &[Option<Rect<f64>>]) -> Lists {
+    /// One layer's lists from its envelopes (`boxes` gives them, in any
+    /// order, once per pass): counted, filled, then each put in index order.
+    fn lists<I: Iterator<Item = (u32, Rect<f64>)>>(&self, boxes: impl Fn() -> I) -> Lists {
         let tiles = self.cols.len() * self.rows.len();
         let mut starts = vec![0u32; tiles + 1];
-        for b in boxes.iter().flatten() {
-            self.tiles_meeting(*b, |t| starts[t + 1] += 1);
+        for (_, b) in boxes() {
+            self.tiles_meeting(b, |t| starts[t + 1] += 1);
         }
         for t in 0..tiles {
             starts[t + 1] += starts[t];
         }
         let mut next: Vec<u32> = starts[..tiles].to_vec();
         let mut items = vec![0u32; starts[tiles] as usize];
-        for (i, b) in boxes.iter().enumerate() {
-            let Some(b) = b else { continue };
-            self.tiles_meeting(*b, |t| {
-                items[next[t] as usize] = i as u32;
+        for (i, b) in boxes() {
+            self.tiles_meeting(b, |t| {
+                items[next[t] as usize] = i;
                 next[t] += 1;
             });
+        }
+        for t in 0..tiles {
+            items[starts[t] as usize..starts[t + 1] as usize].sort_unstable();
         }
         Lists {
             starts: starts.into(),

@@ -27,6 +27,11 @@ use super::{BUILDING_POLYGON_ZOOM, MAX_DATA_ZOOM, min_zoom, road_min_zoom};
 /// cross them; above [`MAX_DATA_ZOOM`] clients overzoom.
 pub const MIN_PREPARED_ZOOM: u8 = 10;
 
+/// Zooms with a [`TileIndex`]. Below, tiles are few and each takes
+/// milliseconds, so their R-tree queries cost little, and a large city's
+/// lists (four bytes per building and zoom) are better spent on geometry.
+pub const TILE_INDEX_MIN_ZOOM: u8 = 13;
+
 /// Every line and polygon feature of one zoom, by index in the dataset;
 /// `None` where a feature is not drawn at that zoom or not prepared.
 #[derive(Debug, Default)]
@@ -36,8 +41,9 @@ pub struct ZoomGeometry {
     pub communities: Vec<Option<Prepared>>,
     pub grids: Vec<Option<Prepared>>,
     pub buildings: Vec<Option<Prepared>>,
-    /// Which features meet each tile of the zoom (`None` when the data
-    /// spans too many tiles: tiles then query the R-trees).
+    /// Which features meet each tile of the zoom (`None` below
+    /// [`TILE_INDEX_MIN_ZOOM`] or when the data spans too many tiles:
+    /// tiles then query the R-trees).
     pub index: Option<TileIndex>,
     /// Memory taken, in bytes.
     pub bytes: usize,
@@ -80,10 +86,13 @@ fn estimate(atlas: &Atlas, z: u8) -> usize {
             .map(|b| size(Shape::Polygons(&b.footprint)))
             .sum::<usize>();
     }
-    // The tile index: most features are listed in one to four tiles
-    // (its real size is counted once it is built).
-    let features = d.areas.len() + d.roads.len() + d.communities.len() + d.grids.len();
-    bytes + 8 * (features + d.buildings.len())
+    if z >= TILE_INDEX_MIN_ZOOM {
+        // The tile index: most features are listed in one to four tiles
+        // (its real size is counted once it is built).
+        let features = d.areas.len() + d.roads.len() + d.communities.len() + d.grids.len();
+        bytes += 8 * (features + d.buildings.len());
+    }
+    bytes
 }
 
 impl ZoomGeometry {
@@ -144,7 +153,9 @@ impl ZoomGeometry {
             } else {
                 Vec::new()
             },
-            index: TileIndex::build(atlas, z, TileOptions::default()),
+            index: (z >= TILE_INDEX_MIN_ZOOM)
+                .then(|| TileIndex::build(atlas, z, TileOptions::default()))
+                .flatten(),
             bytes: 0,
         };
         let slot = std::mem::size_of::<Option<Prepared>>();

@@ -308,7 +308,7 @@ fn fill(
             );
         }
     }
-    // One query per polygon layer serves its labels too: a label point lies
+    // One list per polygon layer serves its labels too: a label point lies
     // in its polygon, so the polygons meeting the tile include every one
     // whose label is in it.
     let communities = features(IndexedLayer::Communities);

@@ -1,12 +1,12 @@
 //! Which features meet each tile of one zoom, looked up instead of searched.
 //!
-//! A tile asks the atlas's R-trees for the features whose bounding boxes
-//! meet its buffered bounds, five times (areas, roads, communities, grids,
-//! buildings), and sorts each answer. A [`TileIndex`] holds those answers
-//! for every tile of one zoom over the data, made once with the zoom's
-//! prepared geometry: a tile reads them as slices. The lists are the same
-//! as the queries', edge for edge and in the same order (a unit test
-//! compares them tile by tile).
+//! Without one, a tile asks the atlas's R-trees for the features whose
+//! bounding boxes meet its buffered bounds, five times (areas, roads,
+//! communities, grids, buildings), and sorts each answer. A [`TileIndex`]
+//! holds those answers for every tile of one zoom over the data, made once
+//! with the zoom's prepared geometry: a tile reads them as slices. The
+//! lists are the same as the queries', edge for edge and in the same order
+//! (a unit test compares them tile by tile).
 
 use std::borrow::Cow;
 
@@ -27,6 +27,11 @@ const LAYERS: [IndexedLayer; 5] = [
 /// Most tiles one index covers (data spread over a very large area at a
 /// deep zoom): beyond, that zoom's tiles query the R-trees as before.
 const MAX_TILES: u64 = 1 << 20;
+
+/// Most entries in one layer's lists (32 MiB): counted before anything is
+/// allocated, so that large polygons over many deep-zoom tiles fall back to
+/// the R-trees instead of taking memory beyond what was expected.
+const MAX_ENTRIES: u64 = 1 << 23;
 
 /// For every tile of one zoom over the data, the indices of the features of
 /// each [`IndexedLayer`] whose bounding box meets the tile's buffered bounds,
@@ -53,7 +58,8 @@ struct Lists {
 
 impl TileIndex {
     /// The index of zoom `z` of `atlas` for tiles with these options;
-    /// `None` when the data spans more than [`MAX_TILES`] tiles.
+    /// `None` when the data spans more than [`MAX_TILES`] tiles or a
+    /// layer's lists would hold more than [`MAX_ENTRIES`].
     pub fn build(atlas: &Atlas, z: u8, options: TileOptions) -> Option<TileIndex> {
         let Some(union) = atlas.bounds_of(&LAYERS) else {
             // No features: every tile is empty.
@@ -97,7 +103,8 @@ impl TileIndex {
             cols: &cols,
             rows: &rows,
         };
-        let lists = LAYERS.map(|layer| grid.lists(|| atlas.envelopes(layer)));
+        let [a, b, c, d, e] = LAYERS.map(|layer| grid.lists(|| atlas.envelopes(layer)));
+        let lists = [a?, b?, c?, d?, e?];
         Some(TileIndex {
             z,
             x0,
@@ -198,9 +205,18 @@ impl Grid<'_> {
     }
 
     /// One layer's lists from its envelopes (`boxes` gives them, in any
-    /// order, once per pass): counted, filled, then each put in index order.
-    fn lists<I: Iterator<Item = (u32, Rect<f64>)>>(&self, boxes: impl Fn() -> I) -> Lists {
+    /// order, once per pass): counted, filled, then each put in index
+    /// order. `None` past [`MAX_ENTRIES`].
+    fn lists<I: Iterator<Item = (u32, Rect<f64>)>>(&self, boxes: impl Fn() -> I) -> Option<Lists> {
         let tiles = self.cols.len() * self.rows.len();
+        let mut total: u64 = 0;
+        for (_, b) in boxes() {
+            self.tiles_meeting(b, |_| total += 1);
+        }
+        if total > MAX_ENTRIES {
+            return None;
+        }
+        // Under MAX_ENTRIES, every count and offset fits in a u32.
         let mut starts = vec![0u32; tiles + 1];
         for (_, b) in boxes() {
             self.tiles_meeting(b, |t| starts[t + 1] += 1);
@@ -219,10 +235,10 @@ impl Grid<'_> {
         for t in 0..tiles {
             items[starts[t] as usize..starts[t + 1] as usize].sort_unstable();
         }
-        Lists {
+        Some(Lists {
             starts: starts.into(),
             items: items.into(),
-        }
+        })
     }
 }
 

@@ -24,7 +24,11 @@ const gridValue = ['coalesce', ['feature-state', 'g'], ['get', 'grid'], -1];
  */
 export function planMap(el, on) {
   // The plan's sources and layers are part of the style from the start (see createMap).
-  const map = createMap(el, { boxZoom: false, overlay: (style) => {
+  // No symbol fade: the planner's map repaints on every selection and edit,
+  // and each repaint re-places the labels; with MapLibre's 300 ms fade the
+  // map kept drawing frames for 230–270 ms after a selection it had painted
+  // in the first (measured in plan.test.mjs).
+  const map = createMap(el, { boxZoom: false, fadeDuration: 0, overlay: (style) => {
     // The published grids (and public building dots) would only confuse a draft.
     for (const id of ['grids-fill', 'grids-line', 'grids-label', 'buildings-points']) {
       style.setLayoutProperty(id, 'visibility', 'none');

@@ -9,6 +9,7 @@
 //! (a unit test compares them tile by tile).
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use geo::Rect;
 use gridmap_data::Atlas;
@@ -173,23 +174,29 @@ struct Grid<'a> {
 }
 
 impl Grid<'_> {
+    /// The block of columns and rows whose buffered bounds meet `b`, found
+    /// by bisection: bounds grow monotonically with the column and shrink
+    /// with the row.
+    fn block(&self, b: Rect<f64>) -> (Range<usize>, Range<usize>) {
+        let (min, max) = (b.min(), b.max());
+        let c0 = self.cols.partition_point(|&(_, east)| east < min.x);
+        let c1 = self.cols.partition_point(|&(west, _)| west <= max.x);
+        let r0 = self.rows.partition_point(|&(south, _)| south > max.y);
+        let r1 = self.rows.partition_point(|&(_, north)| north >= min.y);
+        (c0..c1.max(c0), r0..r1.max(r0))
+    }
+
     /// The covered tiles (as row-major positions) whose buffered bounds meet
-    /// `b`, edges included, as the R-tree's envelope test has it.
+    /// `b`, edges included, as the R-tree's envelope test has it: the
+    /// [`Grid::block`] and one more on each side (for any rounding wobble),
+    /// each tested exactly.
     fn tiles_meeting(&self, b: Rect<f64>, mut each: impl FnMut(usize)) {
         let (min, max) = (b.min(), b.max());
-        // Bounds grow monotonically with the column and shrink with the
-        // row, so the tiles that meet are a block; one more on each side
-        // and the exact test below absorb any rounding wobble.
-        let c0 = self
-            .cols
-            .partition_point(|&(_, east)| east < min.x)
-            .saturating_sub(1);
-        let c1 = (self.cols.partition_point(|&(west, _)| west <= max.x) + 1).min(self.cols.len());
-        let r0 = self
-            .rows
-            .partition_point(|&(south, _)| south > max.y)
-            .saturating_sub(1);
-        let r1 = (self.rows.partition_point(|&(_, north)| north >= min.y) + 1).min(self.rows.len());
+        let (cols, rows) = self.block(b);
+        let c0 = cols.start.saturating_sub(1);
+        let c1 = (cols.end + 1).min(self.cols.len());
+        let r0 = rows.start.saturating_sub(1);
+        let r1 = (rows.end + 1).min(self.rows.len());
         for r in r0..r1 {
             let (south, north) = self.rows[r];
             if !(south <= max.y && north >= min.y) {
@@ -209,27 +216,32 @@ impl Grid<'_> {
     /// order. `None` past [`MAX_ENTRIES`].
     fn lists<I: Iterator<Item = (u32, Rect<f64>)>>(&self, boxes: impl Fn() -> I) -> Option<Lists> {
         let tiles = self.cols.len() * self.rows.len();
+        // The blocks' sizes first (a feature over a million tiles costs no
+        // more to count than one over a single tile).
         let mut total: u64 = 0;
         for (_, b) in boxes() {
-            self.tiles_meeting(b, |_| total += 1);
+            let (cols, rows) = self.block(b);
+            total += (cols.len() as u64) * (rows.len() as u64);
+            if total > MAX_ENTRIES {
+                return None;
+            }
         }
-        if total > MAX_ENTRIES {
-            return None;
-        }
-        // Under MAX_ENTRIES, every count and offset fits in a u32.
         let mut starts = vec![0u32; tiles + 1];
         for (_, b) in boxes() {
-            self.tiles_meeting(b, |t| starts[t + 1] += 1);
+            self.tiles_meeting(b, |t| starts[t + 1] = starts[t + 1].saturating_add(1));
         }
         for t in 0..tiles {
-            starts[t + 1] += starts[t];
+            starts[t + 1] = starts[t + 1].checked_add(starts[t])?;
         }
         let mut next: Vec<u32> = starts[..tiles].to_vec();
         let mut items = vec![0u32; starts[tiles] as usize];
         for (i, b) in boxes() {
             self.tiles_meeting(b, |t| {
-                items[next[t] as usize] = i;
-                next[t] += 1;
+                // Each tile's slots were counted by the same test.
+                if let Some(slot) = items.get_mut(next[t] as usize) {
+                    *slot = i;
+                }
+                next[t] = next[t].saturating_add(1);
             });
         }
         for t in 0..tiles {
@@ -322,6 +334,34 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn too_many_entries_fall_back_to_the_r_tree() {
+        // Twelve areas over the same 1.2° × 1° box: about 880 × 860 z18
+        // tiles each, 9 million entries in all, past the cap; at z12 they
+        // are a few tiles each.
+        let mut data = gridmap_data::model::Dataset::default();
+        for id in 1..=12 {
+            data.areas.push(gridmap_data::model::Area {
+                id,
+                osm_id: None,
+                kind: "forest".into(),
+                name: None,
+                geometry: geo::MultiPolygon(vec![polygon![
+                    (x: 118.0, y: 31.5), (x: 119.2, y: 31.5), (x: 119.2, y: 32.5), (x: 118.0, y: 32.5),
+                ]]),
+            });
+        }
+        let atlas = Atlas::build(data, 1);
+        let options = TileOptions::default();
+        assert!(TileIndex::build(&atlas, 18, options).is_none());
+        let index = TileIndex::build(&atlas, 12, options).unwrap();
+        let t = TileCoord::containing(118.6, 32.0, 12).unwrap();
+        assert_eq!(
+            index.get(IndexedLayer::Areas, t).unwrap(),
+            (0..12).collect::<Vec<u32>>()
+        );
     }
 
     #[test]

@@ -126,13 +126,22 @@ impl Edge {
 
 /// Sutherland–Hodgman: clips the ring `pts` (no closing point) to `clip` in
 /// place. `tmp` is scratch. The result may be empty or degenerate.
+///
+/// Only the edges that the ring's bbox crosses are cut against: a pass
+/// against an edge with every point on its inner side returns the ring
+/// unchanged, and cutting against one edge never moves points past another
+/// edge the bbox lay within (a cut point lies between its segment's ends).
 pub(crate) fn clip_ring(pts: &mut Vec<Coord<f64>>, clip: &Bbox, tmp: &mut Vec<Coord<f64>>) {
+    let b = Bbox::of(pts);
     for edge in [
-        Edge::Left(clip.min_x),
-        Edge::Right(clip.max_x),
-        Edge::Top(clip.min_y),
-        Edge::Bottom(clip.max_y),
-    ] {
+        (b.min_x < clip.min_x).then_some(Edge::Left(clip.min_x)),
+        (b.max_x > clip.max_x).then_some(Edge::Right(clip.max_x)),
+        (b.min_y < clip.min_y).then_some(Edge::Top(clip.min_y)),
+        (b.max_y > clip.max_y).then_some(Edge::Bottom(clip.max_y)),
+    ]
+    .into_iter()
+    .flatten()
+    {
         let Some(&last) = pts.last() else {
             return;
         };

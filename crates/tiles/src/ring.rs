@@ -19,7 +19,7 @@ pub(crate) struct RingSpan {
 
 /// Up to this many segments in a feature [`is_valid`] compares every pair;
 /// above it, a sweep along x compares only segments whose x ranges overlap.
-const MAX_BRUTE_SEGMENTS: usize = 32;
+const MAX_BRUTE_SEGMENTS: usize = 6;
 
 /// Above this many segments, or this many rings, in a feature [`is_valid`]
 /// gives up (returns `false`) and lets the overlay decide.
@@ -28,8 +28,23 @@ const MAX_CHECKED_RINGS: usize = 64;
 
 #[inline]
 pub(crate) fn snap(c: Coord<f64>) -> IntPoint {
-    // Saturating casts: callers only snap points inside the clip box.
-    IntPoint::new(c.x.round() as i32, c.y.round() as i32)
+    IntPoint::new(round_i32(c.x), round_i32(c.y))
+}
+
+/// `v.round() as i32` (half away from zero, saturating), without the call
+/// to a software `round` that baseline x86-64 makes of `f64::round`.
+#[inline]
+fn round_i32(v: f64) -> i32 {
+    if v.abs() < 2_147_483_647.0 {
+        // Both exact: `t` is `v` truncated, and `v - t` loses no bits
+        // (Sterbenz), so the halfway test matches `f64::round`.
+        let t = v as i64;
+        let f = v - t as f64;
+        (t + i64::from(f >= 0.5) - i64::from(f <= -0.5)) as i32
+    } else {
+        // Saturating casts: callers only snap points inside the clip box.
+        v.round() as i32
+    }
 }
 
 /// Snaps a polyline, appending to `out` without consecutive duplicates.
@@ -168,10 +183,11 @@ fn no_crossings_brute(points: &[IntPoint], rings: &[RingSpan]) -> bool {
         if n < 3 {
             return false;
         }
+        let next = |i: usize| if i + 1 == n { 0 } else { i + 1 };
         for i in 0..n {
-            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            let (a, b) = (ring[i], ring[next(i)]);
             for j in i + 1..n {
-                let (c, d) = (ring[j], ring[(j + 1) % n]);
+                let (c, d) = (ring[j], ring[next(j)]);
                 if j == i + 1 {
                     if folds(a, b, d) {
                         return false;
@@ -188,7 +204,8 @@ fn no_crossings_brute(points: &[IntPoint], rings: &[RingSpan]) -> bool {
                 let ring2 = &points[other.start..other.end];
                 let m = ring2.len();
                 for k in 0..m {
-                    if segments_touch(a, b, ring2[k], ring2[(k + 1) % m]) {
+                    let l = if k + 1 == m { 0 } else { k + 1 };
+                    if segments_touch(a, b, ring2[k], ring2[l]) {
                         return false;
                     }
                 }
@@ -205,9 +222,10 @@ struct Segment {
     max_x: i32,
     a: IntPoint,
     b: IntPoint,
-    /// Ring number and position in the ring.
+    /// Ring number, position in the ring and the next segment's position.
     ring: u32,
     i: u32,
+    next: u32,
 }
 
 thread_local! {
@@ -228,7 +246,8 @@ fn no_crossings_sweep(points: &[IntPoint], rings: &[RingSpan], total: usize) -> 
             let ring = &points[r.start..r.end];
             let n = ring.len();
             for i in 0..n {
-                let (a, b) = (ring[i], ring[(i + 1) % n]);
+                let next = if i + 1 == n { 0 } else { i + 1 };
+                let (a, b) = (ring[i], ring[next]);
                 segs.push(Segment {
                     min_x: a.x.min(b.x),
                     max_x: a.x.max(b.x),
@@ -236,6 +255,7 @@ fn no_crossings_sweep(points: &[IntPoint], rings: &[RingSpan], total: usize) -> 
                     b,
                     ring: ri as u32,
                     i: i as u32,
+                    next: next as u32,
                 });
             }
         }
@@ -246,12 +266,11 @@ fn no_crossings_sweep(points: &[IntPoint], rings: &[RingSpan], total: usize) -> 
                     break;
                 }
                 if s.ring == t.ring {
-                    let n = (rings[s.ring as usize].end - rings[s.ring as usize].start) as u32;
                     // Consecutive segments meet at their joint: they may
                     // only not fold back over each other.
-                    let (first, second) = if (s.i + 1) % n == t.i {
+                    let (first, second) = if s.next == t.i {
                         (s, t)
-                    } else if (t.i + 1) % n == s.i {
+                    } else if t.next == s.i {
                         (t, s)
                     } else {
                         if segments_touch(s.a, s.b, t.a, t.b) {
@@ -310,6 +329,43 @@ mod tests {
 
     fn pts(v: &[(i32, i32)]) -> Vec<IntPoint> {
         v.iter().map(|&(x, y)| IntPoint::new(x, y)).collect()
+    }
+
+    #[test]
+    fn round_i32_matches_f64_round() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.499_999_999_999_999_94,
+            -0.499_999_999_999_999_94,
+            4095.5,
+            -64.5,
+            2_147_483_646.5,
+            2_147_483_647.4,
+            2_147_483_647.6,
+            -2_147_483_648.4,
+            -2_147_483_648.6,
+            1e12,
+            -1e12,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        // Halves, near-halves and plain fractions over the tile range.
+        let mut v = -5000.0_f64;
+        while v < 5000.0 {
+            values.extend([v, v.next_up(), v.next_down()]);
+            v += 0.125;
+        }
+        for v in values {
+            assert_eq!(round_i32(v), v.round() as i32, "{v:e}");
+        }
     }
 
     fn spans(v: &[(usize, usize, bool)]) -> Vec<RingSpan> {

@@ -1,0 +1,96 @@
+// Where a first map render's time goes: loads /find (or PAGE) RUNS times, each in a fresh
+// browser context on a warm server, and prints per load the time to the map's first `idle`,
+// its `load`, the frames MapLibre drew, and the CPU time every Chromium process type used
+// from navigation to `idle` (read from /proc, so Linux only).
+//
+//   GRIDMAP_BIN=target/release/gridmap node tests/browser/first-render-cpu.mjs [served|no-labels|background] [RUNS]
+//
+// The style variants rewrite /style.json in the browser: `no-labels` drops the symbol layers,
+// `background` keeps only the background layer (an empty map: HTML, scripts, one frame).
+// Not a test: `npm test` does not run it (the file name has no `.test.`).
+import { readFileSync, readdirSync } from 'node:fs';
+import { appPage, launch, mapIdle, startServer } from './harness.mjs';
+
+const variant = process.argv[2] ?? 'served';
+const runs = Number(process.argv[3] ?? 5);
+const page = process.env.PAGE ?? '/find';
+const keep = {
+  served: () => true,
+  'no-labels': (layer) => layer.type !== 'symbol',
+  background: (layer) => layer.type === 'background',
+}[variant];
+if (!keep || !(runs > 0)) {
+  console.error('usage: first-render-cpu.mjs [served|no-labels|background] [RUNS]');
+  process.exit(2);
+}
+
+/** CPU time (ms) per Chromium process type: browser, renderer, gpu-process, utility… */
+function chromiumCpu() {
+  const ticks = 100; // USER_HZ on Linux
+  const per = {};
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let cmdline;
+    let stat;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // the process ended meanwhile
+    }
+    if (!cmdline.startsWith('/usr/bin/chromium') && !cmdline.includes('/chromium/chromium')) continue;
+    const type = cmdline.match(/--type=([a-z-]+)/)?.[1] ?? 'browser';
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    per[type] = (per[type] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
+  }
+  return per;
+}
+
+const server = await startServer();
+const browser = await launch();
+try {
+  // One load first, so that the server's first tile and glyph renders are not counted.
+  const warm = await appPage(browser);
+  await warm.page.goto(`${server.base}${page}`);
+  await mapIdle(warm.page);
+  await warm.context.close();
+
+  for (let run = 1; run <= runs; run += 1) {
+    const { context, page: tab } = await appPage(browser);
+    if (variant !== 'served') {
+      await tab.route('**/style.json', async (route) => {
+        const response = await route.fetch();
+        const style = await response.json();
+        style.layers = style.layers.filter(keep);
+        return route.fulfill({ response, json: style });
+      });
+    }
+    // Count MapLibre's frames from the moment the app creates its map.
+    await tab.addInitScript(() => {
+      let map;
+      Object.defineProperty(window, '__map', {
+        configurable: true,
+        get: () => map,
+        set: (value) => {
+          map = value;
+          window.__frames = [];
+          map.on('render', () => window.__frames.push(Math.round(performance.now())));
+          map.once('load', () => { window.__loadMs = Math.round(performance.now()); });
+        },
+      });
+    });
+    const before = chromiumCpu();
+    await tab.goto(`${server.base}${page}`);
+    const idle = await mapIdle(tab);
+    const after = chromiumCpu();
+    const { load, frames } = await tab.evaluate(() => ({ load: window.__loadMs, frames: window.__frames }));
+    const cpu = Object.fromEntries(Object.entries(after).map(([type, ms]) => [type, Math.round(ms - (before[type] ?? 0))]));
+    const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+    console.log(`${variant} run ${run}: idle ${Math.round(idle)} ms, load ${load} ms, ${frames.length} frames, `
+      + `Chromium CPU ${total} ms ${JSON.stringify(cpu)}`);
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  server.stop();
+}

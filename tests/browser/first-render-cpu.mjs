@@ -24,10 +24,10 @@ if (!keep || !(runs > 0)) {
   process.exit(2);
 }
 
-/** CPU time (ms) per Chromium process type: browser, renderer, gpu-process, utility… */
+/** CPU time (ms) and process type of every running Chromium process, by pid. */
 function chromiumCpu() {
   const ticks = 100; // USER_HZ on Linux
-  const per = {};
+  const byPid = new Map();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     let cmdline;
@@ -41,9 +41,20 @@ function chromiumCpu() {
     if (!cmdline.startsWith('/usr/bin/chromium') && !cmdline.includes('/chromium/chromium')) continue;
     const type = cmdline.match(/--type=([a-z-]+)/)?.[1] ?? 'browser';
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    per[type] = (per[type] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
+    byPid.set(pid, { type, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks });
   }
-  return per;
+  return byPid;
+}
+
+/**
+ * CPU used between two samples, by process type. Only processes alive at the second sample
+ * count (a process that ended meanwhile, such as the previous context's renderer, belongs to
+ * an earlier load); one started meanwhile counts from zero.
+ */
+function cpuBetween(before, after) {
+  const per = {};
+  for (const [pid, { type, ms }] of after) per[type] = (per[type] ?? 0) + ms - (before.get(pid)?.ms ?? 0);
+  return Object.fromEntries(Object.entries(per).map(([type, ms]) => [type, Math.round(ms)]));
 }
 
 const server = await startServer();
@@ -84,7 +95,7 @@ try {
     const idle = await mapIdle(tab);
     const after = chromiumCpu();
     const { load, frames } = await tab.evaluate(() => ({ load: window.__loadMs, frames: window.__frames }));
-    const cpu = Object.fromEntries(Object.entries(after).map(([type, ms]) => [type, Math.round(ms - (before[type] ?? 0))]));
+    const cpu = cpuBetween(before, after);
     const total = Object.values(cpu).reduce((a, b) => a + b, 0);
     console.log(`${variant} run ${run}: idle ${Math.round(idle)} ms, load ${load} ms, ${frames.length} frames, `
       + `Chromium CPU ${total} ms ${JSON.stringify(cpu)}`);

@@ -1,9 +1,10 @@
 // Where a first map render's time goes: loads /find (or PAGE) RUNS times, each in a fresh
 // browser context on a warm server, and prints per load the time to the map's first `idle`,
 // its `load`, the frames MapLibre drew, and the CPU time every Chromium process type used
-// from navigation to `idle` (read from /proc, so Linux only).
+// from navigation to `idle` (read from /proc, so Linux only). VISITS=N loads the page N times
+// in each context, as a repeat visitor does (HTTP and code caches warm).
 //
-//   GRIDMAP_BIN=target/release/gridmap node tests/browser/first-render-cpu.mjs [served|no-labels|background] [RUNS]
+//   GRIDMAP_BIN=target/release/gridmap [VISITS=N] node tests/browser/first-render-cpu.mjs [served|no-labels|background] [RUNS]
 //
 // The style variants rewrite /style.json in the browser: `no-labels` drops the symbol layers,
 // `background` keeps only the background layer (an empty map: HTML, scripts, one frame).
@@ -14,13 +15,14 @@ import { appPage, launch, mapIdle, startServer } from './harness.mjs';
 const variant = process.argv[2] ?? 'served';
 const runs = Number(process.argv[3] ?? 5);
 const page = process.env.PAGE ?? '/find';
+const visits = Number(process.env.VISITS ?? 1);
 const keep = {
   served: () => true,
   'no-labels': (layer) => layer.type !== 'symbol',
   background: (layer) => layer.type === 'background',
 }[variant];
-if (!keep || !(runs > 0)) {
-  console.error('usage: first-render-cpu.mjs [served|no-labels|background] [RUNS]');
+if (!keep || !(runs > 0) || !(visits > 0)) {
+  console.error('usage: [VISITS=N] first-render-cpu.mjs [served|no-labels|background] [RUNS]');
   process.exit(2);
 }
 
@@ -38,7 +40,8 @@ function chromiumCpu() {
     } catch {
       continue; // the process ended meanwhile
     }
-    if (!cmdline.startsWith('/usr/bin/chromium') && !cmdline.includes('/chromium/chromium')) continue;
+    // /usr/bin/chromium is a shell wrapper that execs /usr/lib/chromium/chromium.
+    if (!cmdline.includes('/chromium/chromium')) continue;
     const type = cmdline.match(/--type=([a-z-]+)/)?.[1] ?? 'browser';
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     byPid.set(pid, { type, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks });
@@ -90,15 +93,17 @@ try {
         },
       });
     });
-    const before = chromiumCpu();
-    await tab.goto(`${server.base}${page}`);
-    const idle = await mapIdle(tab);
-    const after = chromiumCpu();
-    const { load, frames } = await tab.evaluate(() => ({ load: window.__loadMs, frames: window.__frames }));
-    const cpu = cpuBetween(before, after);
-    const total = Object.values(cpu).reduce((a, b) => a + b, 0);
-    console.log(`${variant} run ${run}: idle ${Math.round(idle)} ms, load ${load} ms, ${frames.length} frames, `
-      + `Chromium CPU ${total} ms ${JSON.stringify(cpu)}`);
+    for (let visit = 1; visit <= visits; visit += 1) {
+      const before = chromiumCpu();
+      await tab.goto(`${server.base}${page}`);
+      const idle = await mapIdle(tab);
+      const after = chromiumCpu();
+      const { load, frames } = await tab.evaluate(() => ({ load: window.__loadMs, frames: window.__frames }));
+      const cpu = cpuBetween(before, after);
+      const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+      console.log(`${variant} run ${run}${visits > 1 ? ` visit ${visit}` : ''}: idle ${Math.round(idle)} ms, `
+        + `load ${load} ms, ${frames.length} frames, Chromium CPU ${total} ms ${JSON.stringify(cpu)}`);
+    }
     await context.close();
   }
 } finally {

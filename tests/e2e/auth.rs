@@ -433,3 +433,75 @@ fn logins_and_cli_writes_are_audited_and_the_log_is_append_only() {
     });
     assert_eq!(audit(&s, &admin, "?limit=1000").len(), rows.len());
 }
+
+/// Sixty logins for one user at once, the last with the right password,
+/// spread over `servers` (which share one store): the limit of five failures
+/// holds, because each attempt is counted in the store before its password
+/// is checked. (Before, all sixty were checked: 59 × 401 and a 200.)
+fn parallel_guesses_meet_the_limit(servers: &[&Server]) {
+    let db = servers[0].db_url();
+    add_user(&db, "li", "planner", &["--communities", "all"], PW);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..60)
+            .map(|i| {
+                let s = servers[i % servers.len()];
+                scope.spawn(move || {
+                    let password = if i == 59 {
+                        PW.to_owned()
+                    } else {
+                        format!("parallel guess {i}")
+                    };
+                    login(s, "li", &password).status
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("login thread"))
+            .collect()
+    });
+    let count = |code: u16| statuses.iter().filter(|&&s| s == code).count();
+    assert_eq!(
+        count(401) + count(200) + count(429),
+        60,
+        "only 401, 200 and 429 expected: {statuses:?}"
+    );
+    assert!(
+        count(401) + count(200) <= 5,
+        "at most five attempts may be checked: {statuses:?}"
+    );
+    assert!(count(429) >= 55, "{statuses:?}");
+    // The lock holds afterwards, on every server, even with the password.
+    for s in servers {
+        assert_eq!(login(s, "li", PW).status, 429);
+    }
+    add_user(&db, "auditor", "admin", &[], ADMIN_PW);
+    let admin = token(&db, "auditor");
+    let rows = audit(servers[0], &admin, "?limit=1000");
+    let failures = rows
+        .iter()
+        .filter(|r| r["action"] == "login.failure")
+        .count();
+    let limited = rows
+        .iter()
+        .filter(|r| r["action"] == "login.rate_limited")
+        .count();
+    assert_eq!(failures, count(401), "one failure row per 401");
+    assert!(limited >= 55, "{limited} rate-limited rows");
+}
+
+#[test]
+fn parallel_login_guesses_are_limited_on_sqlite() {
+    let s = harness::start(&["--no-sample", "--rate-limit-api", "0"]);
+    parallel_guesses_meet_the_limit(&[&s]);
+}
+
+#[test]
+fn parallel_login_guesses_are_limited_across_postgis_servers() {
+    let Some(db) = harness::postgis_db() else {
+        return;
+    };
+    let a = harness::start_db(&db.url, &["--no-sample", "--rate-limit-api", "0"]);
+    let b = harness::start_db(&db.url, &["--no-sample", "--rate-limit-api", "0"]);
+    parallel_guesses_meet_the_limit(&[&a, &b]);
+}

@@ -143,6 +143,9 @@ struct SecurityArgs {
     /// Largest request body, KiB.
     #[arg(long, default_value_t = 1024)]
     max_body_kb: usize,
+    /// Largest plan CSV import (`POST /api/plans/import`), MiB; at most 500,000 rows either way.
+    #[arg(long, default_value_t = 32)]
+    max_import_mb: usize,
     /// Longest a request may take, seconds.
     #[arg(long, default_value_t = 30)]
     request_timeout_secs: u64,
@@ -163,6 +166,7 @@ impl SecurityArgs {
         };
         let limits = LimitsConfig {
             max_body_bytes: self.max_body_kb.saturating_mul(1024),
+            max_import_bytes: self.max_import_mb.saturating_mul(1024 * 1024),
             request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
             tiles: Rate::per_second(self.rate_limit_tiles, 5.0),
             api: Rate::per_second(self.rate_limit_api, 5.0),

@@ -112,6 +112,10 @@ pub enum ExchangeError {
     Csv { line: u64, message: String },
     #[error("CSV has no header `building_id,grid_code`")]
     MissingHeader,
+    /// More rows than one import may carry
+    /// ([`gridmap_data::limits::MAX_FEATURES_PER_BATCH`]).
+    #[error("CSV has more than {max} rows; split it")]
+    TooManyRows { max: usize },
     #[error(transparent)]
     Edit(#[from] EditError),
 }
@@ -152,6 +156,7 @@ impl ExchangeError {
         match self {
             ExchangeError::Csv { .. } => "bad_csv",
             ExchangeError::MissingHeader => "csv_header_missing",
+            ExchangeError::TooManyRows { .. } => "too_many_rows",
             ExchangeError::Edit(e) => e.code(),
         }
     }

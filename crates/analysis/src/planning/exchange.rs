@@ -83,8 +83,12 @@ pub fn parse_assignment_csv(text: &str) -> Result<Vec<(Id, String)>, ExchangeErr
     let (Some(bc), Some(gc)) = (col("building_id"), col("grid_code")) else {
         return Err(ExchangeError::MissingHeader);
     };
+    let max = gridmap_data::limits::MAX_FEATURES_PER_BATCH;
     let mut out = Vec::new();
     for rec in r.records() {
+        if out.len() == max {
+            return Err(ExchangeError::TooManyRows { max });
+        }
         let rec = rec.map_err(|e| ExchangeError::Csv {
             line: e.position().map_or(0, |p| p.line()),
             message: e.to_string(),

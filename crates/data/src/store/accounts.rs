@@ -228,6 +228,56 @@ pub struct AuditRecord {
     pub remote: Option<String>,
 }
 
+/// The login lockout rule: at most `max_failures` attempts counted per key
+/// (an address, a username) within `window_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimit {
+    pub max_failures: u32,
+    pub window_ms: i64,
+}
+
+/// The answer to [`Accounts::reserve_login`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginReservation {
+    /// The attempt is counted as a failure until [`Accounts::release_login`]
+    /// (on success) removes it: go on and check the password.
+    Granted(Vec<Id>),
+    /// Locked out: try again in this many milliseconds (at least 1).
+    Refused { retry_after_ms: i64 },
+}
+
+/// The keys a login attempt is counted under: its address and its username,
+/// each as the hex SHA-256 of `ip:<address>` / `user:<name>` (fixed size
+/// whatever a client sends).
+pub fn login_keys(remote: Option<&str>, username: &str) -> [String; 2] {
+    use sha2::{Digest, Sha256};
+    let hex = |s: String| {
+        Sha256::digest(s.as_bytes())
+            .iter()
+            .fold(String::with_capacity(64), |mut out, b| {
+                use std::fmt::Write;
+                let _ = write!(out, "{b:02x}");
+                out
+            })
+    };
+    [
+        hex(format!("ip:{}", remote.unwrap_or("unknown"))),
+        hex(format!("user:{username}")),
+    ]
+}
+
+/// How long a refused key must wait, given its oldest counted attempt.
+pub(crate) fn login_wait(oldest_ms: i64, now_ms: i64, limit: LoginLimit) -> i64 {
+    (oldest_ms.saturating_add(limit.window_ms) - now_ms).max(1)
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
@@ -268,6 +318,21 @@ pub trait Accounts: Send + Sync {
     async fn delete_session(&self, token_hash: &[u8; 32], audit: &AuditEntry) -> Result<bool>;
     /// Forget sessions expired before `now`; returns how many.
     async fn purge_expired(&self, now: i64) -> Result<u64>;
+    /// Count a login attempt under `keys` before its password is checked, in
+    /// one atomic step with the check of the limit: granted only while every
+    /// key has fewer than `limit.max_failures` attempts counted within the
+    /// window (failures and attempts still being checked, from every server
+    /// sharing the store). Parallel guesses are therefore refused before
+    /// they are verified.
+    async fn reserve_login(
+        &self,
+        keys: &[String],
+        now_ms: i64,
+        limit: LoginLimit,
+    ) -> Result<LoginReservation>;
+    /// A login succeeded: remove its reservation rows and forgive the
+    /// failures counted under `forgive` (the username's key).
+    async fn release_login(&self, reservation: &[Id], forgive: &[String]) -> Result<()>;
     /// Append one audit row on its own (e.g. a failed login).
     async fn append_audit(&self, entry: &AuditEntry) -> Result<Id>;
     /// Newest first: at most `limit` rows with id below `before` (if given).

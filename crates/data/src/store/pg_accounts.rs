@@ -7,7 +7,8 @@ use sqlx::{PgConnection, PgPool, Row};
 
 use super::Accounts;
 use super::accounts::{
-    AuditEntry, AuditRecord, NewSession, NewUser, Role, Scope, Session, SessionKind, User,
+    AuditEntry, AuditRecord, LoginLimit, LoginReservation, NewSession, NewUser, Role, Scope,
+    Session, SessionKind, User, login_wait,
 };
 use crate::error::{DataError, Result};
 use crate::model::Id;
@@ -238,7 +239,92 @@ impl Accounts for PgAccounts {
             .bind(now)
             .execute(&self.pool)
             .await?;
+        // Attempts older than a day count for no lockout.
+        sqlx::query("DELETE FROM login_attempts WHERE at <= $1")
+            .bind(now.saturating_sub(86_400).saturating_mul(1_000))
+            .execute(&self.pool)
+            .await?;
         Ok(r.rows_affected())
+    }
+
+    async fn reserve_login(
+        &self,
+        keys: &[String],
+        now_ms: i64,
+        limit: LoginLimit,
+    ) -> Result<LoginReservation> {
+        let mut tx = self.pool.begin().await?;
+        // Serialise attempts on the same keys across every server of this
+        // database (READ COMMITTED alone would let two reservations both
+        // count the other as absent).
+        let mut sorted: Vec<&String> = keys.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        for key in sorted {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut ids = Vec::with_capacity(keys.len());
+        for key in keys {
+            let id: Id = sqlx::query_scalar(
+                "INSERT INTO login_attempts (key, at) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(key)
+            .bind(now_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        let since = now_ms.saturating_sub(limit.window_ms);
+        let mut wait = 0_i64;
+        for key in keys {
+            let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
+                "SELECT COUNT(*), MIN(at) FROM login_attempts WHERE key = $1 AND at > $2",
+            )
+            .bind(key)
+            .bind(since)
+            .fetch_one(&mut *tx)
+            .await?;
+            // `n` counts this attempt too.
+            if n > i64::from(limit.max_failures) {
+                wait = wait.max(login_wait(oldest.unwrap_or(now_ms), now_ms, limit));
+            }
+        }
+        if wait > 0 {
+            // Rolled back: a refused attempt is not counted.
+            return Ok(LoginReservation::Refused {
+                retry_after_ms: wait,
+            });
+        }
+        for key in keys {
+            sqlx::query("DELETE FROM login_attempts WHERE key = $1 AND at <= $2")
+                .bind(key)
+                .bind(since)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(LoginReservation::Granted(ids))
+    }
+
+    async fn release_login(&self, reservation: &[Id], forgive: &[String]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for id in reservation {
+            sqlx::query("DELETE FROM login_attempts WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for key in forgive {
+            sqlx::query("DELETE FROM login_attempts WHERE key = $1")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<Id> {

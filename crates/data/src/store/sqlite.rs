@@ -30,7 +30,11 @@ impl SqliteStore {
             .map_err(|_| DataError::UnsupportedUrl(url.to_owned()))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: the WAL is synced at every commit, so a write that was
+            // acknowledged survives a power loss, not only a process crash
+            // (NORMAL may roll back the last commits). Costs one fsync per
+            // transaction, not per row (BENCHMARKS.md, "SQLite durability").
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()

@@ -7,7 +7,8 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::Accounts;
 use super::accounts::{
-    AuditEntry, AuditRecord, NewSession, NewUser, Role, Scope, Session, SessionKind, User,
+    AuditEntry, AuditRecord, LoginLimit, LoginReservation, NewSession, NewUser, Role, Scope,
+    Session, SessionKind, User, login_wait,
 };
 use crate::error::{DataError, Result};
 use crate::model::Id;
@@ -237,7 +238,81 @@ impl Accounts for SqliteAccounts {
             .bind(now)
             .execute(&self.pool)
             .await?;
+        // Attempts older than a day count for no lockout.
+        sqlx::query("DELETE FROM login_attempts WHERE at <= ?")
+            .bind(now.saturating_sub(86_400).saturating_mul(1_000))
+            .execute(&self.pool)
+            .await?;
         Ok(r.rows_affected())
+    }
+
+    async fn reserve_login(
+        &self,
+        keys: &[String],
+        now_ms: i64,
+        limit: LoginLimit,
+    ) -> Result<LoginReservation> {
+        let mut tx = self.pool.begin().await?;
+        // The INSERTs come first: they take SQLite's write lock, so the count
+        // below sees every attempt committed before this one and none can
+        // commit in between.
+        let mut ids = Vec::with_capacity(keys.len());
+        for key in keys {
+            let r = sqlx::query("INSERT INTO login_attempts (key, at) VALUES (?, ?)")
+                .bind(key)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            ids.push(r.last_insert_rowid());
+        }
+        let since = now_ms.saturating_sub(limit.window_ms);
+        let mut wait = 0_i64;
+        for key in keys {
+            let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
+                "SELECT COUNT(*), MIN(at) FROM login_attempts WHERE key = ? AND at > ?",
+            )
+            .bind(key)
+            .bind(since)
+            .fetch_one(&mut *tx)
+            .await?;
+            // `n` counts this attempt too.
+            if n > i64::from(limit.max_failures) {
+                wait = wait.max(login_wait(oldest.unwrap_or(now_ms), now_ms, limit));
+            }
+        }
+        if wait > 0 {
+            // Rolled back: a refused attempt is not counted.
+            return Ok(LoginReservation::Refused {
+                retry_after_ms: wait,
+            });
+        }
+        for key in keys {
+            sqlx::query("DELETE FROM login_attempts WHERE key = ? AND at <= ?")
+                .bind(key)
+                .bind(since)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(LoginReservation::Granted(ids))
+    }
+
+    async fn release_login(&self, reservation: &[Id], forgive: &[String]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for id in reservation {
+            sqlx::query("DELETE FROM login_attempts WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for key in forgive {
+            sqlx::query("DELETE FROM login_attempts WHERE key = ?")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<Id> {

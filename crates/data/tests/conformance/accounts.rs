@@ -1,7 +1,9 @@
 //! Accounts: users, sessions, the append-only audit log, audit rows
 //! committing with data writes.
 
-use gridmap_data::store::accounts::{NewSession, NewUser, Role, Scope, SessionKind};
+use gridmap_data::store::accounts::{
+    LoginLimit, LoginReservation, NewSession, NewUser, Role, Scope, SessionKind, login_keys,
+};
 use gridmap_data::store::{self, AuditEntry};
 use gridmap_data::{DataError, synth};
 
@@ -12,6 +14,8 @@ crate::conformance!(
     sessions_expire_end_and_die_with_a_disabled_user,
     the_audit_log_cannot_be_changed_and_pages_backwards,
     an_audit_row_commits_or_rolls_back_with_its_data,
+    login_attempts_lock_out_per_address_and_per_username,
+    parallel_login_reservations_never_pass_the_limit,
 );
 
 fn new_user(name: &str, role: Role, scope: Scope) -> NewUser {
@@ -202,4 +206,111 @@ async fn an_audit_row_commits_or_rolls_back_with_its_data(f: &Fixture) {
     tx.commit().await.unwrap();
     assert_eq!(s.counts().await.unwrap().buildings, 20);
     assert_eq!(s.accounts().audit(10, None).await.unwrap().len(), 1);
+}
+
+const LIMIT: LoginLimit = LoginLimit {
+    max_failures: 3,
+    window_ms: 60_000,
+};
+
+fn granted(r: &LoginReservation) -> bool {
+    matches!(r, LoginReservation::Granted(_))
+}
+
+async fn login_attempts_lock_out_per_address_and_per_username(f: &Fixture) {
+    let a = f.store.accounts();
+    let t0 = 1_000_000_000_000_i64;
+    let ip1_li = login_keys(Some("10.0.0.1"), "li");
+    let ip2_li = login_keys(Some("10.0.0.2"), "li");
+    let ip1_wang = login_keys(Some("10.0.0.1"), "wang");
+    let ip2_wang = login_keys(Some("10.0.0.2"), "wang");
+    for i in 0..3 {
+        let r = a
+            .reserve_login(&ip1_li, t0 + i * 1_000, LIMIT)
+            .await
+            .unwrap();
+        assert!(granted(&r), "attempt {i}: {r:?}");
+    }
+    // The fourth is refused until the first leaves the window …
+    assert_eq!(
+        a.reserve_login(&ip1_li, t0 + 10_000, LIMIT).await.unwrap(),
+        LoginReservation::Refused {
+            retry_after_ms: 50_000
+        }
+    );
+    // … and a refused attempt is not counted (else a locked-out client
+    // could keep itself locked out forever): at t0 + 60 s one slot is free.
+    // Another address is refused for the same username, the same address
+    // for another username; neither is counted.
+    assert!(!granted(
+        &a.reserve_login(&ip2_li, t0 + 10_000, LIMIT).await.unwrap()
+    ));
+    assert!(!granted(
+        &a.reserve_login(&ip1_wang, t0 + 10_000, LIMIT)
+            .await
+            .unwrap()
+    ));
+    assert!(granted(
+        &a.reserve_login(&ip2_wang, t0 + 10_000, LIMIT)
+            .await
+            .unwrap()
+    ));
+    assert!(granted(
+        &a.reserve_login(&ip1_li, t0 + 60_000, LIMIT).await.unwrap()
+    ));
+
+    // A success releases its own attempt and forgives the username's
+    // failures, not the address's.
+    let t1 = t0 + 100_000;
+    let ip3_zhou = login_keys(Some("10.0.0.3"), "zhou");
+    let ip4_zhou = login_keys(Some("10.0.0.4"), "zhou");
+    let ip3_qian = login_keys(Some("10.0.0.3"), "qian");
+    let ip5_zhou = login_keys(Some("10.0.0.5"), "zhou");
+    for _ in 0..2 {
+        assert!(granted(
+            &a.reserve_login(&ip3_zhou, t1, LIMIT).await.unwrap()
+        ));
+    }
+    let r = a.reserve_login(&ip4_zhou, t1, LIMIT).await.unwrap();
+    let LoginReservation::Granted(rows) = r else {
+        panic!("third attempt: {r:?}");
+    };
+    a.release_login(&rows, &ip4_zhou[1..]).await.unwrap();
+    // `zhou` starts again from zero; 10.0.0.3 keeps its two failures.
+    assert!(granted(
+        &a.reserve_login(&ip3_zhou, t1, LIMIT).await.unwrap()
+    ));
+    assert!(!granted(
+        &a.reserve_login(&ip3_qian, t1, LIMIT).await.unwrap()
+    ));
+    assert!(granted(
+        &a.reserve_login(&ip5_zhou, t1, LIMIT).await.unwrap()
+    ));
+    assert!(granted(
+        &a.reserve_login(&ip5_zhou, t1, LIMIT).await.unwrap()
+    ));
+    assert!(!granted(
+        &a.reserve_login(&ip5_zhou, t1, LIMIT).await.unwrap()
+    ));
+
+    // Old attempts are purged with expired sessions.
+    a.purge_expired(t0 / 1_000 + 2 * 86_400).await.unwrap();
+    assert_eq!(f.raw_exec("DELETE FROM login_attempts").await, Ok(0));
+}
+
+async fn parallel_login_reservations_never_pass_the_limit(f: &Fixture) {
+    let a = f.store.accounts();
+    let now = gridmap_data::store::accounts::unix_now_ms();
+    let keys = login_keys(Some("10.0.0.9"), "zhao");
+    let attempts = (0..24).map(|_| a.reserve_login(&keys, now, LIMIT));
+    let results = futures_util::future::join_all(attempts).await;
+    let ok = results
+        .iter()
+        .filter(|r| matches!(r, Ok(LoginReservation::Granted(_))))
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Ok(LoginReservation::Refused { .. })))
+        .count();
+    assert_eq!((ok, refused), (3, 21), "{results:?}");
 }

@@ -14,7 +14,7 @@ use gridmap_data::store::accounts::{Role, Scope, SessionKind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::auth::{self, Principal, Via, password};
+use crate::auth::{self, Principal, Via, login_limit, password};
 use crate::error::ApiError;
 use crate::limits::rate_limited;
 use crate::remote::client_ip;
@@ -68,15 +68,19 @@ pub async fn login(
             .target(username.clone())
             .remote(remote.clone())
     };
-    if let Err(wait) = state.auth.login_limiter.check(ip, &username) {
-        accounts
-            .append_audit(&attempt("login.rate_limited"))
-            .await?;
-        return Ok(rate_limited(
-            wait,
-            "too many failed logins; wait before trying again",
-        ));
-    }
+    let ticket =
+        match login_limit::reserve(accounts, state.auth.login_limit(), ip, &username).await? {
+            Ok(ticket) => ticket,
+            Err(wait) => {
+                accounts
+                    .append_audit(&attempt("login.rate_limited"))
+                    .await?;
+                return Ok(rate_limited(
+                    wait,
+                    "too many failed logins; wait before trying again",
+                ));
+            }
+        };
     let found = accounts.credentials(&username).await?;
     let stored = found
         .as_ref()
@@ -90,7 +94,7 @@ pub async fn login(
     let user = match (ok, found) {
         (true, Some((user, _))) => user,
         (_, found) => {
-            state.auth.login_limiter.fail(ip, &username);
+            // The reserved attempt stays counted as a failure.
             let why = match found {
                 None => "unknown user",
                 Some((u, _)) if u.disabled => "user disabled",
@@ -102,7 +106,7 @@ pub async fn login(
             return Err(invalid());
         }
     };
-    state.auth.login_limiter.succeed(&username);
+    login_limit::succeed(accounts, ticket).await?;
     let audit = AuditEntry::now(format!("user:{}", user.username), "login.success")
         .target(user.username.clone())
         .remote(remote);

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse;
 use geo::{LineString, MultiPolygon, Point};
 use gridmap_analysis::coverage::{
     Band, Candidates, CoverageError, CoverageResult, Rollup, SitingOptions, Status, Tally,
@@ -616,7 +617,6 @@ pub async fn isochrone_tile(
     Path((station, minutes, z, x, file)): Path<(String, String, String, String, String)>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::{HeaderValue, header};
-    use axum::response::IntoResponse;
     let coord = super::tiles::parse_coord(&z, &x, &file)?;
     let id: Id = station
         .parse()
@@ -674,7 +674,7 @@ pub async fn station_isochrone(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let id: Id = id
         .parse()
         .map_err(|_| ApiError::not_found("unknown_station", format!("no station `{id}`")))?;
@@ -698,7 +698,7 @@ pub async fn station_isochrone(
     }
     let snap = state.coverage.get(atlas).await?;
     let area = isochrone_of(&snap, id, minutes, speed).await?;
-    Ok(Json(json!({
+    let feature = json!({
         "type": "Feature",
         "geometry": multipolygon_geojson(&area),
         "properties": {
@@ -707,5 +707,13 @@ pub async fn station_isochrone(
             "metres": round1(minutes * 60.0 * speed),
             "speed_m_s": speed,
         },
-    })))
+    });
+    // RFC 7946's media type, as the OpenAPI document says.
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/geo+json"),
+        )],
+        Json(feature),
+    ))
 }

@@ -17,7 +17,6 @@ mod style;
 mod tiles;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::error::ApiError;
@@ -80,10 +79,8 @@ fn plan_routes() -> Router<AppState> {
         )
         .route("/api/communities", get(plans::communities))
         .route("/api/plans", get(plans::list).post(plans::create))
-        .route(
-            "/api/plans/import",
-            post(plans::import).layer(DefaultBodyLimit::max(crate::limits::MAX_UPLOAD_BYTES)),
-        )
+        // Streams its body within `--max-import-mb` (`limits::read_limited`).
+        .route(crate::limits::IMPORT_ROUTE, post(plans::import))
         .route("/api/plans/{id}", get(plans::get_one))
         .route("/api/plans/{id}/edits", post(plans::edit))
         .route("/api/plans/{id}/undo", post(plans::undo))

@@ -809,7 +809,9 @@ pub const OPERATIONS: &[Operation] = &[
 
 fn param_schema(ty: Ty) -> Value {
     match ty {
-        Ty::Int => json!({"type": "integer", "format": "int64"}),
+        Ty::Int => {
+            json!({"type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX})
+        }
         Ty::Num => json!({"type": "number"}),
         Ty::Str => json!({"type": "string"}),
         Ty::OneOf(values) => json!({"type": "string", "enum": values}),
@@ -824,7 +826,9 @@ fn error_response(status: u16) -> Value {
         401 => "Not signed in (`unauthenticated`).",
         403 => "Not allowed (`forbidden`), or a cookie write without `X-CSRF-Token` (`csrf`).",
         404 => "No such object.",
-        409 => "Stale version (`version_conflict`): retry with the current one.",
+        409 => {
+            "Conflict: a stale version (`stale_version`, with `current_version`: retry with it), or a state that forbids the change (`code` names it)."
+        }
         413 => "Body too large.",
         415 => "Wrong content type.",
         422 => "Well-formed but invalid.",
@@ -897,8 +901,13 @@ fn operation(op: &Operation) -> Value {
     let (status, ok) = ok_response(op.ok);
     responses.insert(status, ok);
     let mut errors: Vec<u16> = op.errors.to_vec();
-    if !op.params.iter().all(|p| p.at == In::Path) || op.body != Body::None {
+    if !op.params.is_empty() || op.body != Body::None {
+        // Path ids past i64 and bad query strings are 400 too.
         errors.push(400);
+    }
+    if let Body::Json(_) = op.body {
+        // Over the body limit; not `application/json`; JSON of the wrong shape.
+        errors.extend([413, 415, 422]);
     }
     if op.ok == Out::Mvt {
         errors.push(304);
@@ -1135,7 +1144,7 @@ fn schemas() -> Value {
                     "type": "object",
                     "properties": {
                         "name": {"type": "string"},
-                        "role": {"type": "string"},
+                        "role": {"type": "string", "enum": ["grid_leader", "grid_worker", "building_steward"]},
                         "phone": {"type": ["string", "null"]},
                     },
                     "required": ["name", "role"],

@@ -770,23 +770,49 @@ pub async fn import(
     State(state): State<AppState>,
     principal: Principal,
     Query(q): Query<ImportQuery>,
-    body: String,
-) -> PlanResult<(StatusCode, Json<PlanView>)> {
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<PlanView>), Response> {
     let community_id = q.community;
-    principal.require(Permission::EditPlan { community_id })?;
+    principal
+        .require(Permission::EditPlan { community_id })
+        .map_err(IntoResponse::into_response)?;
+    // Read only after the permission check, and never past the limit.
+    let body = crate::limits::read_limited(body, state.limits.config.max_import_bytes).await?;
+    let body = String::from_utf8(body).map_err(|e| {
+        ApiError::bad_request(
+            "bad_csv",
+            format!(
+                "the CSV is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+        .into_response()
+    })?;
+    import_csv(&state, &principal, community_id, q.name, &body)
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
+async fn import_csv(
+    state: &AppState,
+    principal: &Principal,
+    community_id: Id,
+    name: Option<String>,
+    body: &str,
+) -> PlanResult<(StatusCode, Json<PlanView>)> {
     let store = state.store.as_ref();
     let rules = load::rules(store, community_id).await?;
     let input = load::input(&state.atlas(), community_id, &rules)?;
-    let rows = parse_assignment_csv(&body)?;
+    let rows = parse_assignment_csv(body)?;
     let mut plan_state = plan_from_assignment(&input, &rows)?;
     plan_state
         .retired_codes
         .extend(store.retired_codes(community_id).await?);
-    let name = q.name.unwrap_or_else(|| "imported".to_owned());
+    let name = name.unwrap_or_else(|| "imported".to_owned());
     let edit = json!({"kind": "import", "rows": rows.len()});
     let plan = insert(
-        &state,
-        &principal,
+        state,
+        principal,
         community_id,
         &name,
         None,
@@ -794,7 +820,7 @@ pub async fn import(
         &plan_state,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(view(&state, plan).await?)))
+    Ok((StatusCode::CREATED, Json(view(state, plan).await?)))
 }
 
 // ---------------------------------------------------------------- planner's map

@@ -38,7 +38,6 @@ use gridmap_data::model::Id;
 use gridmap_data::store::accounts::{NewSession, SessionKind, User, unix_now};
 use gridmap_data::store::{AuditEntry, Store};
 
-pub use login_limit::LoginLimiter;
 pub use principal::{Permission, Principal, Via};
 
 /// Name of the session cookie.
@@ -69,20 +68,21 @@ impl Default for AuthConfig {
     }
 }
 
-/// Auth settings plus the login limiter; shared by every request.
+/// Auth settings; shared by every request. (The login lockout is counted
+/// in the store, see [`login_limit`].)
 #[derive(Debug)]
 pub struct AuthState {
     pub config: AuthConfig,
-    pub login_limiter: LoginLimiter,
 }
 
 impl AuthState {
     pub fn new(config: AuthConfig) -> Self {
-        let login_limiter = LoginLimiter::new(config.max_login_failures, config.login_window);
-        AuthState {
-            config,
-            login_limiter,
-        }
+        AuthState { config }
+    }
+
+    /// The login lockout rule.
+    pub fn login_limit(&self) -> gridmap_data::store::accounts::LoginLimit {
+        login_limit::limit(self.config.max_login_failures, self.config.login_window)
     }
 
     /// The `Set-Cookie` value that starts a session.

@@ -8,13 +8,17 @@
 //! | limit | default | flag |
 //! |---|---|---|
 //! | request body | 1 MiB ([`MAX_BODY_BYTES`]) | `--max-body-kb` |
+//! | plan CSV import body | 32 MiB ([`MAX_IMPORT_BYTES`]), 500,000 rows | `--max-import-mb` |
 //! | request time | 30 s | `--request-timeout-secs` |
 //! | tiles and glyphs per address | 300/s sustained, bursts of 1,500 | `--rate-limit-tiles` (0 = off) |
 //! | other routes per address | 20/s sustained, bursts of 100 | `--rate-limit-api` (0 = off) |
 //! | failed logins | 5 per 5 min per address and per username | – |
 //!
-//! A route that takes uploads raises its own body limit with
-//! `.layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES))`.
+//! A body whose `Content-Length` announces more than its route's limit is
+//! refused with 413 before any of it is read (a client that announces 2 MiB
+//! and sends one byte does not hold a connection for the request timeout).
+//! The import route reads its body as a stream within its own limit
+//! ([`read_limited`]).
 
 pub mod headers;
 pub mod rate;
@@ -34,13 +38,18 @@ pub use rate::{Rate, RateLimiter, RouteClass};
 
 /// Largest request body by default (JSON API bodies).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
-/// Largest upload a route that accepts files should allow.
-pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
+/// Largest plan CSV import (`POST /api/plans/import`): 500,000 rows of
+/// `building_id,grid_code` and a few more columns fit.
+pub const MAX_IMPORT_BYTES: usize = 32 << 20;
+/// The route whose body limit is [`LimitsConfig::max_import_bytes`].
+pub const IMPORT_ROUTE: &str = "/api/plans/import";
 
 /// HTTP limits of a server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LimitsConfig {
     pub max_body_bytes: usize,
+    /// Body limit of [`IMPORT_ROUTE`].
+    pub max_import_bytes: usize,
     pub request_timeout: Duration,
     /// Per address, `/tiles/…` and `/fonts/…`.
     pub tiles: Rate,
@@ -52,6 +61,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             max_body_bytes: MAX_BODY_BYTES,
+            max_import_bytes: MAX_IMPORT_BYTES,
             request_timeout: Duration::from_secs(30),
             tiles: Rate::per_second(300.0, 5.0),
             api: Rate::per_second(20.0, 5.0),
@@ -98,7 +108,10 @@ pub fn apply(router: Router, state: AppState) -> Router {
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let class = RouteClass::of(req.uri().path());
     let r = match state.limits.rate.take(class, client_ip(req.extensions())) {
-        Ok(()) => timeout(state.limits.config.request_timeout, req, next).await,
+        Ok(()) => match announced_too_large(&req, &state.limits.config) {
+            Some(limit) => too_large(limit),
+            None => timeout(state.limits.config.request_timeout, req, next).await,
+        },
         Err(wait) => rate_limited(wait, "too many requests from this address; slow down"),
     };
     let mut r = json_errors(r).await;
@@ -107,6 +120,62 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
         h.insert(name, value);
     }
     r
+}
+
+/// The route's body limit, when the request's `Content-Length` is over it
+/// (or is not a number).
+fn announced_too_large(req: &Request, config: &LimitsConfig) -> Option<usize> {
+    let announced = req.headers().get(header::CONTENT_LENGTH)?;
+    let limit = if req.uri().path() == IMPORT_ROUTE {
+        config.max_import_bytes
+    } else {
+        config.max_body_bytes
+    };
+    match announced
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        Some(n) if n <= limit as u64 => None,
+        _ => Some(limit),
+    }
+}
+
+/// 413 `payload_too_large`, naming the limit.
+pub fn too_large(limit: usize) -> Response {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body is larger than the limit of {limit} bytes"),
+    )
+    .into_response()
+}
+
+/// Read a whole body as it streams in, refusing it (413) as soon as it
+/// passes `limit` bytes, so a long upload never sits in memory past it.
+pub async fn read_limited(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, Response> {
+    use axum::body::HttpBody;
+    let mut body = body;
+    let mut out = Vec::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame = frame.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_body",
+                format!("the request body could not be read: {e}"),
+            )
+            .into_response()
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > limit {
+                return Err(too_large(limit));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
 }
 
 async fn timeout(limit: Duration, req: Request, next: Next) -> Response {

@@ -80,6 +80,7 @@ impl PlanError {
             PlanError::Edit(_) => StatusCode::UNPROCESSABLE_ENTITY,
             PlanError::Partition(PartitionError::UnknownGrid(_)) => StatusCode::BAD_REQUEST,
             PlanError::Partition(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            PlanError::Exchange(ExchangeError::TooManyRows { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             PlanError::Exchange(_) => StatusCode::UNPROCESSABLE_ENTITY,
             PlanError::HasBreaks { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         }

@@ -80,7 +80,7 @@ fn plan_routes() -> Router<AppState> {
         .route("/api/communities", get(plans::communities))
         .route("/api/plans", get(plans::list).post(plans::create))
         // Streams its body within `--max-import-mb` (`limits::read_limited`).
-        .route(crate::limits::IMPORT_ROUTE, post(plans::import))
+        .route("/api/plans/import", post(plans::import))
         .route("/api/plans/{id}", get(plans::get_one))
         .route("/api/plans/{id}/edits", post(plans::edit))
         .route("/api/plans/{id}/undo", post(plans::undo))

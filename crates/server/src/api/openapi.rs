@@ -39,6 +39,16 @@ pub enum Ty {
     OneOf(&'static [&'static str]),
     /// An integer in this range.
     Range(i64, i64),
+    /// A number in `(min, max]` when `open_min`, else `[min, max]`.
+    Float {
+        min: f64,
+        max: f64,
+        open_min: bool,
+    },
+    /// A string of `min..=max` characters holding a non-space character.
+    Text(u32, u32),
+    /// A string matching this pattern.
+    Pattern(&'static str),
 }
 
 /// One path or query parameter.
@@ -129,10 +139,23 @@ impl Operation {
 }
 
 const ID: Ty = Ty::Int;
-const MINUTES: Param = query("minutes", Ty::Num, "Walking minutes, (0, 60] (default 15).");
+const MINUTES: Param = query(
+    "minutes",
+    MINUTES_TY,
+    "Walking minutes, (0, 60] (default 15).",
+);
+const MINUTES_TY: Ty = Ty::Float {
+    min: 0.0,
+    max: 60.0,
+    open_min: true,
+};
 const METRES: Param = query(
     "metres",
-    Ty::Num,
+    Ty::Float {
+        min: 0.0,
+        max: 19_800.0,
+        open_min: true,
+    },
     "Walking distance in metres instead of minutes (bands 300/500/1,000 m).",
 );
 const TIER: Param = query(
@@ -142,7 +165,11 @@ const TIER: Param = query(
 );
 const SPEED: Param = query(
     "speed",
-    Ty::Num,
+    Ty::Float {
+        min: 0.0,
+        max: 5.0,
+        open_min: true,
+    },
     "Walking speed in m/s, (0, 5] (default 1.1).",
 );
 const PLAN_ID: Param = path("id", ID, "Plan id.");
@@ -186,8 +213,24 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "The grid, community, public contacts, nearest stations and walk of a WGS84 point.",
         access: Access::Public,
         params: &[
-            required(query("lon", Ty::Num, "Longitude, -180..180.")),
-            required(query("lat", Ty::Num, "Latitude, -90..90.")),
+            required(query(
+                "lon",
+                Ty::Float {
+                    min: -180.0,
+                    max: 180.0,
+                    open_min: false,
+                },
+                "Longitude, -180..180.",
+            )),
+            required(query(
+                "lat",
+                Ty::Float {
+                    min: -90.0,
+                    max: 90.0,
+                    open_min: false,
+                },
+                "Latitude, -90..90.",
+            )),
         ],
         body: Body::None,
         ok: Out::Json(200, "Object"),
@@ -203,10 +246,14 @@ pub const OPERATIONS: &[Operation] = &[
         params: &[
             required(query(
                 "q",
-                Ty::Str,
+                Ty::Text(1, 100),
                 "Name or address (at most 100 characters).",
             )),
-            query("limit", Ty::Int, "At most this many results (1..=50)."),
+            query(
+                "limit",
+                Ty::Range(1, 100),
+                "At most this many results (1..=100, default 20).",
+            ),
         ],
         body: Body::None,
         ok: Out::Json(200, "Object"),
@@ -245,7 +292,11 @@ pub const OPERATIONS: &[Operation] = &[
         access: Access::Public,
         params: &[
             path("id", ID, "Building id."),
-            query("scale", Ty::Int, "Pixels per module (1..=32, default 8)."),
+            query(
+                "scale",
+                Ty::Range(1, 32),
+                "Pixels per module (1..=32, default 8).",
+            ),
         ],
         body: Body::None,
         ok: Out::Png,
@@ -260,7 +311,7 @@ pub const OPERATIONS: &[Operation] = &[
         access: Access::User,
         params: &[
             path("id", ID, "Grid id."),
-            query("page", Ty::Int, "Only this page (1-based)."),
+            query("page", Ty::Range(1, i64::MAX), "Only this page (1-based)."),
         ],
         body: Body::None,
         ok: Out::Svg,
@@ -335,7 +386,11 @@ pub const OPERATIONS: &[Operation] = &[
         access: Access::Public,
         params: &[
             path("fontstack", Ty::Str, "Comma-separated font names."),
-            path("range", Ty::Str, "`{start}-{end}.pbf`, 256 code points."),
+            path(
+                "range",
+                Ty::Pattern("^[0-9]{1,5}-[0-9]{1,5}\\.pbf$"),
+                "`{start}-{end}.pbf`, 256 code points: start a multiple of 256, end = start + 255 (else 400 `bad_glyph_range`).",
+            ),
         ],
         body: Body::None,
         ok: Out::Glyphs,
@@ -479,15 +534,22 @@ pub const OPERATIONS: &[Operation] = &[
             query("community", Ty::Int, "Only this community."),
             query(
                 "status",
-                Ty::OneOf(&["covered", "uncovered", "estimated", "unreachable"]),
+                Ty::OneOf(&[
+                    "network",
+                    "estimated",
+                    "beyond",
+                    "unreachable",
+                    "covered",
+                    "uncovered",
+                ]),
                 "Only buildings of this status.",
             ),
             query(
                 "limit",
-                Ty::Int,
+                Ty::Range(1, 10_000),
                 "Rows per page (1..=10,000, default 1,000).",
             ),
-            query("offset", Ty::Int, "Rows to skip."),
+            query("offset", Ty::Range(0, i64::MAX), "Rows to skip."),
         ],
         body: Body::None,
         ok: Out::Json(200, "Object"),
@@ -526,7 +588,7 @@ pub const OPERATIONS: &[Operation] = &[
         access: Access::Public,
         params: &[
             path("station", ID, "Station id."),
-            path("minutes", Ty::Num, "Walking minutes, (0, 60]."),
+            path("minutes", MINUTES_TY, "Walking minutes, (0, 60]."),
             TILE[0],
             TILE[1],
             TILE[2],
@@ -816,6 +878,16 @@ fn param_schema(ty: Ty) -> Value {
         Ty::Str => json!({"type": "string"}),
         Ty::OneOf(values) => json!({"type": "string", "enum": values}),
         Ty::Range(min, max) => json!({"type": "integer", "minimum": min, "maximum": max}),
+        Ty::Float {
+            min,
+            max,
+            open_min: true,
+        } => json!({"type": "number", "exclusiveMinimum": min, "maximum": max}),
+        Ty::Float { min, max, .. } => json!({"type": "number", "minimum": min, "maximum": max}),
+        Ty::Text(min, max) => {
+            json!({"type": "string", "minLength": min, "maxLength": max, "pattern": "\\S"})
+        }
+        Ty::Pattern(p) => json!({"type": "string", "pattern": p}),
     }
 }
 

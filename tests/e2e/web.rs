@@ -277,6 +277,58 @@ fn png_dark(png: &[u8]) -> (usize, Vec<bool>) {
     (side, dark)
 }
 
+/// Behind a TLS proxy every absolute URL must come from `--public-url`, or
+/// the browser refuses the tiles as mixed content (before: TileJSON and the
+/// style said `http://{Host}/…`).
+#[test]
+fn public_url_is_the_origin_of_tilejson_and_the_style() {
+    let s = harness::start(&["--public-url", "https://grid.example.cn/"]);
+    let prefix = "https://grid.example.cn/";
+    let urls = |v: &serde_json::Value| -> Vec<String> {
+        v["tiles"]
+            .as_array()
+            .expect("tiles")
+            .iter()
+            .map(|u| u.as_str().expect("url").to_owned())
+            .collect()
+    };
+    let (status, base) = s.get("/tiles.json");
+    assert_eq!(status, 200);
+    assert_eq!(
+        urls(&base),
+        ["https://grid.example.cn/tiles/{z}/{x}/{y}.mvt"]
+    );
+    let (status, coverage) = s.get("/tiles/coverage.json");
+    assert_eq!(status, 200);
+    assert_eq!(
+        urls(&coverage),
+        ["https://grid.example.cn/tiles/coverage/{z}/{x}/{y}.mvt"]
+    );
+    let (status, style) = s.get("/style.json");
+    assert_eq!(status, 200);
+    assert!(
+        style["glyphs"]
+            .as_str()
+            .expect("glyphs")
+            .starts_with(prefix),
+        "{}",
+        style["glyphs"]
+    );
+    for source in ["gridmap", "coverage"] {
+        for url in urls(&style["sources"][source]) {
+            assert!(url.starts_with(prefix), "{source}: {url}");
+        }
+    }
+    assert!(
+        !style.to_string().contains("http://"),
+        "no http:// URL in the style"
+    );
+    // Without the flag, the request's Host as before.
+    let plain = harness::start(&["--no-sample"]);
+    let (_, tj) = plain.get("/tiles.json");
+    assert!(urls(&tj)[0].starts_with(&plain.base), "{tj}");
+}
+
 #[test]
 fn public_url_sets_what_the_codes_point_at() {
     let s = harness::start(&["--public-url", "https://grid.example.cn/"]);

@@ -502,16 +502,13 @@ async fn serve(
         tile_cache_mb.saturating_mul(1 << 20),
     )
     .with_config(auth, limits)
+    .with_public_url(public_url.map(|u| u.0))
     .with_tile_geometry_budget(tile_geometry_mb.saturating_mul(1 << 20));
     state.coverage.start(state.atlas());
     spawn_reload_on_hangup(state.clone());
     spawn_watch_store(state.clone(), Duration::from_millis(watch_ms));
     spawn_session_purge(state.clone());
-    let mut app = api::app(state);
-    if let Some(url) = public_url {
-        app = app.layer(axum::Extension(url));
-    }
-    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
+    let app = api::app(state).layer(tower_http::trace::TraceLayer::new_for_http());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -42,8 +42,11 @@ pub struct Shared {
     pub instance: Arc<str>,
     /// Map-label glyph ranges from the embedded fonts.
     pub fonts: Arc<Glyphs>,
-    /// Session settings and the failed-login limiter.
+    /// Session settings.
     pub auth: Arc<AuthState>,
+    /// `serve --public-url`: the origin every absolute URL the server writes
+    /// starts with (TileJSON, style, QR codes); else the request's Host.
+    pub public_url: Option<Arc<str>>,
     /// HTTP limits and the per-address rate limiter.
     pub limits: Arc<LimitsState>,
     /// The walking-coverage snapshot of the current atlas.
@@ -120,6 +123,7 @@ impl AppState {
             instance: format!("{store_id}-{}", env!("CARGO_PKG_VERSION")).into(),
             fonts: Arc::new(Glyphs::new()),
             auth: Arc::new(AuthState::new(AuthConfig::default())),
+            public_url: None,
             limits: Arc::new(LimitsState::new(LimitsConfig::default())),
             coverage: Arc::new(CoverageCache::new()),
             household_limits: Arc::new(ArcSwap::from_pointee(HouseholdLimits::default())),
@@ -153,6 +157,21 @@ impl AppState {
     }
 
     /// Replace the default auth and limit settings.
+    /// Absolute URLs start with this origin (`serve --public-url`).
+    pub fn with_public_url(mut self, url: Option<Arc<str>>) -> Self {
+        Arc::make_mut(&mut self.0).public_url = url;
+        self
+    }
+
+    /// The origin of absolute URLs in responses: `--public-url` when set,
+    /// else `http://` and the request's Host.
+    pub fn origin(&self, headers: &axum::http::HeaderMap) -> String {
+        match &self.public_url {
+            Some(url) => url.to_string(),
+            None => crate::api::style::base_url(headers),
+        }
+    }
+
     pub fn with_config(mut self, auth: AuthConfig, limits: LimitsConfig) -> Self {
         let shared = Arc::make_mut(&mut self.0);
         shared.auth = Arc::new(AuthState::new(auth));

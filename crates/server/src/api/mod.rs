@@ -13,7 +13,7 @@ mod params;
 mod plans;
 mod public;
 pub mod qr;
-mod style;
+pub(crate) mod style;
 mod tiles;
 
 use axum::Router;

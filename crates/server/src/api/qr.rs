@@ -9,7 +9,6 @@
 
 use std::sync::Arc;
 
-use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +17,6 @@ use gridmap_data::Atlas;
 use gridmap_data::model::Building;
 
 use super::params::Params;
-use super::style::base_url;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::qr::{self, Matrix, QrError, svg::Label};
@@ -48,10 +46,6 @@ impl PublicUrl {
 }
 
 const DEFAULT_PNG_SCALE: usize = 8;
-
-fn origin(public: Option<&Extension<PublicUrl>>, headers: &HeaderMap) -> String {
-    public.map_or_else(|| base_url(headers), |p| p.0.0.to_string())
-}
 
 fn svg_response(body: String) -> Response {
     (
@@ -95,7 +89,6 @@ fn label(atlas: &Atlas, b: &Building, origin: &str) -> Result<Label, ApiError> {
 
 pub async fn building_svg(
     State(state): State<AppState>,
-    public: Option<Extension<PublicUrl>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -104,13 +97,12 @@ pub async fn building_svg(
     let b = atlas.building(id).ok_or_else(|| {
         ApiError::not_found("no_such_building", format!("no building with id {id}"))
     })?;
-    let label = label(&atlas, b, &origin(public.as_ref(), &headers))?;
+    let label = label(&atlas, b, &state.origin(&headers))?;
     Ok(svg_response(qr::svg::single(&label)))
 }
 
 pub async fn building_png(
     State(state): State<AppState>,
-    public: Option<Extension<PublicUrl>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -125,7 +117,7 @@ pub async fn building_png(
             format!("no building with id {id}"),
         ));
     }
-    let url = qr::building_url(&origin(public.as_ref(), &headers), id);
+    let url = qr::building_url(&state.origin(&headers), id);
     let matrix = Matrix::encode(&url).map_err(qr_error)?;
     let png = qr::png::png(&matrix, scale).map_err(qr_error)?;
     Ok((
@@ -141,7 +133,6 @@ pub async fn building_png(
 pub async fn grid_sheet(
     State(state): State<AppState>,
     principal: Principal,
-    public: Option<Extension<PublicUrl>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -183,7 +174,7 @@ pub async fn grid_sheet(
             .take(qr::svg::PER_PAGE)
             .collect();
     }
-    let origin = origin(public.as_ref(), &headers);
+    let origin = state.origin(&headers);
     let labels = buildings
         .iter()
         .map(|b| label(&atlas, b, &origin))

@@ -14,6 +14,8 @@ use crate::state::AppState;
 pub const FONT_REGULAR: &str = "DejaVu Sans Book";
 pub const FONT_BOLD: &str = "DejaVu Sans Bold";
 
+/// `http://` and the request's Host (a safe one), for servers without
+/// `--public-url`; use [`AppState::origin`].
 pub fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
@@ -27,7 +29,7 @@ pub fn base_url(headers: &HeaderMap) -> String {
 }
 
 pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
-    let base = base_url(&headers);
+    let base = state.origin(&headers);
     let atlas = state.atlas();
     let (center, zoom) = match atlas.bounds() {
         Some(b) => ([b.center().x, b.center().y], 14.0),

@@ -326,7 +326,7 @@ fn tilejson_of(
     minzoom: u8,
     layers: &[tiles::LayerSpec],
 ) -> Value {
-    let base = super::style::base_url(headers);
+    let base = state.origin(headers);
     let atlas = state.atlas();
     let (bounds, center) = match atlas.bounds() {
         Some(b) => (

@@ -163,7 +163,7 @@ fn sample_tiles_hold_every_building_once_and_public_attributes_only() {
 }
 
 #[test]
-fn etag_gives_304_and_bad_coordinates_give_json_400() {
+fn etag_gives_304_and_bad_coordinates_give_json_errors() {
     let s = harness::start(&[]);
     let (status, headers, body) = fetch(&s, "/tiles/14/13597/6651.mvt", None);
     assert_eq!(status, 200);
@@ -172,9 +172,12 @@ fn etag_gives_304_and_bad_coordinates_give_json_400() {
     let (status, _, body) = fetch(&s, "/tiles/14/13597/6651.mvt", Some(&tag));
     assert_eq!(status, 304);
     assert!(body.is_empty());
+    // Past the zoom's edge: no such tile.
+    let (status, body) = s.get("/tiles/2/4/0.mvt");
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "no_such_tile");
     for path in [
         "/tiles/25/0/0.mvt",
-        "/tiles/2/4/0.mvt",
         "/tiles/a/0/0.mvt",
         "/tiles/1/0/x.mvt",
         "/tiles/1/0/0.png",

@@ -47,8 +47,8 @@ pub enum Ty {
     },
     /// A string of `min..=max` characters holding a non-space character.
     Text(u32, u32),
-    /// A string matching this pattern.
-    Pattern(&'static str),
+    /// A glyph range file: `0-255.pbf`, `256-511.pbf` … `65280-65535.pbf`.
+    GlyphRange,
 }
 
 /// One path or query parameter.
@@ -251,8 +251,8 @@ pub const OPERATIONS: &[Operation] = &[
             )),
             query(
                 "limit",
-                Ty::Range(1, 100),
-                "At most this many results (1..=100, default 20).",
+                Ty::Range(1, u32::MAX as i64),
+                "At most this many results (default 20; above 100 counts as 100).",
             ),
         ],
         body: Body::None,
@@ -294,8 +294,8 @@ pub const OPERATIONS: &[Operation] = &[
             path("id", ID, "Building id."),
             query(
                 "scale",
-                Ty::Range(1, 32),
-                "Pixels per module (1..=32, default 8).",
+                Ty::Range(1, u32::MAX as i64),
+                "Pixels per module (default 8; above 32 counts as 32).",
             ),
         ],
         body: Body::None,
@@ -311,7 +311,11 @@ pub const OPERATIONS: &[Operation] = &[
         access: Access::User,
         params: &[
             path("id", ID, "Grid id."),
-            query("page", Ty::Range(1, i64::MAX), "Only this page (1-based)."),
+            query(
+                "page",
+                Ty::Range(1, u32::MAX as i64),
+                "Only this page (1-based).",
+            ),
         ],
         body: Body::None,
         ok: Out::Svg,
@@ -388,8 +392,8 @@ pub const OPERATIONS: &[Operation] = &[
             path("fontstack", Ty::Str, "Comma-separated font names."),
             path(
                 "range",
-                Ty::Pattern("^[0-9]{1,5}-[0-9]{1,5}\\.pbf$"),
-                "`{start}-{end}.pbf`, 256 code points: start a multiple of 256, end = start + 255 (else 400 `bad_glyph_range`).",
+                Ty::GlyphRange,
+                "`{start}-{end}.pbf`, 256 code points: start a multiple of 256 below 65,536, end = start + 255.",
             ),
         ],
         body: Body::None,
@@ -546,8 +550,8 @@ pub const OPERATIONS: &[Operation] = &[
             ),
             query(
                 "limit",
-                Ty::Range(1, 10_000),
-                "Rows per page (1..=10,000, default 1,000).",
+                Ty::Range(1, u32::MAX as i64),
+                "Rows per page (default 1,000; above 10,000 counts as 10,000).",
             ),
             query("offset", Ty::Range(0, i64::MAX), "Rows to skip."),
         ],
@@ -887,7 +891,12 @@ fn param_schema(ty: Ty) -> Value {
         Ty::Text(min, max) => {
             json!({"type": "string", "minLength": min, "maxLength": max, "pattern": "\\S"})
         }
-        Ty::Pattern(p) => json!({"type": "string", "pattern": p}),
+        Ty::GlyphRange => {
+            let files: Vec<String> = (0..256_u32)
+                .map(|i| format!("{}-{}.pbf", i * 256, i * 256 + 255))
+                .collect();
+            json!({"type": "string", "enum": files})
+        }
     }
 }
 
@@ -982,7 +991,8 @@ fn operation(op: &Operation) -> Value {
         errors.extend([413, 415, 422]);
     }
     if op.ok == Out::Mvt {
-        errors.push(304);
+        // 304 on a matching ETag; 404 past the zoom's edge (`x, y < 2^z`).
+        errors.extend([304, 404]);
     }
     errors.push(429);
     errors.sort_unstable();

@@ -34,15 +34,18 @@ impl Params {
             })
     }
 
-    /// An optional count, clamped to `1..=max`.
+    /// An optional count of at least 1; above `max` counts as `max`.
     pub fn limit(&self, key: &str, default: usize, max: usize) -> Result<usize, ApiError> {
         match self.text(key) {
             None => Ok(default),
             Some(raw) => raw
                 .trim()
-                .parse::<usize>()
-                .map(|v| v.clamp(1, max))
-                .map_err(|_| {
+                .parse::<u32>()
+                .ok()
+                .filter(|&v| v >= 1)
+                // Above `max` is clamped (documented as such).
+                .map(|v| usize::try_from(v).unwrap_or(usize::MAX).min(max))
+                .ok_or_else(|| {
                     ApiError::bad_request(
                         "bad_limit",
                         format!("`{key}` must be a positive integer, got `{raw}`"),

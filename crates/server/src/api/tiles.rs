@@ -33,7 +33,14 @@ pub fn parse_coord(z: &str, x: &str, file: &str) -> Result<TileCoord, ApiError> 
     let y: u32 = y
         .parse()
         .map_err(|_| bad(format!("y `{y}` is not a tile row")))?;
-    TileCoord::new(z, x, y).map_err(|e| bad(e.to_string()))
+    // A well-formed address past the zoom's edge names no tile: 404, as the
+    // OpenAPI document can say `z`, `x` and `y` ranges but not `x < 2^z`.
+    TileCoord::new(z, x, y).map_err(|e| match e {
+        gridmap_tiles::TileError::OutOfRange { .. } => {
+            ApiError::not_found("no_such_tile", e.to_string())
+        }
+        _ => bad(e.to_string()),
+    })
 }
 
 fn etag(instance: &str, version: u64) -> String {

@@ -990,10 +990,16 @@ fn every_edit_kind_over_http() {
         moved.len()
     );
 
-    // A split that misses the grid is refused with the engine's code.
-    let r = edit(json!({"kind": "split", "grid": g, "line": [[0.0, 0.0], [0.0, 1.0]]}));
+    // A split that misses the grid (a line west of all its buildings) is
+    // refused with the engine's code; a line nowhere near the community is
+    // invalid geometry.
+    let west = lons[0] - 0.002;
+    let r = edit(json!({"kind": "split", "grid": g, "line": [[west, lat0], [west, lat1]]}));
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["code"], "split_missed");
+    let r = edit(json!({"kind": "split", "grid": g, "line": [[0.0, 0.0], [0.0, 1.0]]}));
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["code"], "invalid_geometry");
 
     // Draw a small ring around one building: it joins a new grid.
     let (b0, (x, y)) = pts[0];

@@ -226,7 +226,8 @@ fn hostile_geometry(db: Option<&str>) {
     let view = ping.ok(&format!("/api/plans/{id}"));
     assert_eq!(view["version"], 1);
     for route in ["validate", "layers", "export.csv", "export.geojson", "history"] {
-        ping.ok(&format!("/api/plans/{id}/{route}"));
+        let r = ping.get(&format!("/api/plans/{id}/{route}"));
+        assert_eq!(r.status, 200, "{route}: {}", text(&r));
     }
 
     // A stored state that does not read back (what the 1e308 edit used to

@@ -500,6 +500,18 @@ test('publishing a draft made before another publish says what changed; merging 
   await page.click('#plan-publish');
   await page.waitForSelector('#plan-notice.base');
   assert.match(await page.locator('#plan-notice').innerText(), /第三方改名/);
+  // The same notice in English.
+  await page.click('#lang-switch');
+  await page.waitForFunction(() => document.querySelector('#plan-notice')?.textContent.includes('was made on an older publish'));
+  text = await page.locator('#plan-notice').innerText();
+  assert.match(text, /“第三方案” \(plan \d+\) was published by/);
+  assert.match(text, new RegExp(`Grid ${mine.grids[1].code.slice(-3)} renamed: .* → 第三方改名`));
+  assert.match(text, /Merge the latest publish/);
+  assert.match(text, /Publish anyway/);
+  await settled(page);
+  await shot('base-changed-en');
+  await page.click('#lang-switch');
+  await page.waitForFunction(() => document.querySelector('#plan-notice')?.textContent.includes('此草案是在较早的发布上做的'));
   await page.click('#plan-base-force');
   await page.waitForSelector('#plan-base-reason');
   await page.click('#plan-base-confirm');

@@ -64,10 +64,7 @@ fn community_with_two_grids(c: &Client) -> (i64, Value) {
     let list = c.ok("/api/communities");
     for com in list["communities"].as_array().unwrap() {
         let id = com["id"].as_i64().unwrap();
-        let v = c.post_ok(
-            "/api/plans",
-            &json!({"community_id": id, "name": "probe"}),
-        );
+        let v = c.post_ok("/api/plans", &json!({"community_id": id, "name": "probe"}));
         if v["grids"].as_array().unwrap().len() >= 2 {
             return (id, v);
         }
@@ -216,16 +213,17 @@ fn hostile_geometry(db: Option<&str>) {
                 .as_bytes(),
         ),
     );
-    assert!(
-        (400..500).contains(&r.status),
-        "{} {}",
-        r.status,
-        text(&r)
-    );
+    assert!((400..500).contains(&r.status), "{} {}", r.status, text(&r));
     // Nothing was stored; every route still reads the plan.
     let view = ping.ok(&format!("/api/plans/{id}"));
     assert_eq!(view["version"], 1);
-    for route in ["validate", "layers", "export.csv", "export.geojson", "history"] {
+    for route in [
+        "validate",
+        "layers",
+        "export.csv",
+        "export.geojson",
+        "history",
+    ] {
         let r = ping.get(&format!("/api/plans/{id}/{route}"));
         assert_eq!(r.status, 200, "{route}: {}", text(&r));
     }
@@ -246,14 +244,22 @@ fn hostile_geometry(db: Option<&str>) {
         assert_eq!(r.status, 409, "GET {route}: {}", text(&r));
         let body = r.json();
         assert_eq!(body["code"], "plan_state_unreadable", "{route}: {body}");
-        assert_eq!((body["plan"].as_i64(), body["version"].as_i64()), (Some(id), Some(2)));
+        assert_eq!(
+            (body["plan"].as_i64(), body["version"].as_i64()),
+            (Some(id), Some(2))
+        );
         let m = body["message"].as_str().unwrap();
         assert!(
             m.contains(&format!("plan {id} version 2")) && m.contains("undo"),
             "{m}"
         );
     }
-    let r = edit(&ping, id, 2, json!({"kind": "rename", "grid": g, "name": "x"}));
+    let r = edit(
+        &ping,
+        id,
+        2,
+        json!({"kind": "rename", "grid": g, "name": "x"}),
+    );
     assert_eq!(r.status, 409);
     assert_eq!(r.json()["code"], "plan_state_unreadable");
     let out = cli(&s.db, &["plan", "validate", &id.to_string()]);
@@ -318,14 +324,19 @@ fn stale_publish(db: Option<&str>) {
         grids[1]["key"].as_u64().unwrap(),
         grids[1]["code"].as_str().unwrap().to_owned(),
     );
-    let p0 = probe["plan"]["base_published_id"].as_i64().expect("the demo plan is published");
+    let p0 = probe["plan"]["base_published_id"]
+        .as_i64()
+        .expect("the demo plan is published");
     // Four drafts from the published plan; keys are the same in each (one lineage rule).
     let (a, _) = draft(&ping, community, "A");
     let (b, _) = draft(&ping, community, "B");
     let (c, _) = draft(&ping, community, "C");
     let (d, _) = draft(&ping, community, "D");
     for x in [a, b, c, d] {
-        assert_eq!(ping.ok(&format!("/api/plans/{x}"))["plan"]["base_published_id"], p0);
+        assert_eq!(
+            ping.ok(&format!("/api/plans/{x}"))["plan"]["base_published_id"],
+            p0
+        );
     }
     let publish = |who: &Client, plan: i64, extra: Value| -> harness::Resp {
         let mut body = json!({"version": version_of(who, plan), "force": true});
@@ -336,14 +347,32 @@ fn stale_publish(db: Option<&str>) {
     };
 
     // A renames grid 1 and is published.
-    assert_eq!(edit(&ping, a, 1, json!({"kind": "rename", "grid": k1, "name": "A改名"})).status, 200);
+    assert_eq!(
+        edit(
+            &ping,
+            a,
+            1,
+            json!({"kind": "rename", "grid": k1, "name": "A改名"})
+        )
+        .status,
+        200
+    );
     let r = publish(&root, a, json!({}));
     assert_eq!(r.status, 200, "{}", text(&r));
 
     // B (renamed grid 2) was made from the plan A replaced: refused, with
     // what A changed — for the planner (before any rule check) and for an
     // admin forcing rule breaks alike.
-    assert_eq!(edit(&ping, b, 1, json!({"kind": "rename", "grid": k2, "name": "B改名"})).status, 200);
+    assert_eq!(
+        edit(
+            &ping,
+            b,
+            1,
+            json!({"kind": "rename", "grid": k2, "name": "B改名"})
+        )
+        .status,
+        200
+    );
     let r = ping.post(&format!("/api/plans/{b}/publish"), &json!({"version": 2}));
     assert_eq!(r.status, 409, "{}", text(&r));
     let body = r.json();
@@ -363,16 +392,28 @@ fn stale_publish(db: Option<&str>) {
     let m = body["message"].as_str().unwrap();
     assert!(m.contains("rebase") && m.contains("force_base"), "{m}");
     let r = publish(&root, b, json!({}));
-    assert_eq!((r.status, r.json()["code"].clone()), (409, json!("base_changed")));
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (409, json!("base_changed"))
+    );
     // Still a draft, A still published and still named as A named it.
-    assert_eq!(ping.ok(&format!("/api/plans/{b}"))["plan"]["status"], "draft");
-    assert_eq!(ping.ok(&format!("/api/plans/{a}"))["plan"]["status"], "published");
+    assert_eq!(
+        ping.ok(&format!("/api/plans/{b}"))["plan"]["status"],
+        "draft"
+    );
+    assert_eq!(
+        ping.ok(&format!("/api/plans/{a}"))["plan"]["status"],
+        "published"
+    );
 
     // Rebase B: it carries A's rename and its own.
     let r = ping.post_ok(&format!("/api/plans/{b}/rebase"), &json!({"version": 2}));
     assert_eq!(r["base_published_id"], a, "{r}");
     assert_eq!(r["previous_base_id"], p0);
-    assert_eq!((r["edits"].as_u64(), r["replayed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (r["edits"].as_u64(), r["replayed"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(r["conflicts"], json!([]), "{r}");
     assert_eq!(r["changes"]["grids_renamed"][0]["to"], "A改名");
     let vb = ping.ok(&format!("/api/plans/{b}"));
@@ -388,13 +429,22 @@ fn stale_publish(db: Option<&str>) {
     assert_eq!(ops, ["create", "edit", "rebase", "edit"]);
     // A second rebase has nothing to do.
     let r = ping.post(&format!("/api/plans/{b}/rebase"), &json!({"version": 4}));
-    assert_eq!((r.status, r.json()["code"].clone()), (409, json!("base_current")));
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (409, json!("base_current"))
+    );
     // The replayed edit undoes; the rebase itself does not (it would bring A's change back out).
     let u = ping.post_ok(&format!("/api/plans/{b}/undo"), &json!({"version": 4}));
     assert_eq!(u["can_undo"], false);
-    assert_eq!(grid_name(&ping.ok(&format!("/api/plans/{b}")), &c1), "A改名");
+    assert_eq!(
+        grid_name(&ping.ok(&format!("/api/plans/{b}")), &c1),
+        "A改名"
+    );
     let r = ping.post(&format!("/api/plans/{b}/undo"), &json!({"version": 5}));
-    assert_eq!((r.status, r.json()["code"].clone()), (409, json!("nothing_to_undo")));
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (409, json!("nothing_to_undo"))
+    );
     ping.post_ok(&format!("/api/plans/{b}/redo"), &json!({"version": 5}));
     let r = publish(&root, b, json!({}));
     assert_eq!(r.status, 200, "{}", text(&r));
@@ -425,7 +475,16 @@ fn stale_publish(db: Option<&str>) {
     }
 
     // C renamed grid 1 too: its rebase lists the clash and keeps C's name.
-    assert_eq!(edit(&ping, c, 1, json!({"kind": "rename", "grid": k1, "name": "C改名"})).status, 200);
+    assert_eq!(
+        edit(
+            &ping,
+            c,
+            1,
+            json!({"kind": "rename", "grid": k1, "name": "C改名"})
+        )
+        .status,
+        200
+    );
     let r = ping.post_ok(&format!("/api/plans/{c}/rebase"), &json!({"version": 2}));
     assert_eq!(r["base_published_id"], b);
     let conflicts = r["conflicts"].as_array().unwrap();
@@ -435,12 +494,27 @@ fn stale_publish(db: Option<&str>) {
     assert_eq!(conflicts[0]["grid"], c1.as_str());
     assert_eq!(conflicts[0]["fields"], json!(["name"]));
     assert_eq!(conflicts[0]["version"], 2);
-    assert_eq!(grid_name(&ping.ok(&format!("/api/plans/{c}")), &c1), "C改名");
+    assert_eq!(
+        grid_name(&ping.ok(&format!("/api/plans/{c}")), &c1),
+        "C改名"
+    );
 
     // D is published over B by force: a reason is required and audited.
-    assert_eq!(edit(&ping, d, 1, json!({"kind": "rename", "grid": k2, "name": "D改名"})).status, 200);
+    assert_eq!(
+        edit(
+            &ping,
+            d,
+            1,
+            json!({"kind": "rename", "grid": k2, "name": "D改名"})
+        )
+        .status,
+        200
+    );
     let r = publish(&root, d, json!({"force_base": true}));
-    assert_eq!((r.status, r.json()["code"].clone()), (400, json!("reason_required")));
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("reason_required"))
+    );
     let r = publish(&root, d, json!({"force_base": true, "reason": "  "}));
     assert_eq!(r.status, 400);
     let reason = "街道要求按 D 方案执行";
@@ -487,7 +561,10 @@ fn stale_publish(db: Option<&str>) {
         let h2 = sc.spawn(|| publish(&root, e2, json!({})));
         (h1.join().unwrap(), h2.join().unwrap())
     });
-    let mut got = [(st1.status, st1.json()["code"].clone()), (st2.status, st2.json()["code"].clone())];
+    let mut got = [
+        (st1.status, st1.json()["code"].clone()),
+        (st2.status, st2.json()["code"].clone()),
+    ];
     got.sort_by_key(|g| g.0);
     assert_eq!(got[0].0, 200, "{got:?}");
     assert_eq!(got[1], (409, json!("base_changed")), "{got:?}");
@@ -507,14 +584,28 @@ fn stale_publish(db: Option<&str>) {
             .map(|i| {
                 let ping = &ping;
                 sc.spawn(move || {
-                    edit(ping, f, 1, json!({"kind": "rename", "grid": k1, "name": format!("n{i}")})).status
+                    edit(
+                        ping,
+                        f,
+                        1,
+                        json!({"kind": "rename", "grid": k1, "name": format!("n{i}")}),
+                    )
+                    .status
                 })
             })
             .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(results.iter().filter(|s| **s == 200).count(), 1, "{results:?}");
-    assert_eq!(results.iter().filter(|s| **s == 409).count(), 15, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|s| **s == 200).count(),
+        1,
+        "{results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|s| **s == 409).count(),
+        15,
+        "{results:?}"
+    );
 }
 
 #[test]
@@ -537,12 +628,28 @@ fn the_cli_refuses_a_stale_publish_and_rebases() {
     let ping = user(&s, "ping", "planner");
     let (community, probe) = community_with_two_grids(&ping);
     let k1 = probe["state"]["grids"][0]["key"].as_u64().unwrap();
-    let c1 = probe["state"]["grids"][0]["code"].as_str().unwrap().to_owned();
+    let c1 = probe["state"]["grids"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (a, _) = draft(&ping, community, "A");
     let (b, _) = draft(&ping, community, "B");
-    assert_eq!(edit(&ping, a, 1, json!({"kind": "rename", "grid": k1, "name": "甲"})).status, 200);
+    assert_eq!(
+        edit(
+            &ping,
+            a,
+            1,
+            json!({"kind": "rename", "grid": k1, "name": "甲"})
+        )
+        .status,
+        200
+    );
     let out = cli(&s.db, &["plan", "publish", &a.to_string(), "--force"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = cli(&s.db, &["plan", "publish", &b.to_string(), "--force"]);
     assert!(!out.status.success());
@@ -555,14 +662,25 @@ fn the_cli_refuses_a_stale_publish_and_rebases() {
     // --force-base needs --reason.
     let out = cli(&s.db, &["plan", "publish", &b.to_string(), "--force-base"]);
     assert!(!out.status.success());
-    assert_eq!(ping.ok(&format!("/api/plans/{b}"))["plan"]["status"], "draft");
+    assert_eq!(
+        ping.ok(&format!("/api/plans/{b}"))["plan"]["status"],
+        "draft"
+    );
 
     let out = cli(&s.db, &["plan", "rebase", &b.to_string()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains(&format!("rebased onto plan {a}")), "{said}");
     let out = cli(&s.db, &["plan", "publish", &b.to_string(), "--force"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // B was made from the same grids as A and changed nothing: A's rename stays.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
@@ -578,10 +696,26 @@ fn the_cli_refuses_a_stale_publish_and_rebases() {
     // Forcing with a reason replaces the other publish, audited.
     let (x, _) = draft(&ping, community, "X");
     let (y, _) = draft(&ping, community, "Y");
-    assert!(cli(&s.db, &["plan", "publish", &x.to_string(), "--force"]).status.success());
+    assert!(
+        cli(&s.db, &["plan", "publish", &x.to_string(), "--force"])
+            .status
+            .success()
+    );
     let out = cli(
         &s.db,
-        &["plan", "publish", &y.to_string(), "--force", "--force-base", "--reason", "按区里通知"],
+        &[
+            "plan",
+            "publish",
+            &y.to_string(),
+            "--force",
+            "--force-base",
+            "--reason",
+            "按区里通知",
+        ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -75,7 +75,10 @@ fn checked_points(
 
 /// A drawn boundary ring (longitude/latitude, closed or not) as a valid
 /// polygon with a closed exterior and no holes.
-pub fn checked_ring(input: &CommunityInput, drawn: &Polygon<f64>) -> Result<Polygon<f64>, EditError> {
+pub fn checked_ring(
+    input: &CommunityInput,
+    drawn: &Polygon<f64>,
+) -> Result<Polygon<f64>, EditError> {
     if !drawn.interiors().is_empty() {
         return Err(invalid("a drawn boundary has no holes".into()));
     }

@@ -335,7 +335,10 @@ async fn plans_keep_their_published_base_and_rebase_versions(f: &Fixture) {
     let p1 = new_plan(s.as_ref(), community, None).await;
     publish_over(s.as_ref(), community, None, p1).await.unwrap();
     let d = new_plan(s.as_ref(), community, Some(p1)).await;
-    assert_eq!(s.plan(d).await.unwrap().unwrap().base_published_id, Some(p1));
+    assert_eq!(
+        s.plan(d).await.unwrap().unwrap().base_published_id,
+        Some(p1)
+    );
     assert_eq!(s.plan(p1).await.unwrap().unwrap().base_published_id, None);
     let p2 = new_plan(s.as_ref(), community, Some(p1)).await;
     publish_over(s.as_ref(), community, Some(p1), p2)

@@ -22,10 +22,10 @@ use std::collections::{BTreeMap, HashMap};
 use geo::MultiPolygon;
 use gridmap_analysis::planning::polygons::grid_polygons;
 use gridmap_analysis::planning::{GridKey, PlanState, validate};
-use gridmap_data::{Atlas, DataError};
 use gridmap_data::model::{Grid, Id, Person, Plan, PlanOp, PlanStatus};
 use gridmap_data::store::accounts::unix_now;
 use gridmap_data::store::{AuditEntry, Store};
+use gridmap_data::{Atlas, DataError};
 use serde::Serialize;
 
 use super::{PlanError, load, rebase};

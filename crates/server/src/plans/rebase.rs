@@ -118,7 +118,8 @@ impl Changes {
 pub fn changes(input: &CommunityInput, before: &PlanState, after: &PlanState) -> Changes {
     let after = align_by_code(before, after);
     let d = diff(input, before, &after);
-    let code = |s: &PlanState, k: Option<GridKey>| k.and_then(|k| s.grid(k)).map(|g| g.code.clone());
+    let code =
+        |s: &PlanState, k: Option<GridKey>| k.and_then(|k| s.grid(k)).map(|g| g.code.clone());
     let gref = |s: &PlanState, k: GridKey| {
         s.grid(k).map(|g| GridRef {
             code: g.code.clone(),
@@ -575,7 +576,10 @@ fn replay(input: &CommunityInput, start: &PlanState, theirs: &PlanState, steps: 
             out.conflicts.push(conflict(
                 ConflictKind::Failed,
                 None,
-                format!("version {}: this kind of edit cannot be replayed", step.version),
+                format!(
+                    "version {}: this kind of edit cannot be replayed",
+                    step.version
+                ),
             ));
             continue;
         };
@@ -623,10 +627,7 @@ fn replay(input: &CommunityInput, start: &PlanState, theirs: &PlanState, steps: 
             .difference(&keys_of(&step.before))
             .copied()
             .collect();
-        let made_now: Vec<GridKey> = keys_of(&next)
-            .difference(&keys_of(&cur))
-            .copied()
-            .collect();
+        let made_now: Vec<GridKey> = keys_of(&next).difference(&keys_of(&cur)).copied().collect();
         for (a, b) in made_then.iter().zip(&made_now) {
             map.insert(*a, *b);
         }
@@ -695,10 +696,7 @@ fn replay(input: &CommunityInput, start: &PlanState, theirs: &PlanState, steps: 
 
 /// The draft's start (its `create` or last `rebase` version) and its edits
 /// since (the undo stack: undone edits are not part of it).
-async fn own_edits(
-    store: &dyn Store,
-    plan: &Plan,
-) -> Result<(PlanState, Vec<Step>), PlanError> {
+async fn own_edits(store: &dyn Store, plan: &Plan) -> Result<(PlanState, Vec<Step>), PlanError> {
     let history: Vec<PlanVersion> = store.plan_history(plan.id).await?;
     let start = history
         .iter()
@@ -732,8 +730,7 @@ async fn own_edits(
         }
     }
     let start_state = load::state(store, plan.id, start.version).await?;
-    let by_version: BTreeMap<i64, &PlanVersion> =
-        history.iter().map(|v| (v.version, v)).collect();
+    let by_version: BTreeMap<i64, &PlanVersion> = history.iter().map(|v| (v.version, v)).collect();
     let mut steps = Vec::new();
     for s in history::stacks(&history).undo {
         let Some(v) = by_version.get(&s.after) else {
@@ -765,7 +762,11 @@ pub async fn rebase(
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "not_draft",
-            format!("plan {} is {}; only drafts are rebased", plan.id, plan.status.as_str()),
+            format!(
+                "plan {} is {}; only drafts are rebased",
+                plan.id,
+                plan.status.as_str()
+            ),
         )
         .into());
     }
@@ -847,19 +848,17 @@ pub async fn rebase(
             .await?;
     }
     tx.set_plan_base(plan.id, Some(current.id)).await?;
-    tx.append_audit(
-        &audit.target(format!("plan:{}", plan.id)).detail(json!({
-            "community": community,
-            "version": v,
-            "onto": current.id,
-            "from": plan.base_published_id,
-            "edits": edits,
-            "replayed": replayed.applied.len(),
-            "conflicts": replayed.conflicts.iter().take(50).map(|c| json!({
-                "version": c.version, "kind": c.kind, "applied": c.applied, "grid": c.grid,
-            })).collect::<Vec<_>>(),
-        })),
-    )
+    tx.append_audit(&audit.target(format!("plan:{}", plan.id)).detail(json!({
+        "community": community,
+        "version": v,
+        "onto": current.id,
+        "from": plan.base_published_id,
+        "edits": edits,
+        "replayed": replayed.applied.len(),
+        "conflicts": replayed.conflicts.iter().take(50).map(|c| json!({
+            "version": c.version, "kind": c.kind, "applied": c.applied, "grid": c.grid,
+        })).collect::<Vec<_>>(),
+    })))
     .await?;
     tx.commit().await?;
     Ok(Rebased {
@@ -935,16 +934,40 @@ mod tests {
     fn edits_replay_by_code_onto_the_newer_published_grids() {
         let i = input();
         // The draft's lineage: keys 1 and 2.
-        let start = plan(&[(1, "001", "东"), (2, "002", "西")], &[(1, 1), (2, 1), (3, 2), (4, 2)]);
+        let start = plan(
+            &[(1, "001", "东"), (2, "002", "西")],
+            &[(1, 1), (2, 1), (3, 2), (4, 2)],
+        );
         // The other publish renamed 001 and numbered the grids the other way.
-        let theirs = plan(&[(7, "002", "西"), (9, "001", "东片")], &[(1, 9), (2, 9), (3, 7), (4, 7)]);
+        let theirs = plan(
+            &[(7, "002", "西"), (9, "001", "东片")],
+            &[(1, 9), (2, 9), (3, 7), (4, 7)],
+        );
         // The draft renamed 002, added a grid and moved building 4 into it,
         // and renamed 001 too.
-        let s1 = step(2, json!({"kind": "rename", "grid": 2, "name": "西片"}), &start, &i);
+        let s1 = step(
+            2,
+            json!({"kind": "rename", "grid": 2, "name": "西片"}),
+            &start,
+            &i,
+        );
         let s2 = step(3, json!({"kind": "add_grid", "name": "新"}), &s1.after, &i);
-        let new_key = *keys_of(&s2.after).difference(&keys_of(&s2.before)).next().unwrap();
-        let s3 = step(4, json!({"kind": "move", "buildings": [4], "to": new_key}), &s2.after, &i);
-        let s4 = step(5, json!({"kind": "rename", "grid": 1, "name": "东区"}), &s3.after, &i);
+        let new_key = *keys_of(&s2.after)
+            .difference(&keys_of(&s2.before))
+            .next()
+            .unwrap();
+        let s3 = step(
+            4,
+            json!({"kind": "move", "buildings": [4], "to": new_key}),
+            &s2.after,
+            &i,
+        );
+        let s4 = step(
+            5,
+            json!({"kind": "rename", "grid": 1, "name": "东区"}),
+            &s3.after,
+            &i,
+        );
         let r = replay(&i, &start, &theirs, &[s1, s2, s3, s4]);
         assert_eq!(r.applied.len(), 4, "{:?}", r.conflicts);
         let last = &r.applied.last().unwrap().1;
@@ -959,11 +982,18 @@ mod tests {
         assert_eq!(name("002"), "西片", "the draft's rename");
         assert_eq!(name("001"), "东区", "the draft's value where both renamed");
         let k4 = last.assignment[&4];
-        assert_eq!(last.grid(k4).unwrap().name, "新", "the move followed the new grid");
+        assert_eq!(
+            last.grid(k4).unwrap().name,
+            "新",
+            "the move followed the new grid"
+        );
         // Renaming 001 clashed with the other publish's rename.
         assert_eq!(r.conflicts.len(), 1, "{:?}", r.conflicts);
         let c = &r.conflicts[0];
-        assert_eq!((c.kind, c.applied, c.version), (ConflictKind::BothChanged, true, 5));
+        assert_eq!(
+            (c.kind, c.applied, c.version),
+            (ConflictKind::BothChanged, true, 5)
+        );
         assert_eq!(c.grid.as_deref(), Some("320104001001001"));
         assert_eq!(c.fields, vec!["name"]);
         // Stored edits carry the replay's keys.
@@ -975,16 +1005,36 @@ mod tests {
     #[test]
     fn edits_on_removed_grids_and_moved_buildings_are_conflicts() {
         let i = input();
-        let start = plan(&[(1, "001", "东"), (2, "002", "西")], &[(1, 1), (2, 1), (3, 2), (4, 2)]);
+        let start = plan(
+            &[(1, "001", "东"), (2, "002", "西")],
+            &[(1, 1), (2, 1), (3, 2), (4, 2)],
+        );
         // The other publish merged 002 into 001.
         let theirs = plan(&[(5, "001", "东")], &[(1, 5), (2, 5), (3, 5), (4, 5)]);
         // The draft renamed 002, and moved building 3 into a grid of its own.
-        let s1 = step(2, json!({"kind": "rename", "grid": 2, "name": "西片"}), &start, &i);
+        let s1 = step(
+            2,
+            json!({"kind": "rename", "grid": 2, "name": "西片"}),
+            &start,
+            &i,
+        );
         let s2 = step(3, json!({"kind": "add_grid"}), &s1.after, &i);
-        let new_key = *keys_of(&s2.after).difference(&keys_of(&s2.before)).next().unwrap();
-        let s3 = step(4, json!({"kind": "move", "buildings": [3], "to": new_key}), &s2.after, &i);
+        let new_key = *keys_of(&s2.after)
+            .difference(&keys_of(&s2.before))
+            .next()
+            .unwrap();
+        let s3 = step(
+            4,
+            json!({"kind": "move", "buildings": [3], "to": new_key}),
+            &s2.after,
+            &i,
+        );
         let r = replay(&i, &start, &theirs, &[s1, s2, s3]);
-        let kinds: Vec<_> = r.conflicts.iter().map(|c| (c.version, c.kind, c.applied)).collect();
+        let kinds: Vec<_> = r
+            .conflicts
+            .iter()
+            .map(|c| (c.version, c.kind, c.applied))
+            .collect();
         assert_eq!(
             kinds,
             vec![
@@ -1001,15 +1051,28 @@ mod tests {
             t.grids[0].locked = true;
             t
         };
-        let s = step(2, json!({"kind": "rename", "grid": 1, "name": "x"}), &start, &i);
+        let s = step(
+            2,
+            json!({"kind": "rename", "grid": 1, "name": "x"}),
+            &start,
+            &i,
+        );
         let r = replay(&i, &start, &locked, &[s]);
         assert_eq!(r.conflicts[0].kind, ConflictKind::Failed);
         assert_eq!(r.conflicts[0].reason_code, Some("grid_locked"));
         assert!(r.applied.is_empty());
         // A grid made by a left-out edit: its later edits are left out too.
         let s1 = step(2, json!({"kind": "add_grid"}), &start, &i);
-        let k = *keys_of(&s1.after).difference(&keys_of(&s1.before)).next().unwrap();
-        let s2 = step(3, json!({"kind": "rename", "grid": k, "name": "y"}), &s1.after, &i);
+        let k = *keys_of(&s1.after)
+            .difference(&keys_of(&s1.before))
+            .next()
+            .unwrap();
+        let s2 = step(
+            3,
+            json!({"kind": "rename", "grid": k, "name": "y"}),
+            &s1.after,
+            &i,
+        );
         let full = {
             let mut t = theirs.clone();
             t.retired_codes = (2..=999).map(|n| format!("320104001001{n:03}")).collect();
@@ -1026,12 +1089,22 @@ mod tests {
     #[test]
     fn changes_name_grids_by_code() {
         let i = input();
-        let a = plan(&[(1, "001", "东"), (2, "002", "西")], &[(1, 1), (2, 1), (3, 2), (4, 2)]);
-        let b = plan(&[(4, "002", "西"), (3, "001", "东片"), (8, "003", "新")], &[(1, 3), (2, 3), (3, 4), (4, 8)]);
+        let a = plan(
+            &[(1, "001", "东"), (2, "002", "西")],
+            &[(1, 1), (2, 1), (3, 2), (4, 2)],
+        );
+        let b = plan(
+            &[(4, "002", "西"), (3, "001", "东片"), (8, "003", "新")],
+            &[(1, 3), (2, 3), (3, 4), (4, 8)],
+        );
         let c = changes(&i, &a, &b);
         assert_eq!(
             c.grids_renamed,
-            vec![Renamed { code: "320104001001001".into(), from: "东".into(), to: "东片".into() }]
+            vec![Renamed {
+                code: "320104001001001".into(),
+                from: "东".into(),
+                to: "东片".into()
+            }]
         );
         assert_eq!(c.grids_added.len(), 1);
         assert_eq!(c.grids_added[0].code, "320104001001003");

@@ -4,7 +4,9 @@
 // redoes with the keyboard, meets a stale edit made by someone else through
 // the API (explained, refreshed, re-applied), reads the validation panel,
 // splits, merges, locks, edits people, draws a boundary, runs the automatic
-// partition, compares two plans, and switches to English. Measures the repaint after a 100-building
+// partition, compares two plans, publishes a draft made before another
+// publish (told what changed, merges it in, publishes anyway with a
+// reason), and switches to English. Measures the repaint after a 100-building
 // selection. Screenshots: tests/artifacts/plan-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -421,6 +423,110 @@ test('comparing two plans lists the moves and rings the changed buildings', asyn
   await settled(page);
   await shot('compare');
   await page.click('#plan-compare-clear');
+});
+
+test('publishing a draft made before another publish says what changed; merging lists the conflict; publishing anyway needs a reason', async () => {
+  const { page } = ctx;
+  // A community whose fresh draft breaks no rule (a planner may publish it); rules widened if none does.
+  const { data: list } = await api('GET', '/api/communities');
+  const fresh = async (id, name) => (await api('POST', '/api/plans', { community_id: id, name })).data;
+  let pick = null;
+  for (const c of list.communities) {
+    const d = await fresh(c.id, 'probe');
+    if (d.grids.length < 2) continue;
+    pick ??= c.id;
+    const { data: v } = await api('GET', `/api/plans/${d.plan.id}/validate`);
+    if (v.clean) { pick = c.id; break; }
+  }
+  assert.ok(pick !== null, 'a community with two grids');
+  const probe = await fresh(pick, 'probe');
+  if (!(await api('GET', `/api/plans/${probe.plan.id}/validate`)).data.clean) {
+    const r = await api('PUT', `/api/communities/${pick}/rules`, { min_households: 1, max_households: 100000, target_households: 400 });
+    assert.equal(r.status, 200);
+  }
+  const mine = await fresh(pick, '界面草案');
+  const other = await fresh(pick, '他人方案');
+  const [k1, k2] = [mine.grids[0].key, mine.grids[1].key];
+  const code1 = mine.grids[0].code.slice(-3);
+  assert.equal((await api('GET', `/api/plans/${mine.plan.id}/validate`)).data.clean, true, 'the draft breaks no rule');
+  // Both rename grid 1; the other planner publishes first (through the CLI).
+  const rename = async (plan, version, grid, name) => {
+    const r = await api('POST', `/api/plans/${plan}/edits`, { version, edit: { kind: 'rename', grid, name } });
+    assert.equal(r.status, 200);
+    return r.data.version;
+  };
+  await rename(mine.plan.id, 1, k1, '本草案改名');
+  await rename(other.plan.id, 1, k1, '他人改名');
+  cli(['plan', 'publish', String(other.plan.id), '--force']);
+
+  await page.click('#plan-tab-grids');
+  await page.selectOption('#plan-community', String(pick));
+  await page.waitForFunction((id) => window.__plan.state.community?.id === id && window.__plan.idle(), pick);
+  await page.waitForSelector(`#plan-select option[value="${mine.plan.id}"]`, { state: 'attached' });
+  await page.selectOption('#plan-select', String(mine.plan.id));
+  await page.waitForFunction((id) => window.__plan.state.plan?.id === id && window.__plan.state.version === 2 && window.__plan.idle(), mine.plan.id);
+  expected.push(`/api/plans/${mine.plan.id}/publish`);
+  await page.click('#plan-publish');
+  await page.waitForSelector('#plan-notice.base');
+  let text = await page.locator('#plan-notice').innerText();
+  assert.match(text, /此草案是在较早的发布上做的/);
+  assert.match(text, /“他人方案”/);
+  assert.match(text, new RegExp(`网格 ${code1} 改名：.* → 他人改名`));
+  assert.match(text, /合并最新发布/);
+  assert.match(text, /仍然发布/);
+  assert.equal((await api('GET', `/api/plans/${mine.plan.id}`)).data.plan.status, 'draft');
+  await settled(page);
+  await shot('base-changed');
+
+  // Merge the latest publish: the draft now builds on it; the clash on grid 1 is listed.
+  let v = (await state()).version;
+  await page.click('#plan-base-rebase');
+  await landed(page, v);
+  await page.waitForSelector('#plan-notice.warn #plan-notice-lines li');
+  text = await page.locator('#plan-notice').innerText();
+  assert.match(text, /已合并最新发布：本草案的 1 项修改中有 1 项已重新应用，1 处冲突/);
+  assert.match(text, new RegExp(`网格 ${code1} 的名称在最新发布中也改了`));
+  let { data: view } = await api('GET', `/api/plans/${mine.plan.id}`);
+  assert.equal(view.plan.base_published_id, other.plan.id);
+  // Keys are renumbered by the rebase; codes stay.
+  assert.equal(view.state.grids.find((g) => g.code.slice(-3) === code1).name, '本草案改名');
+  await settled(page);
+  await shot('rebased');
+
+  // A third planner publishes (grid 2 renamed): this time publish anyway, which needs a reason.
+  const third = await fresh(pick, '第三方案');
+  await rename(third.plan.id, 1, k2, '第三方改名');
+  cli(['plan', 'publish', String(third.plan.id), '--force']);
+  await page.click('#plan-publish');
+  await page.waitForSelector('#plan-notice.base');
+  assert.match(await page.locator('#plan-notice').innerText(), /第三方改名/);
+  // The same notice in English.
+  await page.click('#lang-switch');
+  await page.waitForFunction(() => document.querySelector('#plan-notice')?.textContent.includes('was made on an older publish'));
+  text = await page.locator('#plan-notice').innerText();
+  assert.match(text, /“第三方案” \(plan \d+\) was published by/);
+  assert.match(text, new RegExp(`Grid ${mine.grids[1].code.slice(-3)} renamed: .* → 第三方改名`));
+  assert.match(text, /Merge the latest publish/);
+  assert.match(text, /Publish anyway/);
+  await settled(page);
+  await shot('base-changed-en');
+  await page.click('#lang-switch');
+  await page.waitForFunction(() => document.querySelector('#plan-notice')?.textContent.includes('此草案是在较早的发布上做的'));
+  await page.click('#plan-base-force');
+  await page.waitForSelector('#plan-base-reason');
+  await page.click('#plan-base-confirm');
+  assert.ok(await page.locator('#plan-base-reason').isVisible(), 'no reason: not sent');
+  assert.equal((await api('GET', `/api/plans/${mine.plan.id}`)).data.plan.status, 'draft');
+  await page.fill('#plan-base-reason', '社区会议决定采用本草案');
+  await settled(page);
+  await shot('force-reason');
+  v = (await state()).version;
+  await page.click('#plan-base-confirm');
+  await page.waitForSelector('#plan-notice.ok');
+  assert.match(await page.locator('#plan-notice').innerText(), /已发布（替换了他人的发布，原因已记录）/);
+  ({ data: view } = await api('GET', `/api/plans/${mine.plan.id}`));
+  assert.equal(view.plan.status, 'published');
+  assert.ok(view.version > v);
 });
 
 test('English re-renders every label; no console errors and nothing outside 127.0.0.1', async () => {

@@ -12,6 +12,7 @@ mod harness;
 mod http_api;
 mod limits;
 mod multi;
+mod plan_integrity;
 mod plans;
 mod public;
 mod tiles;

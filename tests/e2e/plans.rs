@@ -959,8 +959,10 @@ fn every_edit_kind_over_http() {
     let (lat0, lat1) = pts.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
         (lo.min(p.1.1), hi.max(p.1.1))
     });
+    // (Drawn vertices may lie at most 500 m outside the community: the
+    // line ends about 200 m beyond the grid's buildings.)
     let r = edit(json!({"kind": "split", "grid": g,
-        "line": [[mid, lat0 - 0.01], [mid, lat1 + 0.01]]}));
+        "line": [[mid, lat0 - 0.002], [mid, lat1 + 0.002]]}));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let split = r.json();
     let added = split["summary"]["grids_added"].as_array().unwrap();
@@ -990,10 +992,16 @@ fn every_edit_kind_over_http() {
         moved.len()
     );
 
-    // A split that misses the grid is refused with the engine's code.
-    let r = edit(json!({"kind": "split", "grid": g, "line": [[0.0, 0.0], [0.0, 1.0]]}));
+    // A split that misses the grid (a line west of all its buildings) is
+    // refused with the engine's code; a line nowhere near the community is
+    // invalid geometry.
+    let west = lons[0] - 0.002;
+    let r = edit(json!({"kind": "split", "grid": g, "line": [[west, lat0], [west, lat1]]}));
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["code"], "split_missed");
+    let r = edit(json!({"kind": "split", "grid": g, "line": [[0.0, 0.0], [0.0, 1.0]]}));
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["code"], "invalid_geometry");
 
     // Draw a small ring around one building: it joins a new grid.
     let (b0, (x, y)) = pts[0];

@@ -29,6 +29,7 @@ const PROTECTED: &[&str] = &[
     "/api/plans/{id}/validate",
     "/api/plans/{id}/partition",
     "/api/plans/{id}/publish",
+    "/api/plans/{id}/rebase",
     "/api/plans/{id}/diff/{other}",
     "/api/plans/{id}/export.geojson",
     "/api/plans/{id}/export.csv",

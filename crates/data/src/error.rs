@@ -58,10 +58,25 @@ pub enum DataError {
     },
     #[error("no {what} with id {id}")]
     NotFound { what: &'static str, id: i64 },
+    /// Publishing over a published plan other than the one expected (another
+    /// publish came first).
+    #[error(
+        "community {community}'s published plan is {}, not {} as expected",
+        plan_name(*.actual), plan_name(*.expected)
+    )]
+    PublishedChanged {
+        community: i64,
+        expected: Option<i64>,
+        actual: Option<i64>,
+    },
     #[error("store copy failed: {0}")]
     Copy(String),
     #[error("import cancelled: {0}")]
     Cancelled(String),
+}
+
+fn plan_name(p: Option<i64>) -> String {
+    p.map_or_else(|| "none".to_owned(), |p| format!("plan {p}"))
 }
 
 pub type Result<T, E = DataError> = std::result::Result<T, E>;

@@ -288,6 +288,12 @@ pub struct Plan {
     /// Unix seconds.
     pub created_at: i64,
     pub published_at: Option<i64>,
+    /// The community's published plan this draft's content builds on (the
+    /// one published when it was made, or the one a rebase moved it onto);
+    /// `None` when no plan was published then. A draft is only published
+    /// over this plan (else `base_changed`), unless forced with a reason.
+    #[serde(default)]
+    pub base_published_id: Option<Id>,
 }
 
 /// What made a plan version.
@@ -299,6 +305,9 @@ pub enum PlanOp {
     Undo,
     Redo,
     Publish,
+    /// The draft restarted from a newer published plan (its own edits are
+    /// replayed after it as `Edit` versions); undo stops here.
+    Rebase,
 }
 
 impl PlanOp {
@@ -309,6 +318,7 @@ impl PlanOp {
             PlanOp::Undo => "undo",
             PlanOp::Redo => "redo",
             PlanOp::Publish => "publish",
+            PlanOp::Rebase => "rebase",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -318,6 +328,7 @@ impl PlanOp {
             "undo" => Some(PlanOp::Undo),
             "redo" => Some(PlanOp::Redo),
             "publish" => Some(PlanOp::Publish),
+            "rebase" => Some(PlanOp::Rebase),
             _ => None,
         }
     }

@@ -10,6 +10,7 @@ use gridmap_data::model::{GridKind, Id};
 use serde::{Deserialize, Serialize};
 
 use super::codes::{next_free_code, parse_code, taken_codes};
+use super::drawn::{checked_line, checked_ring};
 use super::error::EditError;
 use super::geometry::left_of_polyline;
 use super::input::CommunityInput;
@@ -92,7 +93,8 @@ pub fn add_grid(
 }
 
 /// Split grid `key` along a drawn line (longitude/latitude): buildings left of
-/// the line stay, buildings right of it form a new grid.
+/// the line stay, buildings right of it form a new grid. The line is checked
+/// first ([`checked_line`]).
 pub fn split_grid(
     input: &CommunityInput,
     plan: &mut PlanState,
@@ -100,7 +102,8 @@ pub fn split_grid(
     line: &LineString<f64>,
 ) -> Result<EditSummary, EditError> {
     unlocked(plan, key)?;
-    let local = input.proj.fwd_line(line);
+    let line = checked_line(input, line)?;
+    let local = input.proj.fwd_line(&line);
     if local.0.len() < 2 {
         return Err(EditError::SplitMissed(key));
     }
@@ -165,7 +168,8 @@ pub fn merge_grids(plan: &mut PlanState, keys: &[GridKey]) -> Result<EditSummary
 }
 
 /// A hand-drawn boundary: every building whose point lies in `drawn`
-/// (longitude/latitude) joins grid `target`, or a new grid when `None`.
+/// (longitude/latitude; checked first, [`checked_ring`]) joins grid
+/// `target`, or a new grid when `None`.
 /// When the grid then has no building outside `drawn`, the drawn ring
 /// becomes its outline: its polygon follows the drawn line (clipped to the
 /// community) and the other grids' polygons adjust around it. Otherwise
@@ -177,6 +181,7 @@ pub fn draw_boundary(
     drawn: &Polygon<f64>,
     target: Option<GridKey>,
 ) -> Result<EditSummary, EditError> {
+    let drawn = &checked_ring(input, drawn)?;
     let inside = buildings_in_polygon(input, drawn);
     if inside.is_empty() {
         return Err(EditError::Empty);

@@ -103,6 +103,9 @@ pub enum EditError {
     MergeNeedsTwo,
     #[error("no sequence number left in community {0}")]
     CodesExhausted(String),
+    /// A drawn ring or line is unusable (see [`super::drawn`]).
+    #[error("invalid geometry: {0}")]
+    InvalidGeometry(String),
 }
 
 /// A CSV or GeoJSON exchange failed.
@@ -146,6 +149,7 @@ impl EditError {
             EditError::Empty => "nothing_selected",
             EditError::MergeNeedsTwo => "merge_needs_two",
             EditError::CodesExhausted(_) => "codes_exhausted",
+            EditError::InvalidGeometry(_) => "invalid_geometry",
         }
     }
 }

@@ -17,6 +17,7 @@
 //!   with topologically simplified outlines (built on the `mesh`: a
 //!   constrained triangulation of buildings, boundary and barriers);
 //! * [`codes`]: grid code numbering and stability across redraws;
+//! * [`drawn`]: checks of a drawn ring or line before an edit uses it;
 //! * [`edits`]: the planner's edit operations;
 //! * [`diff`] and [`exchange`]: plan comparison, GeoJSON and CSV;
 //! * [`synthetic`]: a generated community for benchmarks and tests.
@@ -30,6 +31,7 @@
 mod bisect;
 pub mod codes;
 pub mod diff;
+pub mod drawn;
 pub mod edits;
 pub mod error;
 pub mod exchange;

@@ -35,8 +35,31 @@ pub struct PlanGrid {
     /// grid's polygon keeps: set by a drawn boundary that holds all of the
     /// grid's buildings, dropped by any later edit that changes which
     /// buildings the grid has. See [`super::polygons`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Serialising refuses a non-finite coordinate (JSON has no such number:
+    /// serde_json would write `null`, which no longer reads back).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "finite_outline"
+    )]
     pub outline: Option<Vec<[f64; 2]>>,
+}
+
+fn finite_outline<S: serde::Serializer>(
+    outline: &Option<Vec<[f64; 2]>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    if let Some(bad) = outline
+        .iter()
+        .flatten()
+        .find(|c| !(c[0].is_finite() && c[1].is_finite()))
+    {
+        return Err(serde::ser::Error::custom(format!(
+            "a grid outline has a non-finite coordinate ({}, {})",
+            bad[0], bad[1]
+        )));
+    }
+    outline.serialize(s)
 }
 
 /// One community's plan.
@@ -238,5 +261,37 @@ impl PlanState {
             .get(&building)
             .and_then(|k| self.grid(*k))
             .is_some_and(|g| g.locked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn with_outline(outline: Vec<[f64; 2]>) -> PlanState {
+        let mut p = PlanState::empty(1, "320104001001");
+        p.insert_grid(PlanGrid {
+            key: 1,
+            code: "320104001001001".into(),
+            name: "g".into(),
+            kind: GridKind::Basic,
+            locked: false,
+            people: Vec::new(),
+            outline: Some(outline),
+        });
+        p
+    }
+
+    #[test]
+    fn a_non_finite_outline_is_refused_not_written_as_null() {
+        let ok = with_outline(vec![[118.78, 32.04], [118.79, 32.04], [118.78, 32.05]]);
+        let text = serde_json::to_string(&ok).unwrap();
+        assert_eq!(serde_json::from_str::<PlanState>(&text).unwrap(), ok);
+        for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            let p = with_outline(vec![[118.78, 32.04], [bad, 32.04], [118.78, 32.05]]);
+            let e = serde_json::to_string(&p).unwrap_err().to_string();
+            assert!(e.contains("non-finite"), "{e}");
+        }
     }
 }

@@ -129,6 +129,13 @@ pub trait WriteTx: Send {
     ) -> Result<i64>;
     /// Set a plan's status (`published_at` is set when publishing).
     async fn set_plan_status(&mut self, plan: Id, status: PlanStatus, at: i64) -> Result<()>;
+    /// Archive the community's published plan, which must be `expected`
+    /// (`None`: the community has none): a compare-and-set, so of two
+    /// publishes over the same plan only one succeeds. Otherwise fails with
+    /// [`DataError::PublishedChanged`] and changes nothing.
+    async fn archive_published(&mut self, community: Id, expected: Option<Id>) -> Result<()>;
+    /// Set the published plan a draft is based on (a rebase).
+    async fn set_plan_base(&mut self, plan: Id, base: Option<Id>) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }
 

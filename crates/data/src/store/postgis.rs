@@ -101,6 +101,7 @@ fn plan_row(r: &PgRow) -> Result<Plan> {
         created_by: r.try_get(6)?,
         created_at: r.try_get(7)?,
         published_at: r.try_get(8)?,
+        base_published_id: r.try_get(9)?,
     })
 }
 
@@ -122,8 +123,7 @@ fn version_row(r: &PgRow, with_state: bool) -> Result<PlanVersion> {
     })
 }
 
-const PLAN_COLUMNS: &str =
-    "id, community_id, name, status, base_plan_id, version, created_by, created_at, published_at";
+const PLAN_COLUMNS: &str = "id, community_id, name, status, base_plan_id, version, created_by, created_at, published_at, base_published_id";
 
 #[async_trait]
 impl Store for PostgisStore {
@@ -623,8 +623,8 @@ impl WriteTx for PgTx {
         self.keep_ids = true;
         sqlx::query(
             "INSERT INTO plans (id, community_id, name, status, base_plan_id, version, created_by,
-                                created_at, published_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                created_at, published_at, base_published_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(p.id)
         .bind(p.community_id)
@@ -635,6 +635,7 @@ impl WriteTx for PgTx {
         .bind(&p.created_by)
         .bind(p.created_at)
         .bind(p.published_at)
+        .bind(p.base_published_id)
         .execute(&mut *self.tx)
         .await?;
         for v in versions {
@@ -733,8 +734,8 @@ impl WriteTx for PgTx {
             .returning_id(
                 sqlx::query(
                     "INSERT INTO plans (community_id, name, status, base_plan_id, version,
-                                        created_by, created_at, published_at)
-                     VALUES ($1, $2, $3, $4, 1, $5, $6, $7) RETURNING id",
+                                        created_by, created_at, published_at, base_published_id)
+                     VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8) RETURNING id",
                 )
                 .bind(p.community_id)
                 .bind(&p.name)
@@ -742,7 +743,8 @@ impl WriteTx for PgTx {
                 .bind(p.base_plan_id)
                 .bind(&p.created_by)
                 .bind(p.created_at)
-                .bind(p.published_at),
+                .bind(p.published_at)
+                .bind(p.base_published_id),
             )
             .await?;
         sqlx::query(
@@ -810,6 +812,61 @@ impl WriteTx for PgTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(version)
+    }
+
+    async fn archive_published(&mut self, community: Id, expected: Option<Id>) -> Result<()> {
+        // Compare-and-set under READ COMMITTED: a concurrent publish that
+        // archived the same plan first makes this UPDATE wait, re-check the
+        // row (now archived) and match nothing; the plan it published is not
+        // visible to this statement either. So the second of two publishes
+        // over one plan finds no published plan and fails here.
+        let archived: Vec<Id> = sqlx::query_scalar(
+            "UPDATE plans SET status = 'archived'
+             WHERE community_id = $1 AND status = 'published' RETURNING id",
+        )
+        .bind(community)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut actual = archived.first().copied();
+        if actual != expected {
+            // Put it back: a failed compare-and-set changes nothing.
+            for id in &archived {
+                sqlx::query("UPDATE plans SET status = 'published' WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+            if actual.is_none() {
+                // The plan another publish just made current (committed by now).
+                actual = sqlx::query_scalar(
+                    "SELECT id FROM plans WHERE community_id = $1 AND status = 'published'",
+                )
+                .bind(community)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+            }
+            return Err(DataError::PublishedChanged {
+                community,
+                expected,
+                actual,
+            });
+        }
+        Ok(())
+    }
+
+    async fn set_plan_base(&mut self, plan: Id, base: Option<Id>) -> Result<()> {
+        let r = sqlx::query("UPDATE plans SET base_published_id = $1 WHERE id = $2")
+            .bind(base)
+            .bind(plan)
+            .execute(&mut *self.tx)
+            .await?;
+        if r.rows_affected() != 1 {
+            return Err(DataError::NotFound {
+                what: "plan",
+                id: plan,
+            });
+        }
+        Ok(())
     }
 
     async fn set_plan_status(&mut self, plan: Id, status: PlanStatus, at: i64) -> Result<()> {

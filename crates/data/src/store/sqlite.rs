@@ -545,6 +545,14 @@ impl WriteTx for SqliteTx {
             .append_plan_version(plan, expected, op, edit, state, author, at)
             .await
     }
+    async fn archive_published(&mut self, community: Id, expected: Option<Id>) -> Result<()> {
+        PlanWrites(&mut self.tx)
+            .archive_published(community, expected)
+            .await
+    }
+    async fn set_plan_base(&mut self, plan: Id, base: Option<Id>) -> Result<()> {
+        PlanWrites(&mut self.tx).set_plan_base(plan, base).await
+    }
     async fn set_plan_status(&mut self, plan: Id, status: PlanStatus, at: i64) -> Result<()> {
         PlanWrites(&mut self.tx)
             .set_plan_status(plan, status, at)

@@ -8,8 +8,7 @@ use crate::error::{DataError, Result};
 use crate::model::{Grid, Id, Plan, PlanOp, PlanStatus, PlanVersion};
 use crate::store::codec;
 
-const PLAN_COLUMNS: &str =
-    "id, community_id, name, status, base_plan_id, version, created_by, created_at, published_at";
+const PLAN_COLUMNS: &str = "id, community_id, name, status, base_plan_id, version, created_by, created_at, published_at, base_published_id";
 
 fn plan_row(r: &SqliteRow) -> Result<Plan> {
     let id: i64 = r.try_get(0)?;
@@ -29,6 +28,7 @@ fn plan_row(r: &SqliteRow) -> Result<Plan> {
         created_by: r.try_get(6)?,
         created_at: r.try_get(7)?,
         published_at: r.try_get(8)?,
+        base_published_id: r.try_get(9)?,
     })
 }
 
@@ -187,8 +187,8 @@ impl PlanWrites<'_> {
     pub async fn insert_plan(&mut self, p: &Plan, edit: &str, state: &str) -> Result<Id> {
         let r = sqlx::query(
             "INSERT INTO plans (community_id, name, status, base_plan_id, version, created_by,
-                                created_at, published_at)
-             VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
+                                created_at, published_at, base_published_id)
+             VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
         )
         .bind(p.community_id)
         .bind(&p.name)
@@ -197,6 +197,7 @@ impl PlanWrites<'_> {
         .bind(&p.created_by)
         .bind(p.created_at)
         .bind(p.published_at)
+        .bind(p.base_published_id)
         .execute(self.conn())
         .await?;
         let id = r.last_insert_rowid();
@@ -269,8 +270,8 @@ impl PlanWrites<'_> {
     pub async fn copy_plan(&mut self, p: &Plan, versions: &[PlanVersion]) -> Result<()> {
         sqlx::query(
             "INSERT INTO plans (id, community_id, name, status, base_plan_id, version, created_by,
-                                created_at, published_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                created_at, published_at, base_published_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(p.id)
         .bind(p.community_id)
@@ -281,6 +282,7 @@ impl PlanWrites<'_> {
         .bind(&p.created_by)
         .bind(p.created_at)
         .bind(p.published_at)
+        .bind(p.base_published_id)
         .execute(self.conn())
         .await?;
         for v in versions {
@@ -297,6 +299,49 @@ impl PlanWrites<'_> {
             .bind(v.at)
             .execute(self.conn())
             .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn archive_published(&mut self, community: Id, expected: Option<Id>) -> Result<()> {
+        // A write first, so this transaction holds SQLite's one write lock
+        // before it looks: nothing can publish in between.
+        let archived: Vec<Id> = sqlx::query_scalar(
+            "UPDATE plans SET status = 'archived'
+             WHERE community_id = ? AND status = 'published' RETURNING id",
+        )
+        .bind(community)
+        .fetch_all(self.conn())
+        .await?;
+        let actual = archived.first().copied();
+        if actual != expected {
+            // Put it back: a failed compare-and-set changes nothing.
+            for id in &archived {
+                sqlx::query("UPDATE plans SET status = 'published' WHERE id = ?")
+                    .bind(id)
+                    .execute(self.conn())
+                    .await?;
+            }
+            return Err(DataError::PublishedChanged {
+                community,
+                expected,
+                actual,
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn set_plan_base(&mut self, plan: Id, base: Option<Id>) -> Result<()> {
+        let r = sqlx::query("UPDATE plans SET base_published_id = ? WHERE id = ?")
+            .bind(base)
+            .bind(plan)
+            .execute(self.conn())
+            .await?;
+        if r.rows_affected() != 1 {
+            return Err(DataError::NotFound {
+                what: "plan",
+                id: plan,
+            });
         }
         Ok(())
     }

@@ -41,8 +41,32 @@ async fn a_store_copies_whole_and_verified(f: &Fixture) {
         created_by: "li".into(),
         created_at: 1_700_000_000,
         published_at: None,
+        base_published_id: None,
     };
     let pid = tx.insert_plan(&plan, "{}", r#"{"s":1}"#).await.unwrap();
+    // A draft built on the first plan, rebased once.
+    let rebased = tx
+        .insert_plan(
+            &Plan {
+                base_published_id: Some(pid),
+                ..plan.clone()
+            },
+            "{}",
+            r#"{"r":1}"#,
+        )
+        .await
+        .unwrap();
+    tx.append_plan_version(
+        rebased,
+        1,
+        PlanOp::Rebase,
+        r#"{"kind":"rebase"}"#,
+        r#"{"r":2}"#,
+        "li",
+        1_700_000_100,
+    )
+    .await
+    .unwrap();
     tx.append_plan_version(
         pid,
         1,
@@ -87,9 +111,21 @@ async fn a_store_copies_whole_and_verified(f: &Fixture) {
     assert_eq!(report.counts, s.counts().await.unwrap());
     assert_eq!(
         (report.plans, report.plan_versions, report.users),
-        (1, 2, 2)
+        (2, 4, 2)
     );
     assert_eq!(t.plan(pid).await.unwrap(), s.plan(pid).await.unwrap());
+    let copied = t.plan(rebased).await.unwrap().unwrap();
+    assert_eq!(Some(&copied), s.plan(rebased).await.unwrap().as_ref());
+    assert_eq!(copied.base_published_id, Some(pid));
+    assert_eq!(
+        t.plan_history(rebased)
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| v.op)
+            .collect::<Vec<_>>(),
+        [PlanOp::Create, PlanOp::Rebase]
+    );
     assert_eq!(
         t.plan_version(pid, 2).await.unwrap().unwrap().state,
         r#"{"s":2}"#

@@ -14,6 +14,9 @@ crate::conformance!(
     history_is_append_only,
     one_published_plan_per_community_and_grid_rewrites,
     plan_only_writes_leave_the_data_version,
+    plans_keep_their_published_base_and_rebase_versions,
+    publishing_over_a_changed_published_plan_fails_and_changes_nothing,
+    two_publishes_over_one_published_plan_give_one_success,
 );
 
 async fn seed(s: &dyn Store) {
@@ -35,6 +38,7 @@ fn draft(community_id: Id) -> Plan {
         created_by: "planner1".into(),
         created_at: 1_700_000_000,
         published_at: None,
+        base_published_id: None,
     }
 }
 
@@ -290,4 +294,171 @@ async fn plan_only_writes_leave_the_data_version(f: &Fixture) {
         .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(s.data_version().await.unwrap(), v0 + 2, "a rules change");
+}
+
+async fn new_plan(s: &dyn Store, community: Id, base: Option<Id>) -> Id {
+    let mut tx = s.begin().await.unwrap();
+    let id = tx
+        .insert_plan(
+            &Plan {
+                base_published_id: base,
+                ..draft(community)
+            },
+            "{}",
+            "{}",
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// Publish `plan` over `expected` the way the server does: archive with
+/// compare-and-set, then publish.
+async fn publish_over(
+    s: &dyn Store,
+    community: Id,
+    expected: Option<Id>,
+    plan: Id,
+) -> Result<(), DataError> {
+    let mut tx = s.begin().await?;
+    tx.archive_published(community, expected).await?;
+    tx.set_plan_status(plan, PlanStatus::Published, 1_700_000_500)
+        .await?;
+    tx.commit().await
+}
+
+async fn plans_keep_their_published_base_and_rebase_versions(f: &Fixture) {
+    let s = &f.store;
+    seed(s.as_ref()).await;
+    let community = s.load().await.unwrap().communities[0].id;
+    let p1 = new_plan(s.as_ref(), community, None).await;
+    publish_over(s.as_ref(), community, None, p1).await.unwrap();
+    let d = new_plan(s.as_ref(), community, Some(p1)).await;
+    assert_eq!(
+        s.plan(d).await.unwrap().unwrap().base_published_id,
+        Some(p1)
+    );
+    assert_eq!(s.plan(p1).await.unwrap().unwrap().base_published_id, None);
+    let p2 = new_plan(s.as_ref(), community, Some(p1)).await;
+    publish_over(s.as_ref(), community, Some(p1), p2)
+        .await
+        .unwrap();
+    // A rebase: a `rebase` version and the new base, in one transaction.
+    let mut tx = s.begin().await.unwrap();
+    let v = tx
+        .append_plan_version(
+            d,
+            1,
+            PlanOp::Rebase,
+            r#"{"kind":"rebase"}"#,
+            r#"{"v":2}"#,
+            "planner1",
+            1_700_000_600,
+        )
+        .await
+        .unwrap();
+    tx.set_plan_base(d, Some(p2)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(v, 2);
+    let plan = s.plan(d).await.unwrap().unwrap();
+    assert_eq!((plan.version, plan.base_published_id), (2, Some(p2)));
+    assert_eq!(
+        s.plan_history(d)
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| v.op)
+            .collect::<Vec<_>>(),
+        vec![PlanOp::Create, PlanOp::Rebase]
+    );
+    let listed = s.plans(Some(community)).await.unwrap();
+    assert_eq!(
+        listed.iter().find(|p| p.id == d).unwrap().base_published_id,
+        Some(p2)
+    );
+    let mut tx = s.begin().await.unwrap();
+    assert!(matches!(
+        tx.set_plan_base(9999, None).await,
+        Err(DataError::NotFound { .. })
+    ));
+}
+
+async fn publishing_over_a_changed_published_plan_fails_and_changes_nothing(f: &Fixture) {
+    let s = &f.store;
+    seed(s.as_ref()).await;
+    let community = s.load().await.unwrap().communities[0].id;
+    let a = new_plan(s.as_ref(), community, None).await;
+    let b = new_plan(s.as_ref(), community, None).await;
+    publish_over(s.as_ref(), community, None, a).await.unwrap();
+    // b was made when nothing was published; a is published now.
+    let mut tx = s.begin().await.unwrap();
+    match tx.archive_published(community, None).await {
+        Err(DataError::PublishedChanged {
+            community: c,
+            expected: None,
+            actual: Some(x),
+        }) => assert_eq!((c, x), (community, a)),
+        other => panic!("expected published_changed, got {other:?}"),
+    }
+    // Even committed after the failure, nothing changed.
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.plan(a).await.unwrap().unwrap().status,
+        PlanStatus::Published
+    );
+    let mut tx = s.begin().await.unwrap();
+    assert!(matches!(
+        tx.archive_published(community, Some(b)).await,
+        Err(DataError::PublishedChanged { .. })
+    ));
+    drop(tx);
+    publish_over(s.as_ref(), community, Some(a), b)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.plan(a).await.unwrap().unwrap().status,
+        PlanStatus::Archived
+    );
+    assert_eq!(
+        s.plan(b).await.unwrap().unwrap().status,
+        PlanStatus::Published
+    );
+}
+
+async fn two_publishes_over_one_published_plan_give_one_success(f: &Fixture) {
+    let s = &f.store;
+    seed(s.as_ref()).await;
+    let community = s.load().await.unwrap().communities[0].id;
+    let p = new_plan(s.as_ref(), community, None).await;
+    publish_over(s.as_ref(), community, None, p).await.unwrap();
+    let drafts = [
+        new_plan(s.as_ref(), community, Some(p)).await,
+        new_plan(s.as_ref(), community, Some(p)).await,
+        new_plan(s.as_ref(), community, Some(p)).await,
+    ];
+    let results = futures_util::future::join_all(
+        drafts
+            .iter()
+            .map(|d| publish_over(s.as_ref(), community, Some(p), *d)),
+    )
+    .await;
+    let mut ok = Vec::new();
+    for (d, r) in drafts.iter().zip(results) {
+        match r {
+            Ok(()) => ok.push(*d),
+            Err(DataError::PublishedChanged { expected, .. }) => assert_eq!(expected, Some(p)),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(ok.len(), 1, "exactly one publish wins");
+    let published: Vec<Id> = s
+        .plans(Some(community))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|x| x.status == PlanStatus::Published)
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(published, ok);
 }

@@ -89,6 +89,7 @@ fn plan_routes() -> Router<AppState> {
         .route("/api/plans/{id}/validate", get(plans::validate_plan))
         .route("/api/plans/{id}/partition", post(plans::partition_plan))
         .route("/api/plans/{id}/publish", post(plans::publish_plan))
+        .route("/api/plans/{id}/rebase", post(plans::rebase_plan))
         .route("/api/plans/{id}/diff/{other}", get(plans::diff_plans))
         .route("/api/plans/{id}/export.geojson", get(plans::export_geojson))
         .route("/api/plans/{id}/export.csv", get(plans::export_csv))

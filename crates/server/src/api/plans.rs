@@ -15,7 +15,8 @@
 //! | `GET /api/plans/{id}/history` | | `{history: [{version, op, edit, author, at}]}` |
 //! | `GET /api/plans/{id}/validate` | | `{version, breaks, clean}` |
 //! | `POST /api/plans/{id}/partition` | `{version, mode, seed?, grids?, rules?}` | `{version, report, grids}` |
-//! | `POST /api/plans/{id}/publish` | `{version, force?}` | `Published`; 422 `plan_has_breaks` with `breaks` when validation finds any (`force: true`: admins only, audited) |
+//! | `POST /api/plans/{id}/publish` | `{version, force?, force_base?, reason?}` | `Published`; 422 `plan_has_breaks` with `breaks` when validation finds any (`force: true`: admins only, audited); 409 `base_changed` with `base_plan`, `published_plan` and `changes` when the draft was made from another published plan than the current one (`force_base: true` with a `reason`: publish anyway, audited) |
+//! | `POST /api/plans/{id}/rebase` | `{version}` | `{version, base_published_id, previous_base_id, edits, replayed, conflicts, changes, grids}`: the draft restarted from the published grids with its edits replayed |
 //! | `GET /api/plans/{a}/diff/{b}` | | engine `PlanDiff` + codes |
 //! | `GET /api/plans/{id}/export.geojson`, `export.csv` | | files |
 //! | `GET /api/plans/{id}/layers` | | `{version, bbox, boundary, grids, buildings}` (the planner's map) |
@@ -51,6 +52,7 @@ use crate::plans::edit::Edit;
 use crate::plans::history::{self, Step};
 use crate::plans::load::{self, GridSummary};
 use crate::plans::publish::{self, Published};
+use crate::plans::rebase::{self, Rebased};
 use crate::plans::{PlanError, write};
 use crate::state::AppState;
 
@@ -206,7 +208,7 @@ pub async fn create(
     let community_id = body.community_id;
     principal.require(Permission::EditPlan { community_id })?;
     let store = state.store.as_ref();
-    let plan_state = match body.from {
+    let (plan_state, base_published) = match body.from {
         Some(from) => {
             let base = load::plan(store, from).await?;
             if base.community_id != community_id {
@@ -216,16 +218,26 @@ pub async fn create(
                 )
                 .into());
             }
-            load::state(store, from, base.version).await?
+            let base_published =
+                rebase::base_for_new_draft(store, community_id, Some(&base)).await?;
+            (
+                load::state(store, from, base.version).await?,
+                base_published,
+            )
         }
         None => {
+            // The published plan first, then the grids: a publish in between
+            // can only make the draft's base look older than its grids.
+            let base_published = rebase::base_for_new_draft(store, community_id, None).await?;
+            state.reload_if_changed().await?;
             let rules = load::rules(store, community_id).await?;
             let input = load::input(&state.atlas(), community_id, &rules)?;
-            publish::from_published(
+            let grids = publish::from_published(
                 &state.atlas(),
                 &input,
                 store.retired_codes(community_id).await?,
-            )
+            );
+            (grids, base_published)
         }
     };
     let edit = json!({"kind": "create", "from": body.from});
@@ -234,7 +246,7 @@ pub async fn create(
         &principal,
         community_id,
         &body.name,
-        body.from,
+        (body.from, base_published),
         &edit,
         &plan_state,
     )
@@ -242,13 +254,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&state, plan).await?)))
 }
 
-/// Store a new draft plan at version 1, audited.
+/// Store a new draft plan at version 1, audited. `bases`: the plan it was
+/// copied from, and the published plan it builds on.
 async fn insert(
     state: &AppState,
     principal: &Principal,
     community_id: Id,
     name: &str,
-    base: Option<Id>,
+    bases: (Option<Id>, Option<Id>),
     edit: &Value,
     plan_state: &PlanState,
 ) -> PlanResult<Plan> {
@@ -256,7 +269,8 @@ async fn insert(
         state.store.as_ref(),
         community_id,
         name,
-        base,
+        bases.0,
+        bases.1,
         edit,
         plan_state,
         &principal.actor(),
@@ -617,6 +631,14 @@ pub struct PublishBody {
     /// Publish despite rule breaks: admins only, audited as forced.
     #[serde(default)]
     force: bool,
+    /// Publish although the draft was made from another published plan than
+    /// the community's current one (replacing that publish): needs `reason`,
+    /// audited.
+    #[serde(default)]
+    force_base: bool,
+    /// Why the other publish is replaced (1–500 characters; with `force_base`).
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 pub async fn publish_plan(
@@ -645,6 +667,11 @@ pub async fn publish_plan(
     } else {
         publish::Force::No
     };
+    let base = if body.force_base {
+        publish::BaseCheck::force(body.reason.as_deref())?
+    } else {
+        publish::BaseCheck::Required
+    };
     // Catch up with writes made through other servers before comparing.
     state.reload_if_changed().await?;
     let out = publish::publish(
@@ -655,10 +682,56 @@ pub async fn publish_plan(
         &principal.actor(),
         principal.audit("plan.publish"),
         force,
+        base,
     )
     .await?;
     state.reload().await?;
     Ok(Json(out))
+}
+
+#[derive(Serialize)]
+pub struct RebasedView {
+    #[serde(flatten)]
+    rebased: Rebased,
+    grids: Vec<GridSummary>,
+    can_undo: bool,
+    can_redo: bool,
+}
+
+/// Move a draft onto the community's published plan: its edits replayed,
+/// conflicts listed (see [`crate::plans::rebase`]).
+pub async fn rebase_plan(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<Id>,
+    Json(body): Json<VersionBody>,
+) -> PlanResult<Json<RebasedView>> {
+    let plan = writable(&state, &principal, id, body.version).await?;
+    let store = state.store.as_ref();
+    // The published plan first, then the grids (see `create`).
+    let current = rebase::published_plan(store, plan.community_id).await?;
+    state.reload_if_changed().await?;
+    let atlas = state.atlas();
+    let rebased = rebase::rebase(
+        store,
+        &atlas,
+        &plan,
+        body.version,
+        current,
+        &principal.actor(),
+        principal.audit("plan.rebase"),
+    )
+    .await?;
+    let rules = load::rules(store, plan.community_id).await?;
+    let input = load::input(&atlas, plan.community_id, &rules)?;
+    let now = load::state(store, id, rebased.version).await?;
+    let stacks = history::stacks(&store.plan_history(id).await?);
+    Ok(Json(RebasedView {
+        grids: load::summary(&input, &now, &rules),
+        can_undo: !stacks.undo.is_empty(),
+        can_redo: !stacks.redo.is_empty(),
+        rebased,
+    }))
 }
 
 pub async fn diff_plans(
@@ -801,6 +874,9 @@ async fn import_csv(
     body: &str,
 ) -> PlanResult<(StatusCode, Json<PlanView>)> {
     let store = state.store.as_ref();
+    // An import replaces the published grids wholesale: it builds on the
+    // plan published now.
+    let base_published = rebase::base_for_new_draft(store, community_id, None).await?;
     let rules = load::rules(store, community_id).await?;
     let input = load::input(&state.atlas(), community_id, &rules)?;
     let rows = parse_assignment_csv(body)?;
@@ -815,7 +891,7 @@ async fn import_csv(
         principal,
         community_id,
         &name,
-        None,
+        (None, base_published),
         &edit,
         &plan_state,
     )

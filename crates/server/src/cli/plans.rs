@@ -1,6 +1,7 @@
 //! `gridmap plan …`: plans from the command line, audited as the CLI actor
 //! (`cli:<os user>`): list, validate (exit 1 on any break), partition into a
-//! new draft, publish, export (CSV / GeoJSON) and import an assignment CSV.
+//! new draft, publish (refused on rule breaks or a changed base), rebase,
+//! export (CSV / GeoJSON) and import an assignment CSV.
 
 use std::path::PathBuf;
 
@@ -12,7 +13,7 @@ use gridmap_analysis::planning::exchange::{
 use gridmap_analysis::planning::{Mode, PartitionOptions, partition, validate};
 use gridmap_data::model::{Id, PlanOp};
 use gridmap_data::store::{AuditEntry, Store};
-use gridmap_server::plans::{PlanError, load, publish, write};
+use gridmap_server::plans::{PlanError, load, publish, rebase, write};
 use gridmap_server::state::AppState;
 use serde_json::json;
 
@@ -42,13 +43,27 @@ pub enum PlanCommand {
         best_effort: bool,
     },
     /// Publish a draft: it becomes the community's grids. Refused when the
-    /// plan has rule breaks (they are listed) unless `--force` is given.
+    /// plan has rule breaks (they are listed) unless `--force` is given, and
+    /// when it was made from another published plan than the community's
+    /// current one (`base_changed`: rebase it, or `--force-base --reason`).
     Publish {
         id: Id,
         /// Publish despite rule breaks (audited as forced).
         #[arg(long)]
         force: bool,
+        /// Publish although another plan was published since the draft was
+        /// made, replacing it (needs --reason; audited).
+        #[arg(long, requires = "reason")]
+        force_base: bool,
+        /// Why the other publish is replaced (kept in the audit log).
+        #[arg(long)]
+        reason: Option<String>,
     },
+    /// Move a draft onto the community's published plan: it restarts from
+    /// the published grids and its own edits are replayed; the edits that
+    /// could not be replayed, or were replayed over the other publish's
+    /// change, are listed.
+    Rebase { id: Id },
     /// Write a plan as a building→grid CSV or as GeoJSON to stdout.
     Export {
         id: Id,
@@ -79,6 +94,26 @@ fn plan_err(e: PlanError) -> anyhow::Error {
                 e,
                 e.code(),
                 list.join("\n")
+            )
+        }
+        PlanError::BaseChanged(b) => {
+            let base = b.base_plan.as_ref().map_or_else(
+                || "when no plan was published".to_owned(),
+                |p| format!("from published plan {} \"{}\"", p.id, p.name),
+            );
+            let p = &b.published_plan;
+            anyhow::anyhow!(
+                "plan {} was made {base}, but plan {} \"{}\" was published since{} ({}); run `gridmap plan rebase {}`, or `gridmap plan publish {} --force-base --reason TEXT` to replace it ({})",
+                b.plan,
+                p.id,
+                p.name,
+                p.published_by
+                    .as_deref()
+                    .map_or_else(String::new, |w| format!(" by {w}")),
+                b.changes.summary(),
+                b.plan,
+                b.plan,
+                e.code()
             )
         }
         _ => anyhow::anyhow!("{} ({})", e, e.code()),
@@ -138,6 +173,9 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
             name,
             best_effort,
         } => {
+            let base_published = rebase::base_for_new_draft(store, community, None)
+                .await
+                .map_err(plan_err)?;
             let rules = load::rules(store, community).await.map_err(plan_err)?;
             let atlas = AppState::load_atlas(store).await?;
             let input = load::input(&atlas, community, &rules).map_err(plan_err)?;
@@ -157,6 +195,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 community,
                 &name,
                 None,
+                base_published,
                 &json!({"kind": "create", "from": null}),
                 &base,
                 &who,
@@ -195,7 +234,17 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 println!("rule left broken: {}", x.message);
             }
         }
-        PlanCommand::Publish { id, force } => {
+        PlanCommand::Publish {
+            id,
+            force,
+            force_base,
+            reason,
+        } => {
+            let base = if force_base {
+                publish::BaseCheck::force(reason.as_deref()).map_err(plan_err)?
+            } else {
+                publish::BaseCheck::Required
+            };
             let plan = load::plan(store, id).await.map_err(plan_err)?;
             let atlas = AppState::load_atlas(store).await?;
             let out = publish::publish(
@@ -210,6 +259,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 } else {
                     publish::Force::No
                 },
+                base,
             )
             .await
             .map_err(plan_err)?;
@@ -223,6 +273,47 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 out.archived_plan
                     .map_or_else(String::new, |p| format!("; plan {p} archived"))
             );
+            if out.forced_base {
+                println!("published over another publish (forced, reason audited)");
+            }
+        }
+        PlanCommand::Rebase { id } => {
+            let plan = load::plan(store, id).await.map_err(plan_err)?;
+            let current = rebase::published_plan(store, plan.community_id)
+                .await
+                .map_err(plan_err)?;
+            let atlas = AppState::load_atlas(store).await?;
+            let out = rebase::rebase(
+                store,
+                &atlas,
+                &plan,
+                plan.version,
+                current,
+                &who,
+                AuditEntry::now(&who, "plan.rebase"),
+            )
+            .await
+            .map_err(plan_err)?;
+            println!(
+                "plan {id} rebased onto plan {} (version {}): {} of {} edits replayed, {} conflict(s); the other publish: {}",
+                out.base_published_id,
+                out.version,
+                out.replayed,
+                out.edits,
+                out.conflicts.len(),
+                out.changes.summary()
+            );
+            for c in &out.conflicts {
+                let kind = serde_json::to_value(c.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                println!(
+                    "conflict {kind:<12} {:<9} {}",
+                    if c.applied { "applied" } else { "left out" },
+                    c.message
+                );
+            }
         }
         PlanCommand::Export { id, csv, geojson } => {
             let plan = load::plan(store, id).await.map_err(plan_err)?;
@@ -250,6 +341,9 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
             let rules = load::rules(store, community).await.map_err(plan_err)?;
             let atlas = AppState::load_atlas(store).await?;
             let input = load::input(&atlas, community, &rules).map_err(plan_err)?;
+            let base_published = rebase::base_for_new_draft(store, community, None)
+                .await
+                .map_err(plan_err)?;
             let rows = parse_assignment_csv(&text).map_err(|e| plan_err(e.into()))?;
             let mut state = plan_from_assignment(&input, &rows).map_err(|e| plan_err(e.into()))?;
             state
@@ -260,6 +354,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 community,
                 &name,
                 None,
+                base_published,
                 &json!({"kind": "import", "rows": rows.len(), "file": file.display().to_string()}),
                 &state,
                 &who,

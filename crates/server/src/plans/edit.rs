@@ -90,10 +90,9 @@ impl Edit {
             }
             Edit::Split { grid, line: l } => edits::split_grid(input, plan, *grid, &line(l)),
             Edit::Merge { grids } => edits::merge_grids(plan, grids),
+            // The engine checks the drawn geometry (range, finite, near the
+            // community, a valid ring) before using it.
             Edit::Draw { polygon, grid } => {
-                if polygon.len() < 3 {
-                    return Err(EditError::Empty);
-                }
                 edits::draw_boundary(input, plan, &Polygon::new(line(polygon), vec![]), *grid)
             }
             Edit::Rename { grid, name } => edits::rename(plan, *grid, name).map(|()| none),

@@ -1,6 +1,8 @@
 //! Errors of the plan service and their HTTP form: every one a JSON body
 //! with a stable `code`; a stale edit also says the plan's current version,
-//! an infeasible partition says why and which buildings.
+//! an infeasible partition says why and which buildings, a publish over a
+//! changed base what the other publish changed, an unreadable stored state
+//! its plan and version.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -9,6 +11,7 @@ use gridmap_analysis::planning::{Break, EditError, ExchangeError, Infeasible, Pa
 use gridmap_data::DataError;
 use serde_json::json;
 
+use super::rebase::BaseChanged;
 use crate::error::ApiError;
 
 /// A plan operation failed.
@@ -39,6 +42,20 @@ pub enum PlanError {
         .breaks.len()
     )]
     HasBreaks { plan: i64, breaks: Vec<Break> },
+    /// Publishing refused: the draft was made from another published plan
+    /// than the community's current one (its publish would undo that one).
+    #[error("{0}")]
+    BaseChanged(Box<BaseChanged>),
+    /// A stored plan state does not read back (written by an older release,
+    /// or damaged): named with its plan and version, with the way back.
+    #[error(
+        "plan {plan} version {version} is stored in a form that cannot be read ({reason}); undo the edit that made it (POST /api/plans/{plan}/undo) to return to the version before"
+    )]
+    Unreadable {
+        plan: i64,
+        version: i64,
+        reason: String,
+    },
 }
 
 impl From<ApiError> for PlanError {
@@ -83,6 +100,8 @@ impl PlanError {
             PlanError::Exchange(ExchangeError::TooManyRows { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             PlanError::Exchange(_) => StatusCode::UNPROCESSABLE_ENTITY,
             PlanError::HasBreaks { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            PlanError::BaseChanged(_) => StatusCode::CONFLICT,
+            PlanError::Unreadable { .. } => StatusCode::CONFLICT,
         }
     }
 
@@ -95,6 +114,8 @@ impl PlanError {
             PlanError::Partition(e) => e.code(),
             PlanError::Exchange(e) => e.code(),
             PlanError::HasBreaks { .. } => "plan_has_breaks",
+            PlanError::BaseChanged(_) => "base_changed",
+            PlanError::Unreadable { .. } => "plan_state_unreadable",
         }
     }
 }
@@ -128,6 +149,23 @@ impl IntoResponse for PlanError {
                 "message": message,
                 "breaks": breaks,
             }),
+            PlanError::BaseChanged(b) => json!({
+                "code": code,
+                "message": message,
+                "plan": b.plan,
+                "base_plan": b.base_plan,
+                "published_plan": b.published_plan,
+                "changes": b.changes,
+            }),
+            PlanError::Unreadable { plan, version, .. } => {
+                tracing::error!(plan, version, "{message}");
+                json!({
+                    "code": code,
+                    "message": message,
+                    "plan": plan,
+                    "version": version,
+                })
+            }
             _ => json!({ "code": code, "message": message }),
         };
         (status, Json(body)).into_response()

@@ -4,8 +4,9 @@
 //! (it was made on `v-1`: the store's compare-and-set guarantees it). An
 //! `undo` version restores the state of the top step's `before` and moves
 //! the step to the redo stack; a `redo` version restores its `after` and
-//! moves it back. A new edit clears the redo stack; `create` and `publish`
-//! start afresh. Undo/redo versions store `{"kind": "undo"|"redo",
+//! moves it back. A new edit clears the redo stack; `create`, `publish` and
+//! `rebase` start afresh (a rebase cannot be undone: it would bring back
+//! the state another publish replaced). Undo/redo versions store `{"kind": "undo"|"redo",
 //! "before": b, "after": a}` as their edit, which is all the replay needs.
 
 use gridmap_data::model::{PlanOp, PlanVersion};
@@ -30,7 +31,7 @@ pub fn stacks(history: &[PlanVersion]) -> Stacks {
     let mut s = Stacks::default();
     for v in history {
         match v.op {
-            PlanOp::Create | PlanOp::Publish => s = Stacks::default(),
+            PlanOp::Create | PlanOp::Publish | PlanOp::Rebase => s = Stacks::default(),
             PlanOp::Edit => {
                 s.undo.push(Step {
                     before: v.version - 1,

@@ -47,7 +47,9 @@ pub async fn plan(store: &dyn Store, id: Id) -> Result<Plan, PlanError> {
         .ok_or_else(|| ApiError::not_found("unknown_plan", format!("no plan {id}")).into())
 }
 
-/// The state of a plan at `version`, 404 when there is no such version.
+/// The state of a plan at `version`, 404 when there is no such version;
+/// a stored state that does not read back is [`PlanError::Unreadable`],
+/// naming the plan and version.
 pub async fn state(store: &dyn Store, plan: Id, version: i64) -> Result<PlanState, PlanError> {
     let v = store.plan_version(plan, version).await?.ok_or_else(|| {
         PlanError::Api(ApiError::not_found(
@@ -55,22 +57,26 @@ pub async fn state(store: &dyn Store, plan: Id, version: i64) -> Result<PlanStat
             format!("plan {plan} has no version {version}"),
         ))
     })?;
-    parse_state(&v.state)
+    parse_state(plan, version, &v.state)
 }
 
-/// Parse a stored state.
-pub fn parse_state(text: &str) -> Result<PlanState, PlanError> {
-    serde_json::from_str(text).map_err(|e| {
-        PlanError::Api(ApiError::internal(format!(
-            "a stored plan state is unreadable: {e}"
-        )))
+/// Parse the stored state of `plan` at `version`.
+pub fn parse_state(plan: Id, version: i64, text: &str) -> Result<PlanState, PlanError> {
+    serde_json::from_str(text).map_err(|e| PlanError::Unreadable {
+        plan,
+        version,
+        reason: e.to_string(),
     })
 }
 
-/// Serialise a state for the store.
+/// Serialise a state for the store. A state that would not read back (a
+/// non-finite number, which JSON cannot hold) is refused here, so it is
+/// never stored.
 pub fn state_json(state: &PlanState) -> Result<String, PlanError> {
-    serde_json::to_string(state)
-        .map_err(|e| PlanError::Api(ApiError::internal(format!("cannot encode plan state: {e}"))))
+    serde_json::to_string(state).map_err(|e| {
+        tracing::error!(error = %e, "refusing to store a plan state");
+        PlanError::Api(ApiError::internal(format!("cannot encode plan state: {e}")))
+    })
 }
 
 /// Where a grid stands against the household rules.

@@ -8,6 +8,8 @@
 //! - [`align`]: plans of different lineages matched by grid code for a diff.
 //! - [`history`]: undo/redo stacks recomputed from a plan's history.
 //! - [`publish`]: one transaction making a plan the community's grids.
+//! - [`rebase`]: the published plan a draft builds on, what another publish
+//!   changed since, and moving a draft onto the newer published plan.
 //! - [`write`]: a new draft, and a version appended with compare-and-set.
 //! - [`sample`]: the demo's grids drawn by the engine and published.
 //! - [`error`]: [`PlanError`], with the stable codes the API returns.
@@ -18,6 +20,7 @@ pub mod error;
 pub mod history;
 pub mod load;
 pub mod publish;
+pub mod rebase;
 pub mod sample;
 pub mod write;
 

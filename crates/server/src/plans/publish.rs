@@ -10,19 +10,25 @@
 //! grid, a bad or duplicate code — everything [`validate`] reports) is
 //! refused with [`PlanError::HasBreaks`] unless the caller forces it
 //! ([`Force`]); a forced publish is audited with its breaks.
+//!
+//! A draft made from another published plan than the community's current
+//! one is refused with [`PlanError::BaseChanged`] (publishing it would undo
+//! the other publish) unless it is rebased first or forced with a reason
+//! ([`BaseCheck::Force`]), audited; the archive of the replaced plan is a
+//! compare-and-set, so of two publishes over one plan only one succeeds.
 
 use std::collections::{BTreeMap, HashMap};
 
 use geo::MultiPolygon;
 use gridmap_analysis::planning::polygons::grid_polygons;
 use gridmap_analysis::planning::{GridKey, PlanState, validate};
-use gridmap_data::Atlas;
 use gridmap_data::model::{Grid, Id, Person, Plan, PlanOp, PlanStatus};
 use gridmap_data::store::accounts::unix_now;
 use gridmap_data::store::{AuditEntry, Store};
+use gridmap_data::{Atlas, DataError};
 use serde::Serialize;
 
-use super::{PlanError, load};
+use super::{PlanError, load, rebase};
 use crate::error::ApiError;
 
 /// What a publish changed.
@@ -40,6 +46,42 @@ pub struct Published {
     pub forced: bool,
     /// Rule breaks the plan had when published (0 unless forced).
     pub breaks: usize,
+    /// Whether the plan was published over a published plan other than its
+    /// base ([`BaseCheck::Force`], audited with the reason).
+    pub forced_base: bool,
+}
+
+/// Whether to publish a draft whose base is no longer the community's
+/// published plan (see [`super::rebase`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum BaseCheck {
+    /// Refuse ([`PlanError::BaseChanged`]).
+    #[default]
+    Required,
+    /// Publish anyway, replacing the other publish; the reason is audited.
+    Force { reason: String },
+}
+
+/// Longest reason for a forced publish, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
+impl BaseCheck {
+    /// A forced publish with `reason` (required: 1–500 characters).
+    pub fn force(reason: Option<&str>) -> Result<BaseCheck, PlanError> {
+        let reason = reason.map(str::trim).unwrap_or_default();
+        if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+            return Err(ApiError::bad_request(
+                "reason_required",
+                format!(
+                    "publishing over another publish (force_base) needs a reason of 1–{MAX_REASON_CHARS} characters; it is kept in the audit log"
+                ),
+            )
+            .into());
+        }
+        Ok(BaseCheck::Force {
+            reason: reason.to_owned(),
+        })
+    }
 }
 
 /// Whether to publish a plan that breaks hard rules.
@@ -53,9 +95,12 @@ pub enum Force {
     Yes,
 }
 
-/// Publish `plan` at `version` (stale → [`PlanError::Stale`]). `atlas`
-/// should be current (buildings' grids and people are compared with it;
-/// grids are read from the store); the caller reloads its snapshot afterwards.
+/// Publish `plan` at `version` (stale → [`PlanError::Stale`]; made from
+/// another published plan than the community's current one →
+/// [`PlanError::BaseChanged`] unless `base` forces it). `atlas` should be
+/// current (buildings' grids and people are compared with it; grids are
+/// read from the store); the caller reloads its snapshot afterwards.
+#[allow(clippy::too_many_arguments)]
 pub async fn publish(
     store: &dyn Store,
     atlas: &Atlas,
@@ -64,6 +109,7 @@ pub async fn publish(
     author: &str,
     audit: AuditEntry,
     force: Force,
+    base: BaseCheck,
 ) -> Result<Published, PlanError> {
     if plan.status != PlanStatus::Draft {
         return Err(ApiError::new(
@@ -85,9 +131,23 @@ pub async fn publish(
         });
     }
     let community = plan.community_id;
-    let state = load::state(store, plan.id, version).await?;
     let rules = load::rules(store, community).await?;
     let input = load::input(atlas, community, &rules)?;
+    // The published plan this one replaces must be the one it was made
+    // from; the archive below re-checks it with compare-and-set.
+    let previous = rebase::published_plan(store, community)
+        .await?
+        .filter(|p| p.id != plan.id);
+    let forced_base = match (&previous, &base) {
+        (Some(p), BaseCheck::Required) if plan.base_published_id != Some(p.id) => {
+            return Err(PlanError::BaseChanged(Box::new(
+                rebase::base_change(store, &input, plan, p).await?,
+            )));
+        }
+        (Some(p), BaseCheck::Force { .. }) => plan.base_published_id != Some(p.id),
+        _ => false,
+    };
+    let state = load::state(store, plan.id, version).await?;
     let breaks = validate(&input, &state, &rules);
     if !breaks.is_empty() && force == Force::No {
         return Err(PlanError::HasBreaks {
@@ -104,16 +164,12 @@ pub async fn publish(
         .filter(|g| g.community_id == community)
         .map(|g| (g.code.as_str(), g))
         .collect();
-    let previous = store
-        .plans(Some(community))
-        .await?
-        .into_iter()
-        .find(|p| p.status == PlanStatus::Published && p.id != plan.id);
     let now = unix_now();
     let mut out = Published {
         archived_plan: previous.as_ref().map(|p| p.id),
         forced: force == Force::Yes && !breaks.is_empty(),
         breaks: breaks.len(),
+        forced_base,
         ..Published::default()
     };
 
@@ -129,8 +185,27 @@ pub async fn publish(
             now,
         )
         .await?;
-    if let Some(p) = &previous {
-        tx.set_plan_status(p.id, PlanStatus::Archived, now).await?;
+    match tx
+        .archive_published(community, previous.as_ref().map(|p| p.id))
+        .await
+    {
+        Ok(()) => {}
+        // Another publish came first: nothing is written (the transaction
+        // rolls back when dropped); say what it changed.
+        Err(DataError::PublishedChanged { .. }) => {
+            drop(tx);
+            return Err(match rebase::published_plan(store, community).await? {
+                Some(now) => PlanError::BaseChanged(Box::new(
+                    rebase::base_change(store, &input, plan, &now).await?,
+                )),
+                None => PlanError::Stale {
+                    plan: plan.id,
+                    expected: version,
+                    current: plan.version,
+                },
+            });
+        }
+        Err(e) => return Err(e.into()),
     }
     tx.set_plan_status(plan.id, PlanStatus::Published, now)
         .await?;
@@ -231,6 +306,12 @@ pub async fn publish(
                 "forced": out.forced,
                 "breaks": out.breaks,
                 "break_messages": breaks.iter().take(20).map(|b| b.message.as_str()).collect::<Vec<_>>(),
+                "base_published": plan.base_published_id,
+                "forced_base": out.forced_base,
+                "reason": match &base {
+                    BaseCheck::Force { reason } => Some(reason.as_str()),
+                    BaseCheck::Required => None,
+                },
             })),
     )
     .await?;

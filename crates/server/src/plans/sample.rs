@@ -14,7 +14,7 @@ use gridmap_data::model::PlanOp;
 use gridmap_data::store::{AuditEntry, Store};
 use serde_json::json;
 
-use super::{PlanError, load, publish, write};
+use super::{PlanError, load, publish, rebase, write};
 use crate::state::AppState;
 
 /// Name of the demo plans.
@@ -39,12 +39,14 @@ pub async fn publish_demo_plans(store: &dyn Store, actor: &str) -> Result<DemoPl
     for community in communities {
         let rules = load::rules(store, community).await?;
         let input = load::input(&atlas, community, &rules)?;
+        let base_published = rebase::base_for_new_draft(store, community, None).await?;
         let base = publish::from_published(&atlas, &input, store.retired_codes(community).await?);
         let plan = write::insert(
             store,
             community,
             DEMO_PLAN_NAME,
             None,
+            base_published,
             &json!({"kind": "create", "from": null}),
             &base,
             actor,
@@ -97,6 +99,7 @@ pub async fn publish_demo_plans(store: &dyn Store, actor: &str) -> Result<DemoPl
             actor,
             AuditEntry::now(actor, "plan.publish"),
             publish::Force::Yes,
+            publish::BaseCheck::Required,
         )
         .await?;
     }

@@ -14,13 +14,17 @@ use crate::error::ApiError;
 /// Longest plan name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
 
-/// Store a new draft plan at version 1 (audited as `plan.create`).
+/// Store a new draft plan at version 1 (audited as `plan.create`). `base`
+/// is the plan it was copied from, `base_published` the community's
+/// published plan its content builds on (see
+/// [`super::rebase::base_for_new_draft`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(
     store: &dyn Store,
     community_id: Id,
     name: &str,
     base: Option<Id>,
+    base_published: Option<Id>,
     edit: &Value,
     state: &PlanState,
     actor: &str,
@@ -44,6 +48,7 @@ pub async fn insert(
         created_by: actor.to_owned(),
         created_at: unix_now(),
         published_at: None,
+        base_published_id: base_published,
     };
     let mut tx = store.begin().await?;
     let id = tx
@@ -52,7 +57,7 @@ pub async fn insert(
     tx.append_audit(
         &audit
             .target(format!("plan:{id}"))
-            .detail(json!({"community": community_id, "name": name, "edit": edit})),
+            .detail(json!({"community": community_id, "name": name, "edit": edit, "base_published": base_published})),
     )
     .await?;
     tx.commit().await?;

@@ -1,6 +1,7 @@
 // The plan API the planner drives (see crates/server/src/api/plans.rs).
 // Every write carries the plan version it was made on; a stale one throws
-// ApiError `stale_version` with `body.current_version`.
+// ApiError `stale_version` with `body.current_version`; publishing a draft
+// made before another publish throws `base_changed` with what that changed.
 
 import { getJson, postJson } from '../../session.js';
 
@@ -15,7 +16,7 @@ export const layers = (id) => getJson(`${p(id)}/layers`);
 export const validate = (id) => getJson(`${p(id)}/validate`);
 export const diff = (a, b) => getJson(`${p(a)}/diff/${encodeURIComponent(b)}`);
 
-/** Writes: `edits`, `undo`, `redo`, `partition`, `publish` with the body (version included). */
+/** Writes: `edits`, `undo`, `redo`, `partition`, `publish`, `rebase` with the body (version included). */
 export const write = (id, what, body) => postJson(`${p(id)}/${what}`, body);
 
 export const exportUrl = (id, ext) => `${p(id)}/export.${ext}`;

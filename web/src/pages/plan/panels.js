@@ -192,12 +192,40 @@ export function sidePanel(S, on) {
     notice.hidden = false;
     notice.className = `plan-notice ${n.kind}`;
     const what = n.what ? t(n.what.key, n.what.vars ?? {}) : '';
+    // Field names (`fields: ['name', 'people']`) are words of the current language.
+    const sep = document.documentElement.lang === 'zh-CN' ? '、' : ', ';
+    const vars = (v = {}) => (Array.isArray(v.fields) ? { ...v, fields: v.fields.map((f) => t(`plan.field.${f}`)).join(sep) } : v);
+    let reasonBox = null;
+    if (n.reason) {
+      reasonBox = h('textarea', {
+        id: 'plan-base-reason', rows: 2, maxlength: 500, required: true, placeholder: t('plan.base.reason.placeholder'),
+        'aria-label': t('plan.base.reason'),
+      });
+    }
     fill(notice,
       h('p', {}, t(n.key, { ...n.vars, what })),
+      n.lines?.length ? h('ul', { class: 'plan-notice-lines', id: 'plan-notice-lines' },
+        n.lines.map((l) => h('li', {}, t(l.key, vars(l.vars))))) : null,
+      n.after ? h('p', {}, t(n.after)) : null,
       n.kind === 'stale' || (n.kind === 'error' && n.what) ? h('p', { class: 'plan-lost' }, t('plan.notsaved', { what })) : null,
+      reasonBox ? h('form', {
+        class: 'plan-reason', id: 'plan-base-reason-form',
+        onsubmit: (e) => {
+          e.preventDefault();
+          const reason = reasonBox.value.trim();
+          if (!reason) { reasonBox.focus(); reasonBox.setCustomValidity(t('plan.base.reason.required')); reasonBox.reportValidity(); return; }
+          n.onReason?.(reason);
+        },
+      },
+      h('label', { for: 'plan-base-reason' }, t('plan.base.reason')), reasonBox,
+      h('button', { type: 'submit', class: 'btn primary', id: 'plan-base-confirm' }, t('plan.base.confirm'))) : null,
       h('div', { class: 'plan-row' },
-        (n.actions ?? []).map((a) => h('button', { type: 'button', class: 'btn', onclick: a.run }, t(a.key))),
+        (n.actions ?? []).map((a) => h('button', { type: 'button', class: 'btn', id: a.id ?? null, onclick: a.run }, t(a.key))),
         h('button', { type: 'button', class: 'link close', 'aria-label': t('plan.dismiss'), onclick: on.dismiss }, t('plan.dismiss'))));
+    if (reasonBox) {
+      reasonBox.addEventListener('input', () => reasonBox.setCustomValidity(''));
+      reasonBox.focus();
+    }
   }
 
   function renderTools() {

@@ -186,6 +186,14 @@ export function planner(main, me) {
     try {
       [view, layers, checks] = await Promise.all([api.view(planId), api.layers(planId), api.validate(planId)]);
     } catch (e) {
+      if (e.code === 'plan_state_unreadable' && e.body?.plan === planId) {
+        // A stored version that cannot be read: name it, and offer the way back.
+        say({
+          kind: 'error', key: 'plan.error.plan_state_unreadable', vars: { version: e.body.version },
+          actions: editable() ? [{ key: 'plan.undo', run: () => { say(null); S.version = e.body.version; write('undo', {}, { key: 'plan.what.undo' }); } }] : undefined,
+        });
+        return;
+      }
       failed(e);
       return;
     }
@@ -430,6 +438,11 @@ export function planner(main, me) {
               { key: 'plan.stale.drop', run: () => say(null) },
             ],
           });
+        } else if (e.code === 'base_changed' && e.body?.published_plan) {
+          // Another plan was published since this draft was made: say what it
+          // changed, and offer to merge it in or to publish anyway with a reason.
+          await refresh();
+          baseChanged(e.body);
         } else if (e.code === 'infeasible' && e.body?.reason) {
           // The rules cannot be met: say why in the user's language and show the buildings.
           const r = e.body.reason;
@@ -510,9 +523,13 @@ export function planner(main, me) {
         return;
       }
     }
-    await write('publish', {}, { key: 'plan.what.publish' }, (r) => {
+    await publishWith({});
+  }
+
+  async function publishWith(body) {
+    await write('publish', body, { key: 'plan.what.publish' }, (r) => {
       S.notice = {
-        kind: 'ok', sticky: true, key: 'plan.published',
+        kind: 'ok', sticky: true, key: r.forced_base ? 'plan.published.forced' : 'plan.published',
         vars: { kept: r.grids_kept, added: r.grids_added, removed: r.grids_removed, moved: r.buildings_moved },
       };
     });
@@ -522,6 +539,49 @@ export function planner(main, me) {
       // the list refreshes on the next change
     }
     ui.renderAll();
+  }
+
+  /** The 409 `base_changed` notice: who published what, what it changed, and the two ways on. */
+  function baseChanged(body) {
+    const p = body.published_plan;
+    const c = body.changes ?? {};
+    const codes = (list) => list.map((g) => `${g.code.slice(-3)} ${g.name}`).join('、');
+    const lines = [];
+    for (const g of c.grids_renamed ?? []) lines.push({ key: 'plan.base.renamed', vars: { code: g.code.slice(-3), from: g.from, to: g.to } });
+    if (c.grids_added?.length) lines.push({ key: 'plan.base.added', vars: { grids: codes(c.grids_added) } });
+    if (c.grids_removed?.length) lines.push({ key: 'plan.base.removed', vars: { grids: codes(c.grids_removed) } });
+    for (const g of c.grids_changed ?? []) lines.push({ key: 'plan.base.gridchanged', vars: { code: g.code.slice(-3), name: g.name, fields: g.fields } });
+    if (c.buildings_moved) lines.push({ key: 'plan.base.moved', vars: { n: c.buildings_moved, households: c.households_moved } });
+    if (!lines.length) lines.push({ key: 'plan.base.nochange' });
+    say({
+      kind: 'base', key: 'plan.base.changed',
+      vars: {
+        name: p.name, id: p.id,
+        who: (p.published_by ?? '').replace(/^(user|cli):/, '') || '—',
+        when: p.published_at ? new Date(p.published_at * 1000).toLocaleString(document.documentElement.lang) : '—',
+      },
+      lines, after: 'plan.base.choose',
+      actions: [
+        { key: 'plan.base.rebase', id: 'plan-base-rebase', run: () => { say(null); rebase(); } },
+        { key: 'plan.base.force', id: 'plan-base-force', run: () => { S.notice.reason = true; ui.renderNotice(); } },
+      ],
+      onReason: (reason) => { say(null); publishWith({ force_base: true, reason }); },
+    });
+  }
+
+  /** Merge the newer published plan in: the draft's edits replayed onto it, conflicts listed. */
+  function rebase() {
+    if (!editable()) return;
+    write('rebase', {}, { key: 'plan.what.rebase' }, (r) => {
+      S.notice = {
+        kind: r.conflicts.length ? 'warn' : 'ok', sticky: true, key: 'plan.base.rebased',
+        vars: { replayed: r.replayed, edits: r.edits, n: r.conflicts.length },
+        lines: r.conflicts.map((x) => ({
+          key: x.kind === 'both_changed' && !x.fields.length ? 'plan.conflict.both_moved' : `plan.conflict.${x.kind}`,
+          vars: { version: x.version, grid: x.grid ? x.grid.slice(-3) : '—', fields: x.fields, n: x.buildings.length, message: x.message },
+        })),
+      };
+    });
   }
 
   async function reloadPlans() {

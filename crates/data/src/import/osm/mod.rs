@@ -211,8 +211,8 @@ impl Importer<'_> {
                 self.report.nodes += 1;
                 self.nodes.push(id, lon, lat);
                 if let Some((tier, kind)) = classify::station(&tags) {
-                    let station =
-                        station_from(OsmType::Node, id, &tags, tier, kind, Point::new(lon, lat));
+                    let point = Point::new(assemble::on_grid(lon), assemble::on_grid(lat));
+                    let station = station_from(OsmType::Node, id, &tags, tier, kind, point);
                     self.emit(OsmFeature::Station(station))?;
                 }
             }

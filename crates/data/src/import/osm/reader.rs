@@ -154,6 +154,7 @@ fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<
         // ElementReader::for_each without its blind spot: every blob is
         // counted, so a file with none (empty, or cut inside the first
         // blob header) is refused instead of read as an empty extract.
+        let failed = std::cell::Cell::new(false);
         let mut on_element = |element: P<'_>| {
             if failure.is_some() {
                 return;
@@ -199,10 +200,12 @@ fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<
                 failure = Some(DataError::OsmPbf(format!(
                     "node {id} has coordinates out of range"
                 )));
+                failed.set(true);
                 return;
             }
             if let Err(e) = visit(element) {
                 failure = Some(e);
+                failed.set(true);
             }
         };
         for blob in blobs {
@@ -212,7 +215,7 @@ fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<
                 BlobDecode::OsmHeader(_) | BlobDecode::Unknown(_) => {}
                 BlobDecode::OsmData(block) => block.for_each_element(&mut on_element),
             }
-            if failure.is_some() {
+            if failed.get() {
                 break;
             }
         }

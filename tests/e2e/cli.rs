@@ -216,7 +216,9 @@ fn building_ways(text: &str) -> Vec<(i64, std::ops::Range<usize>)> {
         let start = at + i;
         let end = start + text[start..].find("</way>").expect("closes") + "</way>".len();
         let block = &text[start..end];
-        let other = ["highway", "amenity", "office", "landuse", "natural", "leisure", "water"];
+        let other = [
+            "highway", "amenity", "office", "landuse", "natural", "leisure", "water",
+        ];
         if block.contains("k=\"building\"")
             && !other.iter().any(|k| block.contains(&format!("k=\"{k}\"")))
         {
@@ -353,10 +355,18 @@ fn truncated_osm_files_are_refused_and_leave_the_store_alone() {
             std::fs::write(&file, &bytes).expect("write");
             let out = cli(db, &["import", "osm", file.to_str().expect("path")]);
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(!out.status.success(), "{name} ({} bytes) imported", bytes.len());
+            assert!(
+                !out.status.success(),
+                "{name} ({} bytes) imported",
+                bytes.len()
+            );
             let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
             assert_eq!(errors.len(), 1, "{name}: {stderr}");
-            let expect = if name.ends_with(".pbf") { "PBF" } else { "cut short" };
+            let expect = if name.ends_with(".pbf") {
+                "PBF"
+            } else {
+                "cut short"
+            };
             assert!(errors[0].contains(expect), "{name}: {stderr}");
             assert_eq!(counts(db), before, "{name} changed the store");
         }

@@ -423,8 +423,8 @@ async fn import_command(store: &dyn Store, cmd: ImportCommand) -> anyhow::Result
     let started = Instant::now();
     match cmd {
         ImportCommand::Osm { file, prune } => {
-            let audit = import_audit("import.osm", &file)
-                .detail(serde_json::json!({ "prune": prune }));
+            let audit =
+                import_audit("import.osm", &file).detail(serde_json::json!({ "prune": prune }));
             let options = import::OsmOptions {
                 prune: prune.then(cli::plan_buildings),
             };
@@ -493,7 +493,10 @@ async fn import_command(store: &dyn Store, cmd: ImportCommand) -> anyhow::Result
                 println!("street offices: {} added", r.street_offices);
             }
             if matches!(layer, Layer::Grids | Layer::Buildings) {
-                println!("{} buildings (re)assigned lie in a grid", r.assigned_buildings);
+                println!(
+                    "{} buildings (re)assigned lie in a grid",
+                    r.assigned_buildings
+                );
             }
         }
         ImportCommand::Households { file } => {

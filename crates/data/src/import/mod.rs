@@ -141,7 +141,12 @@ pub async fn import_osm_with(
     report.changes = upsert
         .finish_missing(tx.as_mut(), options.prune.as_ref())
         .await?;
-    assign_points(tx.as_mut(), &existing_grids, std::mem::take(&mut upsert.placed)).await?;
+    assign_points(
+        tx.as_mut(),
+        &existing_grids,
+        std::mem::take(&mut upsert.placed),
+    )
+    .await?;
     let mut summary = report.clone();
     summary.skipped.truncate(20);
     append_audit(tx.as_mut(), audit, &summary).await?;
@@ -299,10 +304,14 @@ pub async fn import_geojson_audited(
         };
         let mut upsert = Upsert::load(tx.as_mut(), tables).await?;
         for b in &parsed.buildings {
-            upsert.write(tx.as_mut(), Feature::Building(b.clone())).await?;
+            upsert
+                .write(tx.as_mut(), Feature::Building(b.clone()))
+                .await?;
         }
         for s in &parsed.stations {
-            upsert.write(tx.as_mut(), Feature::Station(s.clone())).await?;
+            upsert
+                .write(tx.as_mut(), Feature::Station(s.clone()))
+                .await?;
         }
         let changes = upsert.changes();
         report.buildings = changes.buildings;

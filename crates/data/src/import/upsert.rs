@@ -442,7 +442,10 @@ impl Upsert {
             if prune.is_some() && !missing.is_empty() {
                 let mut delete = Vec::with_capacity(missing.len());
                 for id in missing {
-                    match assigned.get(&id).filter(|_| table == FeatureTable::Buildings) {
+                    match assigned
+                        .get(&id)
+                        .filter(|_| table == FeatureTable::Buildings)
+                    {
                         Some(by) => {
                             index.changes.kept += 1;
                             plans.extend(by.iter().copied());

@@ -176,9 +176,10 @@ async fn a_changed_file_updates_in_place_and_keeps_surveys(f: &Fixture) {
         &|b, block| b.households > 0 && block.matches("<nd ").count() >= 7,
         &[],
     );
-    let renamed = pick(&|b, block| b.name.is_none() && !block.contains("k=\"name\""), &[
-        surveyed.0,
-    ]);
+    let renamed = pick(
+        &|b, block| b.name.is_none() && !block.contains("k=\"name\""),
+        &[surveyed.0],
+    );
     let taller = pick(
         &|b, block| b.households > 0 && !block.contains("building:levels"),
         &[surveyed.0, renamed.0],
@@ -197,7 +198,10 @@ async fn a_changed_file_updates_in_place_and_keeps_surveys(f: &Fixture) {
     edits.push((second_nd.expect("a second node"), String::new()));
     let close = |r: &std::ops::Range<usize>| r.end - "</way>".len()..r.end - "</way>".len();
     edits.push((close(&renamed.1), "<tag k=\"name\" v=\"改名楼\"/>".into()));
-    edits.push((close(&taller.1), "<tag k=\"building:levels\" v=\"40\"/>".into()));
+    edits.push((
+        close(&taller.1),
+        "<tag k=\"building:levels\" v=\"40\"/>".into(),
+    ));
     edits.sort_by_key(|e| std::cmp::Reverse(e.0.start));
     let mut changed = text.clone();
     for (range, with) in edits {
@@ -207,7 +211,12 @@ async fn a_changed_file_updates_in_place_and_keeps_surveys(f: &Fixture) {
     let r = import(s, &path).await;
     let c = &r.changes;
     assert_eq!(
-        (c.buildings.added, c.buildings.updated, c.buildings.unchanged, c.buildings.missing),
+        (
+            c.buildings.added,
+            c.buildings.updated,
+            c.buildings.unchanged,
+            c.buildings.missing
+        ),
         (0, 3, 1_274, 0),
         "{c:?}"
     );
@@ -230,7 +239,10 @@ async fn a_changed_file_updates_in_place_and_keeps_surveys(f: &Fixture) {
     let (old, new) = (stored[&taller.0], now[&taller.0]);
     assert_eq!(new.id, old.id);
     assert_eq!(new.levels, Some(40));
-    assert!(new.households > old.households, "the estimate follows the levels");
+    assert!(
+        new.households > old.households,
+        "the estimate follows the levels"
+    );
     assert_eq!(new.household_source, HouseholdSource::Estimated);
     // The same changed file again: all unchanged.
     let again = import(s, &path).await;
@@ -368,7 +380,10 @@ async fn truncated_files_are_refused_and_leave_the_store_alone(f: &Fixture) {
     let counts = s.counts().await.expect("counts");
     let version = s.data_version().await.expect("version");
     // A changed copy: had any cut imported, rows would change.
-    let renamed = text.replace("<tag k=\"building\" v=\"", "<tag k=\"name\" v=\"x\"/><tag k=\"building\" v=\"");
+    let renamed = text.replace(
+        "<tag k=\"building\" v=\"",
+        "<tag k=\"name\" v=\"x\"/><tag k=\"building\" v=\"",
+    );
     let mut cuts: Vec<(String, String)> = Vec::new();
     for closing in ["</node>", "</way>", "</relation>"] {
         let at: Vec<usize> = renamed
@@ -377,7 +392,10 @@ async fn truncated_files_are_refused_and_leave_the_store_alone(f: &Fixture) {
             .collect();
         for k in 0..10 {
             let cut = at[k * (at.len() - 1) / 9];
-            cuts.push((format!("after {closing} at {cut}"), renamed[..cut].to_owned()));
+            cuts.push((
+                format!("after {closing} at {cut}"),
+                renamed[..cut].to_owned(),
+            ));
         }
     }
     let end = renamed.rfind("</osm>").expect("root");
@@ -434,10 +452,7 @@ async fn a_node_and_a_way_with_one_number_are_two_stations(f: &Fixture) {
     keys.sort();
     assert_eq!(
         keys,
-        vec![
-            OsmKey::new(OsmType::Node, 5),
-            OsmKey::new(OsmType::Way, 5)
-        ]
+        vec![OsmKey::new(OsmType::Node, 5), OsmKey::new(OsmType::Way, 5)]
     );
     let r = import(s, &path).await;
     assert_eq!(
@@ -474,7 +489,11 @@ async fn a_station_stored_without_its_type_is_matched_by_number(f: &Fixture) {
         (1, 1)
     );
     let d = s.load().await.expect("load");
-    let old = d.stations.iter().find(|st| st.id == id).expect("kept its id");
+    let old = d
+        .stations
+        .iter()
+        .find(|st| st.id == id)
+        .expect("kept its id");
     assert_eq!(old.osm_key(), Some(OsmKey::new(OsmType::Node, 5)));
     assert_eq!(old.name, "节点站");
     assert_eq!(d.stations.len(), 2);

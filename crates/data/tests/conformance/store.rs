@@ -176,7 +176,10 @@ async fn geojson_layers_and_household_csv(f: &Fixture) {
     let r = import::import_geojson(s.as_ref(), Layer::Grids, &file("g2.geojson", GRIDS))
         .await
         .expect("grids again");
-    assert_eq!((r.grids.added, r.grids.updated, r.grids.unchanged), (0, 0, 2));
+    assert_eq!(
+        (r.grids.added, r.grids.updated, r.grids.unchanged),
+        (0, 0, 2)
+    );
     let r = import::import_geojson(
         s.as_ref(),
         Layer::Communities,
@@ -185,12 +188,19 @@ async fn geojson_layers_and_household_csv(f: &Fixture) {
     .await
     .expect("communities again");
     assert_eq!(
-        (r.communities.unchanged, r.communities.added, r.street_offices),
+        (
+            r.communities.unchanged,
+            r.communities.added,
+            r.street_offices
+        ),
         (1, 0, 0)
     );
     assert_eq!(s.counts().await.expect("counts"), before);
     assert_eq!(s.data_version().await.expect("version"), version);
-    let keyed = BUILDINGS.replace(r#"{"name":"1号楼","households":120},"#, r#"{"name":"1号楼","households":120,"osm_id":"r8"},"#);
+    let keyed = BUILDINGS.replace(
+        r#"{"name":"1号楼","households":120},"#,
+        r#"{"name":"1号楼","households":120,"osm_id":"r8"},"#,
+    );
     // A changed grid is updated in place, keeping its id.
     let renamed = GRIDS.replace("二网格", "第二网格");
     let r = import::import_geojson(s.as_ref(), Layer::Grids, &file("g3.geojson", &renamed))
@@ -205,27 +215,35 @@ async fn geojson_layers_and_household_csv(f: &Fixture) {
     let e = import::import_geojson(s.as_ref(), Layer::Grids, &file("g4.geojson", &twice))
         .await
         .expect_err("dup");
-    assert!(
-        e.to_string().contains("already used by feature #1"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("already used by feature #1"), "{e}");
     let before = s.counts().await.expect("counts");
     // Buildings by osm_id: w77 is matched, r8 is new; then both unchanged.
     let r = import::import_geojson(s.as_ref(), Layer::Buildings, &file("b2.geojson", &keyed))
         .await
         .expect("buildings again");
     assert_eq!(
-        (r.buildings.added, r.buildings.updated, r.buildings.unchanged),
+        (
+            r.buildings.added,
+            r.buildings.updated,
+            r.buildings.unchanged
+        ),
         (1, 0, 1)
     );
     let r = import::import_geojson(s.as_ref(), Layer::Buildings, &file("b3.geojson", &keyed))
         .await
         .expect("buildings again");
     assert_eq!(
-        (r.buildings.added, r.buildings.updated, r.buildings.unchanged),
+        (
+            r.buildings.added,
+            r.buildings.updated,
+            r.buildings.unchanged
+        ),
         (0, 0, 2)
     );
-    assert_eq!(s.counts().await.expect("counts").buildings, before.buildings + 1);
+    assert_eq!(
+        s.counts().await.expect("counts").buildings,
+        before.buildings + 1
+    );
 
     // Households by OSM id.
     import::import_households(s.as_ref(), &file("h.csv", "osm_id,households\nw77,33\n"))

@@ -372,3 +372,77 @@ fn truncated_osm_files_are_refused_and_leave_the_store_alone() {
         }
     });
 }
+
+#[test]
+fn prune_keeps_the_buildings_a_draft_plan_assigns() {
+    on_each_store(|db, dir| {
+        ok(db, &["sample"]);
+        // A draft of community 1: a copy of its published assignment.
+        let export = ok(db, &["plan", "export", "1", "--csv"]);
+        let rows = export.lines().count() - 1;
+        let csv = dir.join("draft.csv");
+        std::fs::write(&csv, &export).expect("csv");
+        let out = ok(
+            db,
+            &[
+                "plan",
+                "import",
+                "--community",
+                "1",
+                csv.to_str().expect("path"),
+            ],
+        );
+        let draft: String = out
+            .strip_prefix("draft plan ")
+            .and_then(|r| r.split_whitespace().next())
+            .expect("draft id")
+            .to_owned();
+        // A file without any building way: every way-building is missing.
+        let (_, text) = sample_osm();
+        let mut lacking = String::new();
+        let mut at = 0;
+        while let Some(i) = text[at..].find("<way id=\"") {
+            let start = at + i;
+            let end = start + text[start..].find("</way>").expect("closes") + "</way>".len();
+            lacking.push_str(&text[at..start]);
+            if !text[start..end].contains("k=\"building\"") {
+                lacking.push_str(&text[start..end]);
+            }
+            at = end;
+        }
+        lacking.push_str(&text[at..]);
+        let file = dir.join("no-buildings.osm");
+        std::fs::write(&file, &lacking).expect("write");
+        let out = ok(
+            db,
+            &["import", "osm", "--prune", file.to_str().expect("path")],
+        );
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("buildings: "))
+            .expect("buildings line");
+        let n = |word: &str| -> u64 {
+            line.split(", ")
+                .find(|p| p.ends_with(word))
+                .and_then(|p| p.trim_start_matches("buildings: ").split(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        let (missing, pruned, kept) = (n("missing"), n("pruned"), n("kept for draft plans"));
+        assert!(kept > 0 && kept as usize <= rows, "{db}: {out}");
+        assert_eq!(missing, pruned + kept, "{db}: {out}");
+        assert!(out.contains(&format!("(plans {draft})")), "{db}: {out}");
+        assert!(
+            counts(db).contains(&format!("buildings {} ", 1277 - pruned)),
+            "{db}: {}",
+            counts(db)
+        );
+        // The draft still knows every building it assigns.
+        let v = cli(db, &["plan", "validate", &draft]);
+        let report = String::from_utf8_lossy(&v.stdout);
+        assert!(
+            !report.contains("not buildings of this community"),
+            "{report}"
+        );
+    });
+}

@@ -455,7 +455,7 @@ async fn import_command(store: &dyn Store, cmd: ImportCommand) -> anyhow::Result
             if !c.kept_for_plans.is_empty() {
                 let plans: Vec<String> = c.kept_for_plans.iter().map(ToString::to_string).collect();
                 println!(
-                    "kept {} missing buildings that draft plans assign (plans {}); publish or redraw those drafts, then prune again",
+                    "kept {} missing buildings that draft plans assign (plans {}); a later --prune deletes them once no draft assigns them",
                     c.buildings.kept,
                     plans.join(", ")
                 );

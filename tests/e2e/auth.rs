@@ -378,7 +378,7 @@ fn logins_and_cli_writes_are_audited_and_the_log_is_append_only() {
     assert_eq!(added["detail"]["role"], "admin");
     let import = find("import.geojson");
     assert!(import["actor"].as_str().expect("actor").starts_with("cli:"));
-    assert_eq!(import["detail"]["report"]["stations"], 1);
+    assert_eq!(import["detail"]["report"]["stations"]["added"], 1);
     assert!(
         import["target"]
             .as_str()

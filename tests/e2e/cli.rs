@@ -21,8 +21,12 @@ fn import_osm_xml_and_pbf_from_the_command_line() {
             String::from_utf8_lossy(&out.stderr)
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.contains("imported 1277 buildings"), "{stdout}");
+        assert!(stdout.contains("read 1277 buildings"), "{stdout}");
         assert!(stdout.contains("384 streets"), "{stdout}");
+        assert!(
+            stdout.contains("buildings: 1277 added, 0 updated, 0 unchanged, 0 missing"),
+            "{stdout}"
+        );
         assert!(counts(&db).contains("buildings 1277"));
     }
 }
@@ -173,4 +177,272 @@ fn backup_and_restore_round_trip() {
             .code()
             != Some(0)
     );
+}
+
+/// Run the CLI, insist it succeeded, return its stdout.
+fn ok(db: &str, args: &[&str]) -> String {
+    let out = cli(db, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Run `test` on a SQLite store and, when `GRIDMAP_TEST_PG` is set, on a
+/// PostGIS one; each gets a scratch folder.
+fn on_each_store(test: impl Fn(&str, &std::path::Path)) {
+    let dir = tempfile::tempdir().expect("tmp");
+    test(&harness::db_url(dir.path()), dir.path());
+    if let Some(pg) = harness::postgis_db() {
+        let dir = tempfile::tempdir().expect("tmp");
+        test(&pg.url, dir.path());
+    }
+}
+
+fn sample_osm() -> (std::path::PathBuf, String) {
+    let path = harness::samples().join("nanjing-xinjiekou.osm");
+    let text = std::fs::read_to_string(&path).expect("sample");
+    (path, text)
+}
+
+/// `<way>` blocks with a `building` tag and none that makes them a street,
+/// area or station: (way id, byte range).
+fn building_ways(text: &str) -> Vec<(i64, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = text[at..].find("<way id=\"") {
+        let start = at + i;
+        let end = start + text[start..].find("</way>").expect("closes") + "</way>".len();
+        let block = &text[start..end];
+        let other = [
+            "highway", "amenity", "office", "landuse", "natural", "leisure", "water",
+        ];
+        if block.contains("k=\"building\"")
+            && !other.iter().any(|k| block.contains(&format!("k=\"{k}\"")))
+        {
+            let id = block["<way id=\"".len()..]
+                .split('"')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("way id");
+            out.push((id, start..end));
+        }
+        at = end;
+    }
+    out
+}
+
+#[test]
+fn reimporting_the_sample_changes_nothing() {
+    on_each_store(|db, _| {
+        ok(db, &["sample"]);
+        let before = counts(db);
+        for file in ["nanjing-xinjiekou.osm", "nanjing-xinjiekou.osm.pbf"] {
+            let path = harness::samples().join(file);
+            let out = ok(db, &["import", "osm", path.to_str().expect("path")]);
+            for line in [
+                "buildings: 0 added, 0 updated, 1277 unchanged, 0 missing",
+                "streets: 0 added, 0 updated, 384 unchanged, 0 missing",
+                "stations: 0 added, 0 updated, 12 unchanged, 0 missing",
+            ] {
+                assert!(out.contains(line), "{db} {file}: {out}");
+            }
+            assert!(out.contains("areas: 0 added, 0 updated, "), "{out}");
+            assert_eq!(counts(db), before, "{db} {file}");
+        }
+    });
+}
+
+#[test]
+fn a_changed_file_updates_keeps_surveys_and_prune_removes() {
+    on_each_store(|db, dir| {
+        ok(db, &["sample"]);
+        let (_, text) = sample_osm();
+        let ways = building_ways(&text);
+        let surveyed = ways
+            .iter()
+            .find(|(_, r)| {
+                let b = &text[r.clone()];
+                b.contains("v=\"apartments\"") && !b.contains("k=\"name\"")
+            })
+            .cloned()
+            .expect("an apartment block without a name");
+        let gone = ways
+            .iter()
+            .find(|w| w.0 != surveyed.0)
+            .cloned()
+            .expect("another building");
+        // A surveyed count, which a re-import must keep.
+        let csv = dir.join("h.csv");
+        std::fs::write(&csv, format!("osm_id,households\nw{},3\n", surveyed.0)).expect("csv");
+        ok(db, &["import", "households", csv.to_str().expect("path")]);
+        let grids = || ok(db, &["coverage", "--by", "grid", "--csv"]);
+        let households_before = grids();
+        let before = counts(db);
+        // The surveyed building gets a name and 40 levels (a new estimate,
+        // which must not replace the survey); another building is gone.
+        let mut changed = text.clone();
+        let (first, second) = if surveyed.1.start > gone.1.start {
+            (surveyed.1.clone(), gone.1.clone())
+        } else {
+            (gone.1.clone(), surveyed.1.clone())
+        };
+        for r in [first, second] {
+            if r == surveyed.1 {
+                let at = r.end - "</way>".len();
+                changed.insert_str(
+                    at,
+                    "<tag k=\"name\" v=\"改名楼\"/><tag k=\"building:levels\" v=\"40\"/>",
+                );
+            } else {
+                changed.replace_range(r, "");
+            }
+        }
+        let file = dir.join("changed.osm");
+        std::fs::write(&file, &changed).expect("write");
+        let path = file.to_str().expect("path");
+        let out = ok(db, &["import", "osm", path]);
+        assert!(
+            out.contains("buildings: 0 added, 1 updated, 1275 unchanged, 1 missing"),
+            "{db}: {out}"
+        );
+        assert!(out.contains("--prune"), "{out}");
+        assert_eq!(counts(db), before, "{db}: nothing removed without --prune");
+        assert_eq!(grids(), households_before, "{db}: the survey stays");
+
+        let out = ok(db, &["import", "osm", "--prune", path]);
+        assert!(
+            out.contains("buildings: 0 added, 0 updated, 1276 unchanged, 1 missing, 1 pruned"),
+            "{db}: {out}"
+        );
+        assert!(counts(db).contains("buildings 1276"), "{}", counts(db));
+        // Pruned once: the next run finds nothing missing.
+        let out = ok(db, &["import", "osm", "--prune", path]);
+        assert!(
+            out.contains("buildings: 0 added, 0 updated, 1276 unchanged, 0 missing, 0 pruned"),
+            "{db}: {out}"
+        );
+    });
+}
+
+#[test]
+fn truncated_osm_files_are_refused_and_leave_the_store_alone() {
+    on_each_store(|db, dir| {
+        ok(db, &["sample"]);
+        let before = counts(db);
+        let (_, text) = sample_osm();
+        let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
+        for closing in ["</way>", "</node>", "</relation>"] {
+            let ends: Vec<usize> = text
+                .match_indices(closing)
+                .map(|(i, m)| i + m.len())
+                .collect();
+            for k in 0..3 {
+                let cut = ends[k * (ends.len() - 1) / 2];
+                cases.push((format!("cut.{k}.osm"), text.as_bytes()[..cut].to_vec()));
+            }
+        }
+        let end = text.rfind("</osm>").expect("root");
+        cases.push(("no-root-end.osm".into(), text.as_bytes()[..end].to_vec()));
+        let pbf = std::fs::read(harness::samples().join("nanjing-xinjiekou.osm.pbf")).expect("pbf");
+        for n in 1..=3 {
+            cases.push((format!("cut{n}.osm.pbf"), pbf[..n].to_vec()));
+        }
+        for (name, bytes) in cases {
+            let file = dir.join(&name);
+            std::fs::write(&file, &bytes).expect("write");
+            let out = cli(db, &["import", "osm", file.to_str().expect("path")]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !out.status.success(),
+                "{name} ({} bytes) imported",
+                bytes.len()
+            );
+            let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+            assert_eq!(errors.len(), 1, "{name}: {stderr}");
+            let expect = if name.ends_with(".pbf") {
+                "PBF"
+            } else {
+                "cut short"
+            };
+            assert!(errors[0].contains(expect), "{name}: {stderr}");
+            assert_eq!(counts(db), before, "{name} changed the store");
+        }
+    });
+}
+
+#[test]
+fn prune_keeps_the_buildings_a_draft_plan_assigns() {
+    on_each_store(|db, dir| {
+        ok(db, &["sample"]);
+        // A draft of community 1: a copy of its published assignment.
+        let export = ok(db, &["plan", "export", "1", "--csv"]);
+        let rows = export.lines().count() - 1;
+        let csv = dir.join("draft.csv");
+        std::fs::write(&csv, &export).expect("csv");
+        let out = ok(
+            db,
+            &[
+                "plan",
+                "import",
+                "--community",
+                "1",
+                csv.to_str().expect("path"),
+            ],
+        );
+        let draft: String = out
+            .strip_prefix("draft plan ")
+            .and_then(|r| r.split_whitespace().next())
+            .expect("draft id")
+            .to_owned();
+        // A file without any building way: every way-building is missing.
+        let (_, text) = sample_osm();
+        let mut lacking = String::new();
+        let mut at = 0;
+        while let Some(i) = text[at..].find("<way id=\"") {
+            let start = at + i;
+            let end = start + text[start..].find("</way>").expect("closes") + "</way>".len();
+            lacking.push_str(&text[at..start]);
+            if !text[start..end].contains("k=\"building\"") {
+                lacking.push_str(&text[start..end]);
+            }
+            at = end;
+        }
+        lacking.push_str(&text[at..]);
+        let file = dir.join("no-buildings.osm");
+        std::fs::write(&file, &lacking).expect("write");
+        let out = ok(
+            db,
+            &["import", "osm", "--prune", file.to_str().expect("path")],
+        );
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("buildings: "))
+            .expect("buildings line");
+        let n = |word: &str| -> u64 {
+            line.split(", ")
+                .find(|p| p.ends_with(word))
+                .and_then(|p| p.trim_start_matches("buildings: ").split(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        let (missing, pruned, kept) = (n("missing"), n("pruned"), n("kept for draft plans"));
+        assert!(kept > 0 && kept as usize <= rows, "{db}: {out}");
+        assert_eq!(missing, pruned + kept, "{db}: {out}");
+        assert!(out.contains(&format!("(plans {draft})")), "{db}: {out}");
+        assert!(
+            counts(db).contains(&format!("buildings {} ", 1277 - pruned)),
+            "{db}: {}",
+            counts(db)
+        );
+        // The draft still knows every building it assigns.
+        let v = cli(db, &["plan", "validate", &draft]);
+        let report = String::from_utf8_lossy(&v.stdout);
+        assert!(
+            !report.contains("not buildings of this community"),
+            "{report}"
+        );
+    });
 }

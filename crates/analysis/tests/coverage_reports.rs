@@ -211,6 +211,7 @@ fn with_sites(data: &Dataset, sites: &[Site]) -> Dataset {
         d.stations.push(Station {
             id: next + 1 + k as i64,
             osm_id: None,
+            osm_type: None,
             name: "new".into(),
             tier: StationTier::Station,
             kind: None,

@@ -523,6 +523,7 @@ mod tests {
         Station {
             id,
             osm_id: None,
+            osm_type: None,
             name: format!("站{id}"),
             tier: StationTier::Station,
             kind: None,

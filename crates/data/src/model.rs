@@ -90,13 +90,159 @@ pub enum StationTier {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Station {
     pub id: Id,
+    /// OSM id: nodes and ways as their id, relations negated.
     pub osm_id: Option<i64>,
+    /// Which OSM element type `osm_id` numbers: stations come from nodes,
+    /// ways and relations, and node 5 is not way 5. `None` with an `osm_id`
+    /// only on rows stored before types were kept; the next OSM import that
+    /// holds the station sets it.
+    pub osm_type: Option<OsmType>,
     pub name: String,
     pub tier: StationTier,
     /// OSM `amenity`/`office` value the station was taken from, if any.
     pub kind: Option<String>,
     pub opening_hours: Option<String>,
     pub point: Point<f64>,
+}
+
+/// An OSM element type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OsmType {
+    Node,
+    Way,
+    Relation,
+}
+
+impl OsmType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OsmType::Node => "node",
+            OsmType::Way => "way",
+            OsmType::Relation => "relation",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "node" => Some(OsmType::Node),
+            "way" => Some(OsmType::Way),
+            "relation" => Some(OsmType::Relation),
+            _ => None,
+        }
+    }
+}
+
+/// One OSM element: its type and its id as OSM numbers it (positive). What
+/// an OSM import matches stored features by, per table: a building, road or
+/// area keeps it as `osm_id` (ways as their id, relations negated, the
+/// osm2pgsql convention), a station as `osm_type` + `osm_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OsmKey {
+    pub kind: OsmType,
+    pub id: i64,
+}
+
+impl OsmKey {
+    pub fn new(kind: OsmType, id: i64) -> Self {
+        OsmKey { kind, id }
+    }
+
+    /// The element a stored `osm_id` of a building, road or area names:
+    /// a way, or a relation when negative.
+    pub fn from_way_or_relation(osm_id: i64) -> Self {
+        if osm_id < 0 {
+            OsmKey::new(OsmType::Relation, osm_id.saturating_neg())
+        } else {
+            OsmKey::new(OsmType::Way, osm_id)
+        }
+    }
+
+    /// The element a stored station names; `None` for a row stored
+    /// without its type (see [`Station::osm_type`]).
+    pub fn from_stored(kind: Option<OsmType>, osm_id: i64) -> Option<Self> {
+        let kind = kind?;
+        Some(match kind {
+            OsmType::Relation => OsmKey::new(kind, osm_id.saturating_abs()),
+            _ => OsmKey::new(kind, osm_id),
+        })
+    }
+
+    /// The `osm_id` column value: relations negated.
+    pub fn stored_id(self) -> i64 {
+        match self.kind {
+            OsmType::Relation => self.id.saturating_neg(),
+            _ => self.id,
+        }
+    }
+
+    /// `n123` / `node/123`, `w123` / `way/123`, `r45` / `relation/45`, or
+    /// a bare number, which names a `bare` element (a negative one a
+    /// relation, as stored ids do). `None` when it is none of these or not
+    /// a positive id.
+    pub fn parse(text: &str, bare: OsmType) -> Option<Self> {
+        let t = text.trim();
+        let typed = [
+            ("node/", OsmType::Node),
+            ("way/", OsmType::Way),
+            ("relation/", OsmType::Relation),
+            ("n", OsmType::Node),
+            ("w", OsmType::Way),
+            ("r", OsmType::Relation),
+        ];
+        for (prefix, kind) in typed {
+            if let Some(n) = t.strip_prefix(prefix) {
+                let id: i64 = n.parse().ok().filter(|v: &i64| *v > 0)?;
+                return Some(OsmKey::new(kind, id));
+            }
+        }
+        let n: i64 = t.parse().ok().filter(|v: &i64| *v != 0)?;
+        Some(if n < 0 {
+            OsmKey::new(OsmType::Relation, n.checked_neg()?)
+        } else {
+            OsmKey::new(bare, n)
+        })
+    }
+}
+
+impl std::fmt::Display for OsmKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.kind.as_str(), self.id)
+    }
+}
+
+impl Building {
+    /// The OSM element this building came from, when known.
+    pub fn osm_key(&self) -> Option<OsmKey> {
+        self.osm_id.map(OsmKey::from_way_or_relation)
+    }
+}
+
+impl Station {
+    /// The OSM element this station came from, when known (with its type).
+    pub fn osm_key(&self) -> Option<OsmKey> {
+        OsmKey::from_stored(self.osm_type, self.osm_id?)
+    }
+}
+
+impl Road {
+    pub fn osm_key(&self) -> Option<OsmKey> {
+        self.osm_id.map(OsmKey::from_way_or_relation)
+    }
+}
+
+impl Area {
+    pub fn osm_key(&self) -> Option<OsmKey> {
+        self.osm_id.map(OsmKey::from_way_or_relation)
+    }
+}
+
+/// One feature of the four tables an OSM import fills.
+#[derive(Debug, Clone)]
+pub enum Feature {
+    Building(Building),
+    Road(Road),
+    Station(Station),
+    Area(Area),
 }
 
 /// A person's role attached to a grid.

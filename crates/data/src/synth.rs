@@ -77,6 +77,7 @@ pub fn city(buildings: usize, seed: u64) -> Dataset {
             d.stations.push(Station {
                 id,
                 osm_id: None,
+                osm_type: None,
                 name: format!("合成党群服务站{id}"),
                 tier: StationTier::Station,
                 kind: None,
@@ -344,6 +345,7 @@ pub fn city_with(options: CityOptions) -> Dataset {
                 Station {
                     id,
                     osm_id: None,
+                    osm_type: None,
                     name: format!("合成党群服务站{id}"),
                     tier: StationTier::Station,
                     kind: None,

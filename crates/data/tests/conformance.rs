@@ -10,6 +10,7 @@ mod conformance {
     pub mod accounts;
     pub mod backend;
     pub mod migrate;
+    pub mod osm_update;
     pub mod plans;
     pub mod store;
 }

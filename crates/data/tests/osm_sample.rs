@@ -166,3 +166,97 @@ fn self_intersecting_building_is_skipped_and_named() {
         report.skipped
     );
 }
+
+/// Every place in the sample where the text ends just after `closing`, as
+/// byte offsets past it (`</way>` etc.), spread over the file.
+fn cuts_after(text: &str, closing: &str, n: usize) -> Vec<usize> {
+    let all: Vec<usize> = text
+        .match_indices(closing)
+        .map(|(i, m)| i + m.len())
+        .collect();
+    assert!(all.len() >= n, "{closing}: {} matches", all.len());
+    (0..n).map(|k| all[k * (all.len() - 1) / (n - 1)]).collect()
+}
+
+#[test]
+fn xml_cut_after_a_closing_tag_is_refused() {
+    let text = std::fs::read_to_string(sample("nanjing-xinjiekou.osm")).expect("sample");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cases: Vec<(String, String)> = Vec::new();
+    for closing in ["</node>", "</way>", "</relation>"] {
+        for cut in cuts_after(&text, closing, 10) {
+            cases.push((
+                format!("cut after {closing} at {cut}"),
+                text[..cut].to_owned(),
+            ));
+        }
+    }
+    let end = text.rfind("</osm>").expect("root closes");
+    cases.push(("no </osm>".into(), text[..end].to_owned()));
+    cases.push((
+        "no </osm>, trailing newline".into(),
+        format!("{}\n", &text[..end]),
+    ));
+    for (what, body) in cases {
+        let p = write(&dir, "cut.osm", &body);
+        let e = read(&p)
+            .map(|(r, _)| r.buildings)
+            .expect_err(&what)
+            .to_string();
+        assert!(e.contains("malformed OSM XML"), "{what}: {e}");
+        assert!(e.contains("cut short"), "{what}: {e}");
+    }
+    // The whole file still reads, and so does an empty document.
+    assert!(read(&sample("nanjing-xinjiekou.osm")).is_ok());
+    let empty = write(
+        &dir,
+        "empty.osm",
+        "<?xml version=\"1.0\"?>\n<osm version=\"0.6\"/>\n",
+    );
+    assert_eq!(read(&empty).expect("empty document").0.nodes, 0);
+}
+
+#[test]
+fn xml_elements_outside_the_root_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for (text, expect) in [
+        (
+            r#"<osm></osm><node id="1" lat="32" lon="118"/>"#,
+            "after the closing </osm>",
+        ),
+        (
+            r#"<node id="1" lat="32" lon="118"/><osm></osm>"#,
+            "outside the <osm> root",
+        ),
+        (r#"<osm><osm></osm></osm>"#, "<osm> inside <osm>"),
+    ] {
+        let p = write(&dir, "x.osm", text);
+        let e = read(&p).expect_err(text).to_string();
+        assert!(e.contains(expect), "{text}: {e}");
+    }
+}
+
+#[test]
+fn pbf_without_a_whole_blob_is_refused() {
+    let whole = std::fs::read(sample("nanjing-xinjiekou.osm.pbf")).expect("sample");
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().join("cut.osm.pbf");
+    // 0–3 bytes: no blob at all (1–3 bytes were read as an empty extract).
+    for n in 0..=3 {
+        std::fs::write(&p, &whole[..n]).expect("write");
+        let e = read(&p)
+            .map(|(r, _)| r.nodes)
+            .expect_err(&format!("{n} bytes"));
+        assert!(matches!(e, DataError::OsmPbf(_)), "{n} bytes: {e}");
+    }
+    // A whole file followed by 1–3 bytes of a next blob header: cut short.
+    for n in 1..=3 {
+        let mut bytes = whole.clone();
+        bytes.extend_from_slice(&[0u8; 3][..n]);
+        std::fs::write(&p, &bytes).expect("write");
+        let e = read(&p)
+            .map(|(r, _)| r.nodes)
+            .expect_err(&format!("+{n} bytes"));
+        assert!(e.to_string().contains("truncated"), "+{n} bytes: {e}");
+    }
+}

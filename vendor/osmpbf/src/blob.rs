@@ -3,7 +3,6 @@
 use crate::block::{HeaderBlock, PrimitiveBlock};
 use crate::error::{new_blob_error, new_error, new_protobuf_error, BlobError, ErrorKind, Result};
 use crate::proto::fileformat;
-use byteorder::ReadBytesExt;
 use protobuf::Message;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -187,25 +186,36 @@ impl<R: Read + Send> BlobReader<R> {
     }
 
     fn read_blob_header(&mut self) -> Option<Result<fileformat::BlobHeader>> {
-        let header_size: u64 = match self.reader.read_u32::<byteorder::BigEndian>() {
-            Ok(n) => {
-                self.offset = self.offset.map(|x| ByteOffset(x.0 + 4));
-                u64::from(n)
+        // gridmap patch: only a clean end (no byte at all) ends the file;
+        // 1-3 bytes of a header size are a file cut short, an error.
+        let mut size = [0u8; 4];
+        let mut got = 0;
+        while got < size.len() {
+            match self.reader.read(&mut size[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == ::std::io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    self.offset = None;
+                    self.last_blob_ok = false;
+                    return Some(Err(new_blob_error(BlobError::InvalidHeaderSize)));
+                }
             }
-            Err(e) => {
-                self.offset = None;
-                return match e.kind() {
-                    ::std::io::ErrorKind::UnexpectedEof => {
-                        //TODO This also accepts corrupted files in the case of 1-3 available bytes
-                        None
-                    }
-                    _ => {
-                        self.last_blob_ok = false;
-                        Some(Err(new_blob_error(BlobError::InvalidHeaderSize)))
-                    }
-                };
-            }
-        };
+        }
+        if got == 0 {
+            self.offset = None;
+            return None;
+        }
+        if got < size.len() {
+            self.offset = None;
+            self.last_blob_ok = false;
+            return Some(Err(new_error(ErrorKind::Io(::std::io::Error::new(
+                ::std::io::ErrorKind::UnexpectedEof,
+                format!("the file ends {got} byte(s) into a blob header size (truncated)"),
+            )))));
+        }
+        self.offset = self.offset.map(|x| ByteOffset(x.0 + 4));
+        let header_size = u64::from(u32::from_be_bytes(size));
 
         if header_size >= MAX_BLOB_HEADER_SIZE {
             self.last_blob_ok = false;

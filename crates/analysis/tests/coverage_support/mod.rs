@@ -83,6 +83,7 @@ pub fn station(id: i64, tier: StationTier, east_m: f64, north_m: f64) -> Station
     Station {
         id,
         osm_id: None,
+        osm_type: None,
         name: format!("s{id}"),
         tier,
         kind: None,

@@ -2,7 +2,7 @@
 //! (RFC 7946). The whole file is validated before anything is written; each
 //! error names the feature (its index and code/name) and what is wrong.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use geo::{Coord, InteriorPoint, LineString, MultiPolygon, Point, Polygon, Validation};
@@ -14,8 +14,8 @@ use crate::error::{DataError, Result};
 use crate::estimate;
 use crate::limits::ImportLimits;
 use crate::model::{
-    Building, Community, Dataset, Grid, GridKind, HouseholdSource, Station, StationTier,
-    StreetOffice,
+    Building, Community, Dataset, Grid, GridKind, HouseholdSource, OsmKey, OsmType, Station,
+    StationTier, StreetOffice,
 };
 
 /// The layer a GeoJSON file fills.
@@ -95,15 +95,21 @@ impl Ctx<'_> {
             Some(_) => Err(self.fail(format!("property `{key}` must be a non-negative integer"))),
         }
     }
-    fn int(&self, key: &str) -> Result<Option<i64>> {
-        match self.props.get(key) {
-            None | Some(Json::Null) => Ok(None),
-            Some(Json::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| self.fail(format!("property `{key}` must be an integer"))),
-            Some(_) => Err(self.fail(format!("property `{key}` must be an integer"))),
-        }
+    /// `osm_id`: a number (a bare one names a `bare` element, a negative one
+    /// a relation) or a typed reference (`w123`, `way/123`, `n5`, `r45` …).
+    fn osm_key(&self, key: &str, bare: OsmType) -> Result<Option<OsmKey>> {
+        let text = match self.props.get(key) {
+            None | Some(Json::Null) => return Ok(None),
+            Some(Json::Number(n)) => n.to_string(),
+            Some(Json::String(s)) if s.trim().is_empty() => return Ok(None),
+            Some(Json::String(s)) => s.clone(),
+            Some(_) => String::new(),
+        };
+        OsmKey::parse(&text, bare).map(Some).ok_or_else(|| {
+            self.fail(format!(
+                "property `{key}` must be an OSM id (123, w123, way/123, n5, node/5, r45, relation/45), found `{text}`"
+            ))
+        })
     }
 }
 
@@ -229,7 +235,8 @@ fn vertex_count(value: &Value) -> usize {
 }
 
 /// Parse and validate a layer against what the store already holds, under
-/// the default [`ImportLimits`].
+/// the default [`ImportLimits`]. A code or OSM id the store holds is fine
+/// (the import updates that row); one met twice in the file is an error.
 pub fn parse(layer: Layer, text: &str, existing: &Atlas) -> Result<Parsed> {
     parse_with(layer, text, existing, &ImportLimits::DEFAULT)
 }
@@ -244,11 +251,8 @@ pub fn parse_with(
     let empty = Map::new();
     let mut out = Parsed::default();
     let d: &Dataset = existing.data();
-    let mut codes: HashSet<String> = match layer {
-        Layer::Communities => d.communities.iter().map(|c| c.code.clone()).collect(),
-        Layer::Grids => d.grids.iter().map(|g| g.code.clone()).collect(),
-        _ => HashSet::new(),
-    };
+    let mut codes: HashMap<String, String> = HashMap::new();
+    let mut osm_keys: HashMap<OsmKey, String> = HashMap::new();
     let mut new_offices: HashSet<String> = HashSet::new();
     let features = features(text)?;
     if features.is_empty() {
@@ -283,8 +287,10 @@ pub fn parse_with(
                         "community code `{code}` must be 12 digits (6 admin + 3 street + 3 community)"
                     )));
                 }
-                if !codes.insert(code.clone()) {
-                    return Err(ctx.fail(format!("community code `{code}` is already used")));
+                if let Some(first) = codes.insert(code.clone(), ctx.label.clone()) {
+                    return Err(ctx.fail(format!(
+                        "community code `{code}` is already used by {first} of this file"
+                    )));
                 }
                 let office = code[..9].to_owned();
                 let known = d.street_offices.iter().any(|s| s.code == office);
@@ -316,8 +322,10 @@ pub fn parse_with(
                         "grid code `{code}` must be 15 digits (6 admin + 3 street + 3 community + 3 sequence)"
                     )));
                 }
-                if !codes.insert(code.clone()) {
-                    return Err(ctx.fail(format!("grid code `{code}` is already used")));
+                if let Some(first) = codes.insert(code.clone(), ctx.label.clone()) {
+                    return Err(ctx.fail(format!(
+                        "grid code `{code}` is already used by {first} of this file"
+                    )));
                 }
                 let boundary = polygonal(&ctx, f)?;
                 let community = match ctx.text("community_code")? {
@@ -372,9 +380,22 @@ pub fn parse_with(
                     ),
                     None => (0, HouseholdSource::Estimated),
                 };
+                let osm = ctx.osm_key("osm_id", OsmType::Way)?;
+                if let Some(k) = osm {
+                    if k.kind == OsmType::Node {
+                        return Err(ctx.fail(format!(
+                            "`osm_id` {k}: a building is an OSM way or relation"
+                        )));
+                    }
+                    if let Some(first) = osm_keys.insert(k, ctx.label.clone()) {
+                        return Err(ctx.fail(format!(
+                            "`osm_id` {k} is already used by {first} of this file"
+                        )));
+                    }
+                }
                 out.buildings.push(Building {
                     id: 0,
-                    osm_id: ctx.int("osm_id")?,
+                    osm_id: osm.map(OsmKey::stored_id),
                     name: ctx.text("name")?,
                     address: ctx.text("address")?,
                     class,
@@ -393,9 +414,18 @@ pub fn parse_with(
                         "tier `{tier_text}` must be centre, station or point"
                     ))
                 })?;
+                let osm = ctx.osm_key("osm_id", OsmType::Node)?;
+                if let Some(k) = osm
+                    && let Some(first) = osm_keys.insert(k, ctx.label.clone())
+                {
+                    return Err(ctx.fail(format!(
+                        "`osm_id` {k} is already used by {first} of this file"
+                    )));
+                }
                 out.stations.push(Station {
                     id: 0,
-                    osm_id: ctx.int("osm_id")?,
+                    osm_id: osm.map(OsmKey::stored_id),
+                    osm_type: osm.map(|k| k.kind),
                     name: ctx.required("name")?,
                     tier,
                     kind: ctx.text("kind")?,

@@ -17,8 +17,8 @@ use async_trait::async_trait;
 
 use crate::error::{DataError, Result};
 use crate::model::{
-    Area, Building, Community, Counts, Dataset, Grid, HouseholdSource, Id, Person, Plan, PlanOp,
-    PlanStatus, PlanVersion, Road, Station, StreetOffice,
+    Area, Building, Community, Counts, Dataset, Feature, Grid, HouseholdSource, Id, Person, Plan,
+    PlanOp, PlanStatus, PlanVersion, Road, Station, StreetOffice,
 };
 pub use accounts::{Accounts, AuditEntry};
 pub use pg_accounts::PgAccounts;
@@ -71,6 +71,24 @@ pub trait Store: Send + Sync + 'static {
     async fn retired_codes(&self, community: Id) -> Result<Vec<String>>;
 }
 
+/// The four tables an OSM import fills, whose rows carry OSM ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FeatureTable {
+    Buildings,
+    Stations,
+    Roads,
+    Areas,
+}
+
+impl FeatureTable {
+    pub const ALL: [FeatureTable; 4] = [
+        FeatureTable::Buildings,
+        FeatureTable::Stations,
+        FeatureTable::Roads,
+        FeatureTable::Areas,
+    ];
+}
+
 /// One write transaction. Dropping it without [`WriteTx::commit`] rolls back.
 /// Inserts ignore the `id` of the value passed and return the new row id.
 #[async_trait]
@@ -83,6 +101,37 @@ pub trait WriteTx: Send {
     async fn insert_person(&mut self, p: &Person) -> Result<Id>;
     async fn insert_road(&mut self, r: &Road) -> Result<Id>;
     async fn insert_area(&mut self, a: &Area) -> Result<Id>;
+    /// Make keyed imports wait for each other: SQLite takes its write lock
+    /// at once, PostGIS a transaction-scoped advisory lock every import
+    /// takes. Called first, so the stored keys an import reads stay true
+    /// until it commits (no second import inserts the same key meanwhile).
+    async fn lock_for_import(&mut self) -> Result<()>;
+    /// Every row of `table` that carries an OSM id, in id order, read inside
+    /// this transaction (streamed: the table is never held whole).
+    async fn scan_osm_features(
+        &mut self,
+        table: FeatureTable,
+        visit: &mut (dyn FnMut(Feature) -> Result<()> + Send),
+    ) -> Result<()>;
+    /// Rewrite a building's fields (OSM id, name, address, class, levels,
+    /// households and their source, footprint, point), keeping its id and
+    /// grid; false when no such building.
+    async fn update_building(&mut self, b: &Building) -> Result<bool>;
+    /// Rewrite a station's fields, keeping its id; false when none.
+    async fn update_station(&mut self, s: &Station) -> Result<bool>;
+    /// Rewrite a road's fields, keeping its id; false when none.
+    async fn update_road(&mut self, r: &Road) -> Result<bool>;
+    /// Rewrite an area's fields, keeping its id; false when none.
+    async fn update_area(&mut self, a: &Area) -> Result<bool>;
+    /// Rewrite a community's street office, code, name and boundary,
+    /// keeping its id (its grids and plans); false when none.
+    async fn update_community(&mut self, c: &Community) -> Result<bool>;
+    /// Delete rows of `table` by id; returns how many were deleted.
+    async fn delete_features(&mut self, table: FeatureTable, ids: &[Id]) -> Result<u64>;
+    /// The newest state (JSON) of every draft plan, by plan id, read inside
+    /// this transaction (PostGIS locks the drafts' rows until commit, so no
+    /// edit lands on them meanwhile).
+    async fn draft_plan_states(&mut self) -> Result<Vec<(Id, String)>>;
     /// Set a building's household count; false when no such building.
     async fn set_households(
         &mut self,

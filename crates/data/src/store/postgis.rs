@@ -18,9 +18,13 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 use super::accounts::{Accounts, AuditEntry};
 use super::codec;
 use super::pg_accounts::{PgAccounts, insert_audit};
-use super::{Store, WriteTx};
+use super::{FeatureTable, Store, WriteTx};
 use crate::error::{DataError, Result};
 use crate::model::*;
+
+/// The key of the advisory lock OSM and GeoJSON imports take
+/// ([`WriteTx::lock_for_import`]).
+const IMPORT_LOCK: i64 = 0x6772_6964_6d61_7001;
 
 /// The channel servers LISTEN on for committed changes.
 pub const CHANGE_CHANNEL: &str = "gridmap_changed";
@@ -123,6 +127,75 @@ fn version_row(r: &PgRow, with_state: bool) -> Result<PlanVersion> {
     })
 }
 
+const BUILDING_COLUMNS: &str = "id, osm_id, name, address, class, levels, households,
+    household_source, ST_AsBinary(footprint), ST_X(point), ST_Y(point), grid_id";
+const STATION_COLUMNS: &str =
+    "id, osm_id, name, tier, kind, opening_hours, ST_X(point), ST_Y(point), osm_type";
+const ROAD_COLUMNS: &str = "id, osm_id, class, name, walkable, ST_AsBinary(geometry), node_ids";
+const AREA_COLUMNS: &str = "id, osm_id, kind, name, ST_AsBinary(geometry)";
+
+fn building_row(r: &PgRow) -> Result<Building> {
+    let id: i64 = r.try_get(0)?;
+    let source: String = r.try_get(7)?;
+    let levels: Option<i32> = r.try_get(5)?;
+    Ok(Building {
+        id,
+        osm_id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        address: r.try_get(3)?,
+        class: r.try_get(4)?,
+        levels: levels.and_then(|v| u32::try_from(v).ok()),
+        households: u32_of("buildings", "households", id, r.try_get(6)?)?,
+        household_source: HouseholdSource::parse(&source)
+            .ok_or_else(|| bad("buildings", "household_source", id, &source))?,
+        footprint: codec::decode_multipolygon(r.try_get(8)?, "buildings", "footprint", id)?,
+        point: Point::new(r.try_get(9)?, r.try_get(10)?),
+        grid_id: r.try_get(11)?,
+    })
+}
+
+fn station_row(r: &PgRow) -> Result<Station> {
+    let id: i64 = r.try_get(0)?;
+    let tier: String = r.try_get(3)?;
+    let osm_type: Option<String> = r.try_get(8)?;
+    Ok(Station {
+        id,
+        osm_id: r.try_get(1)?,
+        osm_type: osm_type
+            .map(|t| OsmType::parse(&t).ok_or_else(|| bad("stations", "osm_type", id, &t)))
+            .transpose()?,
+        name: r.try_get(2)?,
+        tier: StationTier::parse(&tier).ok_or_else(|| bad("stations", "tier", id, &tier))?,
+        kind: r.try_get(4)?,
+        opening_hours: r.try_get(5)?,
+        point: Point::new(r.try_get(6)?, r.try_get(7)?),
+    })
+}
+
+fn road_row(r: &PgRow) -> Result<Road> {
+    let id: i64 = r.try_get(0)?;
+    Ok(Road {
+        id,
+        osm_id: r.try_get(1)?,
+        class: r.try_get(2)?,
+        name: r.try_get(3)?,
+        walkable: r.try_get(4)?,
+        geometry: codec::decode_line(r.try_get(5)?, "roads", "geometry", id)?,
+        node_ids: r.try_get(6)?,
+    })
+}
+
+fn area_row(r: &PgRow) -> Result<Area> {
+    let id: i64 = r.try_get(0)?;
+    Ok(Area {
+        id,
+        osm_id: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        name: r.try_get(3)?,
+        geometry: codec::decode_multipolygon(r.try_get(4)?, "areas", "geometry", id)?,
+    })
+}
+
 const PLAN_COLUMNS: &str = "id, community_id, name, status, base_plan_id, version, created_by, created_at, published_at, base_published_id";
 
 #[async_trait]
@@ -213,51 +286,15 @@ impl Store for PostgisStore {
             .fetch_one(&mut *conn)
             .await?;
         d.buildings.reserve(usize::try_from(count).unwrap_or(0));
-        let mut rows = sqlx::query(
-            "SELECT id, osm_id, name, address, class, levels, households, household_source,
-                    ST_AsBinary(footprint), ST_X(point), ST_Y(point), grid_id
-             FROM buildings ORDER BY id",
-        )
-        .fetch(&mut *conn);
+        let sql = format!("SELECT {BUILDING_COLUMNS} FROM buildings ORDER BY id");
+        let mut rows = sqlx::query(&sql).fetch(&mut *conn);
         while let Some(r) = rows.try_next().await? {
-            let id: i64 = r.try_get(0)?;
-            let source: String = r.try_get(7)?;
-            let levels: Option<i32> = r.try_get(5)?;
-            d.buildings.push(Building {
-                id,
-                osm_id: r.try_get(1)?,
-                name: r.try_get(2)?,
-                address: r.try_get(3)?,
-                class: r.try_get(4)?,
-                levels: levels.and_then(|v| u32::try_from(v).ok()),
-                households: u32_of("buildings", "households", id, r.try_get(6)?)?,
-                household_source: HouseholdSource::parse(&source)
-                    .ok_or_else(|| bad("buildings", "household_source", id, &source))?,
-                footprint: codec::decode_multipolygon(r.try_get(8)?, "buildings", "footprint", id)?,
-                point: Point::new(r.try_get(9)?, r.try_get(10)?),
-                grid_id: r.try_get(11)?,
-            });
+            d.buildings.push(building_row(&r)?);
         }
         drop(rows);
-        for r in sqlx::query(
-            "SELECT id, osm_id, name, tier, kind, opening_hours, ST_X(point), ST_Y(point)
-             FROM stations ORDER BY id",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            let id: i64 = r.try_get(0)?;
-            let tier: String = r.try_get(3)?;
-            d.stations.push(Station {
-                id,
-                osm_id: r.try_get(1)?,
-                name: r.try_get(2)?,
-                tier: StationTier::parse(&tier)
-                    .ok_or_else(|| bad("stations", "tier", id, &tier))?,
-                kind: r.try_get(4)?,
-                opening_hours: r.try_get(5)?,
-                point: Point::new(r.try_get(6)?, r.try_get(7)?),
-            });
+        let sql = format!("SELECT {STATION_COLUMNS} FROM stations ORDER BY id");
+        for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+            d.stations.push(station_row(&r)?);
         }
         for r in
             sqlx::query("SELECT id, grid_id, name, role, phone, sample FROM people ORDER BY id")
@@ -275,38 +312,15 @@ impl Store for PostgisStore {
                 sample: r.try_get(5)?,
             });
         }
-        let mut rows = sqlx::query(
-            "SELECT id, osm_id, class, name, walkable, ST_AsBinary(geometry), node_ids
-             FROM roads ORDER BY id",
-        )
-        .fetch(&mut *conn);
+        let sql = format!("SELECT {ROAD_COLUMNS} FROM roads ORDER BY id");
+        let mut rows = sqlx::query(&sql).fetch(&mut *conn);
         while let Some(r) = rows.try_next().await? {
-            let id: i64 = r.try_get(0)?;
-            d.roads.push(Road {
-                id,
-                osm_id: r.try_get(1)?,
-                class: r.try_get(2)?,
-                name: r.try_get(3)?,
-                walkable: r.try_get(4)?,
-                geometry: codec::decode_line(r.try_get(5)?, "roads", "geometry", id)?,
-                node_ids: r.try_get(6)?,
-            });
+            d.roads.push(road_row(&r)?);
         }
         drop(rows);
-        for r in sqlx::query(
-            "SELECT id, osm_id, kind, name, ST_AsBinary(geometry) FROM areas ORDER BY id",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            let id: i64 = r.try_get(0)?;
-            d.areas.push(Area {
-                id,
-                osm_id: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                name: r.try_get(3)?,
-                geometry: codec::decode_multipolygon(r.try_get(4)?, "areas", "geometry", id)?,
-            });
+        let sql = format!("SELECT {AREA_COLUMNS} FROM areas ORDER BY id");
+        for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+            d.areas.push(area_row(&r)?);
         }
         // End the read transaction here rather than leaving the rollback
         // to drop: a pooled connection must not keep an old snapshot.
@@ -506,8 +520,8 @@ impl WriteTx for PgTx {
         self.model_changed = true;
         self.returning_id(
             sqlx::query(
-                "INSERT INTO stations (id, osm_id, name, tier, kind, opening_hours, point)
-                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('stations', 'id'))), $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326)) RETURNING id",
+                "INSERT INTO stations (id, osm_id, name, tier, kind, opening_hours, point, osm_type)
+                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('stations', 'id'))), $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9) RETURNING id",
             )
             .bind(self.keep_ids.then_some(s.id))
             .bind(s.osm_id)
@@ -516,7 +530,8 @@ impl WriteTx for PgTx {
             .bind(&s.kind)
             .bind(&s.opening_hours)
             .bind(s.point.x())
-            .bind(s.point.y()),
+            .bind(s.point.y())
+            .bind(s.osm_type.map(OsmType::as_str)),
         )
         .await
     }
@@ -572,6 +587,165 @@ impl WriteTx for PgTx {
             .bind(wkb),
         )
         .await
+    }
+
+    async fn lock_for_import(&mut self) -> Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(IMPORT_LOCK)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn scan_osm_features(
+        &mut self,
+        table: FeatureTable,
+        visit: &mut (dyn FnMut(Feature) -> Result<()> + Send),
+    ) -> Result<()> {
+        let (columns, name) = match table {
+            FeatureTable::Buildings => (BUILDING_COLUMNS, "buildings"),
+            FeatureTable::Stations => (STATION_COLUMNS, "stations"),
+            FeatureTable::Roads => (ROAD_COLUMNS, "roads"),
+            FeatureTable::Areas => (AREA_COLUMNS, "areas"),
+        };
+        let sql = format!("SELECT {columns} FROM {name} WHERE osm_id IS NOT NULL ORDER BY id");
+        let mut rows = sqlx::query(&sql).fetch(&mut *self.tx);
+        while let Some(r) = rows.try_next().await? {
+            visit(match table {
+                FeatureTable::Buildings => Feature::Building(building_row(&r)?),
+                FeatureTable::Stations => Feature::Station(station_row(&r)?),
+                FeatureTable::Roads => Feature::Road(road_row(&r)?),
+                FeatureTable::Areas => Feature::Area(area_row(&r)?),
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn update_building(&mut self, b: &Building) -> Result<bool> {
+        self.model_changed = true;
+        let levels = b.levels.map(|l| i32_of(l, "levels")).transpose()?;
+        let r = sqlx::query(
+            "UPDATE buildings SET osm_id = $1, name = $2, address = $3, class = $4, levels = $5,
+                households = $6, household_source = $7, footprint = ST_GeomFromWKB($8, 4326),
+                point = ST_SetSRID(ST_MakePoint($9, $10), 4326)
+             WHERE id = $11",
+        )
+        .bind(b.osm_id)
+        .bind(&b.name)
+        .bind(&b.address)
+        .bind(&b.class)
+        .bind(levels)
+        .bind(i32_of(b.households, "households")?)
+        .bind(b.household_source.as_str())
+        .bind(codec::encode_multipolygon(&b.footprint)?)
+        .bind(b.point.x())
+        .bind(b.point.y())
+        .bind(b.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn update_station(&mut self, s: &Station) -> Result<bool> {
+        self.model_changed = true;
+        let r = sqlx::query(
+            "UPDATE stations SET osm_id = $1, osm_type = $2, name = $3, tier = $4, kind = $5,
+                opening_hours = $6, point = ST_SetSRID(ST_MakePoint($7, $8), 4326)
+             WHERE id = $9",
+        )
+        .bind(s.osm_id)
+        .bind(s.osm_type.map(OsmType::as_str))
+        .bind(&s.name)
+        .bind(s.tier.as_str())
+        .bind(&s.kind)
+        .bind(&s.opening_hours)
+        .bind(s.point.x())
+        .bind(s.point.y())
+        .bind(s.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn update_road(&mut self, road: &Road) -> Result<bool> {
+        self.model_changed = true;
+        let r = sqlx::query(
+            "UPDATE roads SET osm_id = $1, class = $2, name = $3, walkable = $4,
+                geometry = ST_GeomFromWKB($5, 4326), node_ids = $6
+             WHERE id = $7",
+        )
+        .bind(road.osm_id)
+        .bind(&road.class)
+        .bind(&road.name)
+        .bind(road.walkable)
+        .bind(codec::encode_line(&road.geometry)?)
+        .bind(&road.node_ids)
+        .bind(road.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn update_area(&mut self, a: &Area) -> Result<bool> {
+        self.model_changed = true;
+        let r = sqlx::query(
+            "UPDATE areas SET osm_id = $1, kind = $2, name = $3, geometry = ST_GeomFromWKB($4, 4326)
+             WHERE id = $5",
+        )
+        .bind(a.osm_id)
+        .bind(&a.kind)
+        .bind(&a.name)
+        .bind(codec::encode_multipolygon(&a.geometry)?)
+        .bind(a.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn update_community(&mut self, c: &Community) -> Result<bool> {
+        self.model_changed = true;
+        let r = sqlx::query(
+            "UPDATE communities SET street_office_id = $1, code = $2, name = $3,
+                boundary = ST_GeomFromWKB($4, 4326)
+             WHERE id = $5",
+        )
+        .bind(c.street_office_id)
+        .bind(&c.code)
+        .bind(&c.name)
+        .bind(codec::encode_multipolygon(&c.boundary)?)
+        .bind(c.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_features(&mut self, table: FeatureTable, ids: &[Id]) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        self.model_changed = true;
+        let name = match table {
+            FeatureTable::Buildings => "buildings",
+            FeatureTable::Stations => "stations",
+            FeatureTable::Roads => "roads",
+            FeatureTable::Areas => "areas",
+        };
+        let r = sqlx::query(&format!("DELETE FROM {name} WHERE id = ANY($1)"))
+            .bind(ids)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn draft_plan_states(&mut self) -> Result<Vec<(Id, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT p.id, v.state FROM plans p
+             JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version
+             WHERE p.status = 'draft' ORDER BY p.id
+             FOR UPDATE OF p",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?)
     }
 
     async fn set_households(

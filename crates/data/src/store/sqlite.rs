@@ -12,7 +12,7 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use super::codec;
 use super::sqlite_accounts::{SqliteAccounts, insert_audit};
 use super::sqlite_plans::{self as plans, PlanWrites};
-use super::{Accounts, AuditEntry, Store, WriteTx};
+use super::{Accounts, AuditEntry, FeatureTable, Store, WriteTx};
 use crate::error::{DataError, Result};
 use crate::model::*;
 
@@ -75,6 +75,76 @@ fn grid_row(r: &sqlx::sqlite::SqliteRow) -> Result<Grid> {
         name: r.try_get(3)?,
         kind: GridKind::parse(&kind).ok_or_else(|| bad("grids", "kind", id, &kind))?,
         boundary: codec::decode_multipolygon(r.try_get(5)?, "grids", "boundary", id)?,
+    })
+}
+
+const BUILDING_COLUMNS: &str = "id, osm_id, name, address, class, levels, households,
+    household_source, footprint, lon, lat, grid_id";
+const STATION_COLUMNS: &str = "id, osm_id, name, tier, kind, opening_hours, lon, lat, osm_type";
+const ROAD_COLUMNS: &str = "id, osm_id, class, name, walkable, geometry, node_ids";
+const AREA_COLUMNS: &str = "id, osm_id, kind, name, geometry";
+
+fn building_row(r: &sqlx::sqlite::SqliteRow) -> Result<Building> {
+    let id: i64 = r.try_get(0)?;
+    let source: String = r.try_get(7)?;
+    let households: i64 = r.try_get(6)?;
+    Ok(Building {
+        id,
+        osm_id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        address: r.try_get(3)?,
+        class: r.try_get(4)?,
+        levels: opt_u32(r.try_get(5)?),
+        households: u32::try_from(households)
+            .map_err(|_| bad("buildings", "households", id, &households.to_string()))?,
+        household_source: HouseholdSource::parse(&source)
+            .ok_or_else(|| bad("buildings", "household_source", id, &source))?,
+        footprint: codec::decode_multipolygon(r.try_get(8)?, "buildings", "footprint", id)?,
+        point: Point::new(r.try_get(9)?, r.try_get(10)?),
+        grid_id: r.try_get(11)?,
+    })
+}
+
+fn station_row(r: &sqlx::sqlite::SqliteRow) -> Result<Station> {
+    let id: i64 = r.try_get(0)?;
+    let tier: String = r.try_get(3)?;
+    let osm_type: Option<String> = r.try_get(8)?;
+    Ok(Station {
+        id,
+        osm_id: r.try_get(1)?,
+        osm_type: osm_type
+            .map(|t| OsmType::parse(&t).ok_or_else(|| bad("stations", "osm_type", id, &t)))
+            .transpose()?,
+        name: r.try_get(2)?,
+        tier: StationTier::parse(&tier).ok_or_else(|| bad("stations", "tier", id, &tier))?,
+        kind: r.try_get(4)?,
+        opening_hours: r.try_get(5)?,
+        point: Point::new(r.try_get(6)?, r.try_get(7)?),
+    })
+}
+
+fn road_row(r: &sqlx::sqlite::SqliteRow) -> Result<Road> {
+    let id: i64 = r.try_get(0)?;
+    let ids: Vec<u8> = r.try_get(6)?;
+    Ok(Road {
+        id,
+        osm_id: r.try_get(1)?,
+        class: r.try_get(2)?,
+        name: r.try_get(3)?,
+        walkable: r.try_get::<i64, _>(4)? != 0,
+        geometry: codec::decode_line(r.try_get(5)?, "roads", "geometry", id)?,
+        node_ids: codec::decode_ids(&ids, "roads", "node_ids", id)?,
+    })
+}
+
+fn area_row(r: &sqlx::sqlite::SqliteRow) -> Result<Area> {
+    let id: i64 = r.try_get(0)?;
+    Ok(Area {
+        id,
+        osm_id: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        name: r.try_get(3)?,
+        geometry: codec::decode_multipolygon(r.try_get(4)?, "areas", "geometry", id)?,
     })
 }
 
@@ -166,49 +236,15 @@ impl Store for SqliteStore {
             .fetch_one(&mut *conn)
             .await?;
         d.buildings.reserve(usize::try_from(count).unwrap_or(0));
-        let mut rows = sqlx::query(
-            "SELECT id, osm_id, name, address, class, levels, households, household_source,
-                    footprint, lon, lat, grid_id FROM buildings ORDER BY id",
-        )
-        .fetch(&mut *conn);
+        let sql = format!("SELECT {BUILDING_COLUMNS} FROM buildings ORDER BY id");
+        let mut rows = sqlx::query(&sql).fetch(&mut *conn);
         while let Some(r) = rows.try_next().await? {
-            let id: i64 = r.try_get(0)?;
-            let source: String = r.try_get(7)?;
-            let households: i64 = r.try_get(6)?;
-            d.buildings.push(Building {
-                id,
-                osm_id: r.try_get(1)?,
-                name: r.try_get(2)?,
-                address: r.try_get(3)?,
-                class: r.try_get(4)?,
-                levels: opt_u32(r.try_get(5)?),
-                households: u32::try_from(households)
-                    .map_err(|_| bad("buildings", "households", id, &households.to_string()))?,
-                household_source: HouseholdSource::parse(&source)
-                    .ok_or_else(|| bad("buildings", "household_source", id, &source))?,
-                footprint: codec::decode_multipolygon(r.try_get(8)?, "buildings", "footprint", id)?,
-                point: Point::new(r.try_get(9)?, r.try_get(10)?),
-                grid_id: r.try_get(11)?,
-            });
+            d.buildings.push(building_row(&r)?);
         }
         drop(rows);
-        for r in sqlx::query(
-            "SELECT id, osm_id, name, tier, kind, opening_hours, lon, lat FROM stations ORDER BY id",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            let id: i64 = r.try_get(0)?;
-            let tier: String = r.try_get(3)?;
-            d.stations.push(Station {
-                id,
-                osm_id: r.try_get(1)?,
-                name: r.try_get(2)?,
-                tier: StationTier::parse(&tier).ok_or_else(|| bad("stations", "tier", id, &tier))?,
-                kind: r.try_get(4)?,
-                opening_hours: r.try_get(5)?,
-                point: Point::new(r.try_get(6)?, r.try_get(7)?),
-            });
+        let sql = format!("SELECT {STATION_COLUMNS} FROM stations ORDER BY id");
+        for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+            d.stations.push(station_row(&r)?);
         }
         for r in
             sqlx::query("SELECT id, grid_id, name, role, phone, sample FROM people ORDER BY id")
@@ -226,36 +262,13 @@ impl Store for SqliteStore {
                 sample: r.try_get::<i64, _>(5)? != 0,
             });
         }
-        for r in sqlx::query(
-            "SELECT id, osm_id, class, name, walkable, geometry, node_ids FROM roads ORDER BY id",
-        )
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            let id: i64 = r.try_get(0)?;
-            let ids: Vec<u8> = r.try_get(6)?;
-            d.roads.push(Road {
-                id,
-                osm_id: r.try_get(1)?,
-                class: r.try_get(2)?,
-                name: r.try_get(3)?,
-                walkable: r.try_get::<i64, _>(4)? != 0,
-                geometry: codec::decode_line(r.try_get(5)?, "roads", "geometry", id)?,
-                node_ids: codec::decode_ids(&ids, "roads", "node_ids", id)?,
-            });
+        let sql = format!("SELECT {ROAD_COLUMNS} FROM roads ORDER BY id");
+        for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+            d.roads.push(road_row(&r)?);
         }
-        for r in sqlx::query("SELECT id, osm_id, kind, name, geometry FROM areas ORDER BY id")
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            let id: i64 = r.try_get(0)?;
-            d.areas.push(Area {
-                id,
-                osm_id: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                name: r.try_get(3)?,
-                geometry: codec::decode_multipolygon(r.try_get(4)?, "areas", "geometry", id)?,
-            });
+        let sql = format!("SELECT {AREA_COLUMNS} FROM areas ORDER BY id");
+        for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+            d.areas.push(area_row(&r)?);
         }
         // End the read transaction here rather than leaving the rollback
         // to drop: a pooled connection must not keep an old snapshot.
@@ -392,11 +405,12 @@ impl WriteTx for SqliteTx {
     async fn insert_station(&mut self, s: &Station) -> Result<Id> {
         self.model_changed = true;
         let r = sqlx::query(
-            "INSERT INTO stations (id, osm_id, name, tier, kind, opening_hours, lon, lat)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO stations (id, osm_id, osm_type, name, tier, kind, opening_hours, lon, lat)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(self.keep_ids.then_some(s.id))
         .bind(s.osm_id)
+        .bind(s.osm_type.map(OsmType::as_str))
         .bind(&s.name)
         .bind(s.tier.as_str())
         .bind(&s.kind)
@@ -454,6 +468,165 @@ impl WriteTx for SqliteTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(r.last_insert_rowid())
+    }
+
+    async fn lock_for_import(&mut self) -> Result<()> {
+        // A write statement takes SQLite's write lock now, so what the
+        // import reads next is what it writes over (no other writer can
+        // commit in between); it changes no row.
+        sqlx::query("UPDATE meta SET value = value WHERE 0")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn scan_osm_features(
+        &mut self,
+        table: FeatureTable,
+        visit: &mut (dyn FnMut(Feature) -> Result<()> + Send),
+    ) -> Result<()> {
+        let (columns, name) = match table {
+            FeatureTable::Buildings => (BUILDING_COLUMNS, "buildings"),
+            FeatureTable::Stations => (STATION_COLUMNS, "stations"),
+            FeatureTable::Roads => (ROAD_COLUMNS, "roads"),
+            FeatureTable::Areas => (AREA_COLUMNS, "areas"),
+        };
+        let sql = format!("SELECT {columns} FROM {name} WHERE osm_id IS NOT NULL ORDER BY id");
+        let mut rows = sqlx::query(&sql).fetch(&mut *self.tx);
+        while let Some(r) = rows.try_next().await? {
+            visit(match table {
+                FeatureTable::Buildings => Feature::Building(building_row(&r)?),
+                FeatureTable::Stations => Feature::Station(station_row(&r)?),
+                FeatureTable::Roads => Feature::Road(road_row(&r)?),
+                FeatureTable::Areas => Feature::Area(area_row(&r)?),
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn update_building(&mut self, b: &Building) -> Result<bool> {
+        self.model_changed = true;
+        let r = sqlx::query(
+            "UPDATE buildings SET osm_id = ?, name = ?, address = ?, class = ?, levels = ?,
+                households = ?, household_source = ?, footprint = ?, lon = ?, lat = ?
+             WHERE id = ?",
+        )
+        .bind(b.osm_id)
+        .bind(&b.name)
+        .bind(&b.address)
+        .bind(&b.class)
+        .bind(b.levels.map(i64::from))
+        .bind(i64::from(b.households))
+        .bind(b.household_source.as_str())
+        .bind(codec::encode_multipolygon(&b.footprint)?)
+        .bind(b.point.x())
+        .bind(b.point.y())
+        .bind(b.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn update_station(&mut self, s: &Station) -> Result<bool> {
+        self.model_changed = true;
+        let r = sqlx::query(
+            "UPDATE stations SET osm_id = ?, osm_type = ?, name = ?, tier = ?, kind = ?,
+                opening_hours = ?, lon = ?, lat = ?
+             WHERE id = ?",
+        )
+        .bind(s.osm_id)
+        .bind(s.osm_type.map(OsmType::as_str))
+        .bind(&s.name)
+        .bind(s.tier.as_str())
+        .bind(&s.kind)
+        .bind(&s.opening_hours)
+        .bind(s.point.x())
+        .bind(s.point.y())
+        .bind(s.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn update_road(&mut self, road: &Road) -> Result<bool> {
+        self.model_changed = true;
+        let r = sqlx::query(
+            "UPDATE roads SET osm_id = ?, class = ?, name = ?, walkable = ?, geometry = ?,
+                node_ids = ?
+             WHERE id = ?",
+        )
+        .bind(road.osm_id)
+        .bind(&road.class)
+        .bind(&road.name)
+        .bind(i64::from(road.walkable))
+        .bind(codec::encode_line(&road.geometry)?)
+        .bind(codec::encode_ids(&road.node_ids))
+        .bind(road.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn update_area(&mut self, a: &Area) -> Result<bool> {
+        self.model_changed = true;
+        let r = sqlx::query(
+            "UPDATE areas SET osm_id = ?, kind = ?, name = ?, geometry = ? WHERE id = ?",
+        )
+        .bind(a.osm_id)
+        .bind(&a.kind)
+        .bind(&a.name)
+        .bind(codec::encode_multipolygon(&a.geometry)?)
+        .bind(a.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn update_community(&mut self, c: &Community) -> Result<bool> {
+        self.model_changed = true;
+        let r = sqlx::query(
+            "UPDATE communities SET street_office_id = ?, code = ?, name = ?, boundary = ?
+             WHERE id = ?",
+        )
+        .bind(c.street_office_id)
+        .bind(&c.code)
+        .bind(&c.name)
+        .bind(codec::encode_multipolygon(&c.boundary)?)
+        .bind(c.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_features(&mut self, table: FeatureTable, ids: &[Id]) -> Result<u64> {
+        let name = match table {
+            FeatureTable::Buildings => "buildings",
+            FeatureTable::Stations => "stations",
+            FeatureTable::Roads => "roads",
+            FeatureTable::Areas => "areas",
+        };
+        let mut deleted = 0;
+        for chunk in ids.chunks(500) {
+            self.model_changed = true;
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!("DELETE FROM {name} WHERE id IN ({marks})");
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            deleted += q.execute(&mut *self.tx).await?.rows_affected();
+        }
+        Ok(deleted)
+    }
+
+    async fn draft_plan_states(&mut self) -> Result<Vec<(Id, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT p.id, v.state FROM plans p
+             JOIN plan_versions v ON v.plan_id = p.id AND v.version = p.version
+             WHERE p.status = 'draft' ORDER BY p.id",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?)
     }
 
     async fn set_households(

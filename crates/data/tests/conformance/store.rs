@@ -48,6 +48,12 @@ async fn a_dataset_round_trips_exactly(f: &Fixture) {
             geo::Polygon::new(ring(118.2, 32.2, 0.005), vec![]),
         ]),
     });
+    // Stations keep the type of the OSM element they came from.
+    let mut typed = d.stations[0].clone();
+    typed.id = d.stations.len() as i64 + 1;
+    typed.osm_id = Some(-77);
+    typed.osm_type = Some(OsmType::Relation);
+    d.stations.push(typed);
     let mut tx = s.begin().await.expect("begin");
     store::write_dataset(tx.as_mut(), &d).await.expect("write");
     tx.commit().await.expect("commit");
@@ -150,11 +156,11 @@ async fn geojson_layers_and_household_csv(f: &Fixture) {
     let r = import::import_geojson(s.as_ref(), Layer::Grids, &file("g.geojson", GRIDS))
         .await
         .expect("grids");
-    assert_eq!(r.grids, 2);
+    assert_eq!(r.grids.added, 2);
     let r = import::import_geojson(s.as_ref(), Layer::Buildings, &file("b.geojson", BUILDINGS))
         .await
         .expect("buildings");
-    assert_eq!((r.buildings, r.assigned_buildings), (2, 2));
+    assert_eq!((r.buildings.added, r.assigned_buildings), (2, 2));
     let d = s.load().await.expect("load");
     assert_eq!(d.street_offices[0].name, "测试街道");
     assert_eq!(d.grids[1].kind, GridKind::Dedicated);
@@ -163,18 +169,96 @@ async fn geojson_layers_and_household_csv(f: &Fixture) {
     assert_eq!(d.buildings[0].household_source, HouseholdSource::Surveyed);
     assert_eq!(d.buildings[1].household_source, HouseholdSource::Estimated);
 
-    // A duplicate grid code is refused and nothing changes.
+    // The same layers again: matched by code (and osm_id), nothing added
+    // and nothing written but the unkeyed building, which is new each time.
     let before = s.counts().await.expect("counts");
-    let e = import::import_geojson(s.as_ref(), Layer::Grids, &file("g2.geojson", GRIDS))
+    let version = s.data_version().await.expect("version");
+    let r = import::import_geojson(s.as_ref(), Layer::Grids, &file("g2.geojson", GRIDS))
+        .await
+        .expect("grids again");
+    assert_eq!(
+        (r.grids.added, r.grids.updated, r.grids.unchanged),
+        (0, 0, 2)
+    );
+    let r = import::import_geojson(
+        s.as_ref(),
+        Layer::Communities,
+        &file("c2.geojson", COMMUNITY),
+    )
+    .await
+    .expect("communities again");
+    assert_eq!(
+        (
+            r.communities.unchanged,
+            r.communities.added,
+            r.street_offices
+        ),
+        (1, 0, 0)
+    );
+    assert_eq!(s.counts().await.expect("counts"), before);
+    assert_eq!(s.data_version().await.expect("version"), version);
+    let keyed = BUILDINGS.replace(
+        r#"{"name":"1号楼","households":120},"#,
+        r#"{"name":"1号楼","households":120,"osm_id":"r8"},"#,
+    );
+    // A changed grid is updated in place, keeping its id.
+    let renamed = GRIDS.replace("二网格", "第二网格");
+    let r = import::import_geojson(s.as_ref(), Layer::Grids, &file("g3.geojson", &renamed))
+        .await
+        .expect("renamed grid");
+    assert_eq!((r.grids.updated, r.grids.unchanged), (1, 1));
+    let d = s.load().await.expect("load");
+    assert_eq!(d.grids.len(), 2);
+    assert_eq!(d.grids[1].name, "第二网格");
+    // A code twice in one file is refused, naming both features.
+    let twice = GRIDS.replace("320104001001002", "320104001001001");
+    let e = import::import_geojson(s.as_ref(), Layer::Grids, &file("g4.geojson", &twice))
         .await
         .expect_err("dup");
-    assert!(e.to_string().contains("already used"), "{e}");
-    assert_eq!(s.counts().await.expect("counts"), before);
+    assert!(e.to_string().contains("already used by feature #1"), "{e}");
+    let before = s.counts().await.expect("counts");
+    // Buildings by osm_id: w77 is matched, r8 is new; then both unchanged.
+    let r = import::import_geojson(s.as_ref(), Layer::Buildings, &file("b2.geojson", &keyed))
+        .await
+        .expect("buildings again");
+    assert_eq!(
+        (
+            r.buildings.added,
+            r.buildings.updated,
+            r.buildings.unchanged
+        ),
+        (1, 0, 1)
+    );
+    let r = import::import_geojson(s.as_ref(), Layer::Buildings, &file("b3.geojson", &keyed))
+        .await
+        .expect("buildings again");
+    assert_eq!(
+        (
+            r.buildings.added,
+            r.buildings.updated,
+            r.buildings.unchanged
+        ),
+        (0, 0, 2)
+    );
+    assert_eq!(
+        s.counts().await.expect("counts").buildings,
+        before.buildings + 1
+    );
 
     // Households by OSM id.
     import::import_households(s.as_ref(), &file("h.csv", "osm_id,households\nw77,33\n"))
         .await
         .expect("csv");
+    let d = s.load().await.expect("load");
+    assert_eq!(
+        (d.buildings[1].households, d.buildings[1].household_source),
+        (33, HouseholdSource::Surveyed)
+    );
+    // Imported again without `households`, it keeps the surveyed count.
+    let r = import::import_geojson(s.as_ref(), Layer::Buildings, &file("b4.geojson", &keyed))
+        .await
+        .expect("buildings again");
+    assert_eq!(r.buildings.unchanged, 2);
     let d = s.load().await.expect("load");
     assert_eq!(
         (d.buildings[1].households, d.buildings[1].household_source),

@@ -11,3 +11,33 @@ pub fn actor() -> String {
         .unwrap_or_else(|_| "unknown".to_owned());
     format!("cli:{user}")
 }
+
+/// One table's line of an import summary: `3 added, 1 updated, 1273
+/// unchanged`, then for OSM imports (`prune` is `Some`) the missing rows and,
+/// with `--prune`, how many were deleted and kept.
+pub fn changes_line(c: &gridmap_data::import::upsert::Changes, prune: Option<bool>) -> String {
+    let mut line = format!(
+        "{} added, {} updated, {} unchanged",
+        c.added, c.updated, c.unchanged
+    );
+    if let Some(prune) = prune {
+        line.push_str(&format!(", {} missing", c.missing));
+        if prune {
+            line.push_str(&format!(", {} pruned", c.pruned));
+            if c.kept > 0 {
+                line.push_str(&format!(", {} kept for draft plans", c.kept));
+            }
+        }
+    }
+    line
+}
+
+/// The building ids a stored plan state assigns (what `import osm --prune`
+/// must not delete while a draft holds them).
+pub fn plan_buildings() -> gridmap_data::import::upsert::PlanBuildings {
+    std::sync::Arc::new(|state: &str| {
+        serde_json::from_str::<gridmap_analysis::planning::PlanState>(state)
+            .map(|s| s.assignment.into_keys().collect())
+            .map_err(|e| e.to_string())
+    })
+}

@@ -21,8 +21,7 @@ impl NodeCoords {
             self.sorted = true;
         }
         self.ids.push(id);
-        self.coords
-            .push([(lon * 1e7).round() as i32, (lat * 1e7).round() as i32]);
+        self.coords.push([fixed(lon), fixed(lat)]);
     }
 
     /// Sort if nodes arrived out of id order (most files are sorted).
@@ -48,8 +47,8 @@ impl NodeCoords {
         let i = self.ids.binary_search(&id).ok()?;
         let [x, y] = self.coords[i];
         Some(Coord {
-            x: f64::from(x) / 1e7,
-            y: f64::from(y) / 1e7,
+            x: degrees(x),
+            y: degrees(y),
         })
     }
 
@@ -60,6 +59,23 @@ impl NodeCoords {
             .collect::<Result<Vec<_>, _>>()
             .map(LineString::new)
     }
+}
+
+/// A coordinate in OSM's fixed point (1e-7°).
+fn fixed(v: f64) -> i32 {
+    (v * 1e7).round() as i32
+}
+
+fn degrees(v: i32) -> f64 {
+    f64::from(v) / 1e7
+}
+
+/// A coordinate on OSM's 1e-7° grid, as every vertex is. XML gives the
+/// decimal text, PBF `granularity × n` in nanodegrees; their f64 can differ
+/// in the last bit, so a node read from one format and then the other would
+/// look moved. On the grid both are the same number.
+pub fn on_grid(v: f64) -> f64 {
+    degrees(fixed(v))
 }
 
 /// Join way node lists into closed rings by their shared end nodes.
@@ -160,6 +176,15 @@ mod tests {
         let mp = rings_to_multipolygon(vec![hole, outer, other]);
         assert_eq!(mp.0.len(), 2);
         assert_eq!(mp.0.iter().map(|p| p.interiors().len()).sum::<usize>(), 1);
+    }
+
+    #[test]
+    fn xml_and_pbf_coordinates_meet_on_the_grid() {
+        // 118.7812345° as XML text and as PBF computes it (nanodegrees × 1e-9).
+        let xml: f64 = "118.7812345".parse().expect("number");
+        let pbf = 1e-9 * (100 * 1_187_812_345_i64) as f64;
+        assert_eq!(on_grid(xml), xml);
+        assert_eq!(on_grid(pbf), xml);
     }
 
     #[test]

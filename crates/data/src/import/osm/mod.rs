@@ -24,19 +24,13 @@ use serde::Serialize;
 use crate::error::{DataError, Result};
 use crate::estimate;
 use crate::limits::MAX_VERTICES_PER_GEOMETRY;
-use crate::model::{Area, Building, HouseholdSource, Road, Station};
+use crate::model::{Area, Building, HouseholdSource, OsmType, Road, Station};
 use assemble::{NodeCoords, join_rings, rings_to_multipolygon};
 use classify::tag;
 pub use reader::{Element, Member, MemberKind, OsmFormat};
 
 /// One feature produced by the importer, ready to store.
-#[derive(Debug, Clone)]
-pub enum OsmFeature {
-    Building(Building),
-    Road(Road),
-    Station(Station),
-    Area(Area),
-}
+pub use crate::model::Feature as OsmFeature;
 
 /// Where the importer is: pass `pass` of `passes`, `bytes` of `total` read.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +57,8 @@ pub struct OsmReport {
     pub areas: u64,
     /// Features left out, each with the element and the reason.
     pub skipped: Vec<String>,
+    /// What the import did to the store, per table (empty when only read).
+    pub changes: crate::import::upsert::FeatureChanges,
 }
 
 /// OSM ids: ways keep their id, relations are stored negated (osm2pgsql's convention).
@@ -215,7 +211,8 @@ impl Importer<'_> {
                 self.report.nodes += 1;
                 self.nodes.push(id, lon, lat);
                 if let Some((tier, kind)) = classify::station(&tags) {
-                    let station = station_from(id, &tags, tier, kind, Point::new(lon, lat));
+                    let point = Point::new(assemble::on_grid(lon), assemble::on_grid(lat));
+                    let station = station_from(OsmType::Node, id, &tags, tier, kind, point);
                     self.emit(OsmFeature::Station(station))?;
                 }
             }
@@ -455,7 +452,12 @@ impl Importer<'_> {
             self.emit(OsmFeature::Area(a))?;
         }
         if let Some((tier, kind)) = classify::station(tags) {
-            let s = station_from(osm_id, tags, tier, kind, point);
+            let osm_type = if osm_id < 0 {
+                OsmType::Relation
+            } else {
+                OsmType::Way
+            };
+            let s = station_from(osm_type, osm_id, tags, tier, kind, point);
             self.emit(OsmFeature::Station(s))?;
         }
         Ok(())
@@ -469,6 +471,7 @@ impl Importer<'_> {
 }
 
 fn station_from(
+    osm_type: OsmType,
     osm_id: i64,
     tags: &[(String, String)],
     tier: crate::model::StationTier,
@@ -483,6 +486,7 @@ fn station_from(
     Station {
         id: 0,
         osm_id: Some(osm_id),
+        osm_type: Some(osm_type),
         name,
         tier,
         kind: Some(kind.to_owned()),

@@ -138,8 +138,9 @@ pub fn read_elements_from(
 }
 
 fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<()>) -> Result<()> {
-    use osmpbf::{Element as P, ElementReader, RelMemberType};
-    let reader = ElementReader::new(reader);
+    use osmpbf::{BlobDecode, BlobReader, Element as P, RelMemberType};
+    let blobs = BlobReader::new(reader);
+    let mut blob_count = 0u64;
     let mut failure: Option<DataError> = None;
     let tags_of = |it: &mut dyn Iterator<Item = (&str, &str)>| -> Tags {
         it.map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
@@ -150,7 +151,11 @@ fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<
     // below turns the result into an error; this guard stays so that any
     // panic still left in the reader is an error too, never a crash.
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        reader.for_each(|element| {
+        // ElementReader::for_each without its blind spot: every blob is
+        // counted, so a file with none (empty, or cut inside the first
+        // blob header) is refused instead of read as an empty extract.
+        let failed = std::cell::Cell::new(false);
+        let mut on_element = |element: P<'_>| {
             if failure.is_some() {
                 return;
             }
@@ -195,12 +200,26 @@ fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<
                 failure = Some(DataError::OsmPbf(format!(
                     "node {id} has coordinates out of range"
                 )));
+                failed.set(true);
                 return;
             }
             if let Err(e) = visit(element) {
                 failure = Some(e);
+                failed.set(true);
             }
-        })
+        };
+        for blob in blobs {
+            let blob = blob?;
+            blob_count += 1;
+            match blob.decode()? {
+                BlobDecode::OsmHeader(_) | BlobDecode::Unknown(_) => {}
+                BlobDecode::OsmData(block) => block.for_each_element(&mut on_element),
+            }
+            if failed.get() {
+                break;
+            }
+        }
+        Ok::<(), osmpbf::Error>(())
     }));
     match read {
         Ok(result) => result.map_err(|e| DataError::OsmPbf(e.to_string()))?,
@@ -210,10 +229,15 @@ fn read_pbf<R: Read + Send>(reader: R, visit: &mut dyn FnMut(Element) -> Result<
             ));
         }
     }
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(()),
+    if let Some(e) = failure {
+        return Err(e);
     }
+    if blob_count == 0 {
+        return Err(DataError::OsmPbf(
+            "the file holds no PBF blob (it is empty or cut short)".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// What the XML reader is in the middle of.
@@ -231,7 +255,7 @@ fn read_xml<R: BufRead>(reader: R, visit: &mut dyn FnMut(Element) -> Result<()>)
     let mut tags: Tags = Vec::new();
     let mut refs: Vec<i64> = Vec::new();
     let mut members: Vec<Member> = Vec::new();
-    let mut saw_root = false;
+    let mut root = Root::Before;
     loop {
         let position = xml.buffer_position();
         let err = |message: String| DataError::OsmXml { position, message };
@@ -242,9 +266,23 @@ fn read_xml<R: BufRead>(reader: R, visit: &mut dyn FnMut(Element) -> Result<()>)
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 let name = e.local_name();
+                if root == Root::Closed {
+                    return Err(err("content after the closing </osm>".into()));
+                }
                 match name.as_ref() {
-                    b"osm" => saw_root = true,
+                    b"osm" => {
+                        if root != Root::Before {
+                            return Err(err("<osm> inside <osm>".into()));
+                        }
+                        root = if empty { Root::Closed } else { Root::Open };
+                    }
                     b"node" | b"way" | b"relation" => {
+                        if root != Root::Open {
+                            return Err(err(format!(
+                                "<{}> outside the <osm> root element",
+                                String::from_utf8_lossy(name.as_ref())
+                            )));
+                        }
                         if !matches!(open, Open::None) {
                             return Err(err("element nested inside another element".into()));
                         }
@@ -313,6 +351,7 @@ fn read_xml<R: BufRead>(reader: R, visit: &mut dyn FnMut(Element) -> Result<()>)
                 b"node" | b"way" | b"relation" => {
                     emit(&mut open, &mut tags, &mut refs, &mut members, visit)?;
                 }
+                b"osm" => root = Root::Closed,
                 _ => {}
             },
             Event::Eof => break,
@@ -320,19 +359,31 @@ fn read_xml<R: BufRead>(reader: R, visit: &mut dyn FnMut(Element) -> Result<()>)
         }
         buf.clear();
     }
-    if !saw_root {
-        return Err(DataError::OsmXml {
-            position: xml.buffer_position(),
-            message: "no <osm> root element".into(),
-        });
-    }
+    let end = |message: &str| DataError::OsmXml {
+        position: xml.buffer_position(),
+        message: message.into(),
+    };
     if !matches!(open, Open::None) {
-        return Err(DataError::OsmXml {
-            position: xml.buffer_position(),
-            message: "file ends inside an element".into(),
-        });
+        return Err(end("file ends inside an element"));
     }
-    Ok(())
+    // Every element read so far may be complete, yet a document whose root
+    // is not closed is not a document: a file cut short after `</way>` would
+    // otherwise import as a partial success.
+    match root {
+        Root::Before => Err(end("no <osm> root element")),
+        Root::Open => Err(end(
+            "the file ends before the closing </osm>: it is cut short (truncated)",
+        )),
+        Root::Closed => Ok(()),
+    }
+}
+
+/// Where the XML reader is relative to the `<osm>` root element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Root {
+    Before,
+    Open,
+    Closed,
 }
 
 fn emit(

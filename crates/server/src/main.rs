@@ -470,7 +470,7 @@ async fn import_command(store: &dyn Store, cmd: ImportCommand) -> anyhow::Result
                 .sum();
             if missing > 0 && !c.prune {
                 println!(
-                    "{missing} features an earlier import stored are not in this file; `gridmap import osm --prune FILE` deletes them (only for a full re-import of the same area)"
+                    "missing in all: {missing}; `gridmap import osm --prune FILE` deletes what an earlier import stored and this file lacks (only for a full re-import of the same area)"
                 );
             }
             if !report.skipped.is_empty() {

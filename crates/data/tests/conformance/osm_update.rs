@@ -19,6 +19,7 @@ crate::conformance!(
     truncated_files_are_refused_and_leave_the_store_alone,
     a_node_and_a_way_with_one_number_are_two_stations,
     a_station_stored_without_its_type_is_matched_by_number,
+    a_store_imported_twice_before_keys_heals_with_prune,
 );
 
 async fn import(s: &dyn Store, path: &std::path::Path) -> import::osm::OsmReport {
@@ -497,4 +498,92 @@ async fn a_station_stored_without_its_type_is_matched_by_number(f: &Fixture) {
     assert_eq!(old.osm_key(), Some(OsmKey::new(OsmType::Node, 5)));
     assert_eq!(old.name, "节点站");
     assert_eq!(d.stations.len(), 2);
+}
+
+async fn a_store_imported_twice_before_keys_heals_with_prune(f: &Fixture) {
+    let s = f.store.as_ref();
+    // What `gridmap sample` + `import osm` of the same file left before
+    // imports were keyed: every feature twice (stations without a type),
+    // and a survey on the second copy of one building.
+    let mut d = Dataset::default();
+    import::osm::read_osm(&sample("nanjing-xinjiekou.osm"), &|_| {}, &mut |feature| {
+        match feature {
+            Feature::Building(b) => d.buildings.push(b),
+            Feature::Station(mut st) => {
+                st.osm_type = None;
+                d.stations.push(st);
+            }
+            Feature::Road(r) => d.roads.push(r),
+            Feature::Area(a) => d.areas.push(a),
+        }
+        Ok(())
+    })
+    .expect("read");
+    let once = (
+        d.buildings.len() as u64,
+        d.stations.len() as u64,
+        d.roads.len() as u64,
+        d.areas.len() as u64,
+    );
+    let mut tx = s.begin().await.expect("begin");
+    store::write_dataset(tx.as_mut(), &d)
+        .await
+        .expect("first copy");
+    store::write_dataset(tx.as_mut(), &d)
+        .await
+        .expect("second copy");
+    tx.commit().await.expect("commit");
+    let doubled = s.load().await.expect("load");
+    let second = doubled.buildings[once.0 as usize + 5].clone();
+    let mut tx = s.begin().await.expect("begin");
+    tx.set_households(second.id, 33, HouseholdSource::Surveyed)
+        .await
+        .expect("survey");
+    tx.commit().await.expect("commit");
+
+    let r = import(s, &sample("nanjing-xinjiekou.osm")).await;
+    let c = &r.changes;
+    assert_eq!(
+        (
+            c.buildings.added,
+            c.buildings.unchanged,
+            c.buildings.missing
+        ),
+        (0, once.0, once.0),
+        "{c:?}"
+    );
+    // Untyped stations: the first copy of each is claimed and typed.
+    assert_eq!(
+        (c.stations.added, c.stations.updated, c.stations.missing),
+        (0, once.1, once.1)
+    );
+    assert_eq!((c.roads.unchanged, c.roads.missing), (once.2, once.2));
+    assert_eq!((c.areas.unchanged, c.areas.missing), (once.3, once.3));
+    let r = import_pruning(s, &sample("nanjing-xinjiekou.osm")).await;
+    assert_eq!(r.changes.buildings.pruned, once.0);
+    let counts = s.counts().await.expect("counts");
+    assert_eq!(
+        (
+            counts.buildings,
+            counts.stations,
+            counts.roads,
+            counts.areas
+        ),
+        once
+    );
+    // Of the two copies, the surveyed one stayed, with its survey.
+    let healed = s.load().await.expect("load");
+    let kept = healed
+        .buildings
+        .iter()
+        .find(|b| b.osm_id == second.osm_id)
+        .expect("kept");
+    assert_eq!(
+        (kept.id, kept.households, kept.household_source),
+        (second.id, 33, HouseholdSource::Surveyed)
+    );
+    assert!(healed.stations.iter().all(|st| st.osm_key().is_some()));
+    let again = import(s, &sample("nanjing-xinjiekou.osm")).await;
+    assert_eq!(again.changes.buildings.unchanged, once.0);
+    assert_eq!(again.changes.stations.unchanged, once.1);
 }

@@ -588,9 +588,21 @@ fn split_merge_draw_and_diff() {
         .collect();
     xs.sort_by(f64::total_cmp);
     let mid = (xs[xs.len() / 2 - 1] + xs[xs.len() / 2]) / 2.0;
+    // From 100 m below the community's buildings to 100 m above them (drawn
+    // lines may reach at most 500 m past the community).
+    let ys = members
+        .iter()
+        .map(|b| input.local_points()[input.position(*b).unwrap()].y);
+    let (y0, y1) = ys.fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
     let line = LineString(vec![
-        proj.inv(Coord { x: mid, y: -1e4 }),
-        proj.inv(Coord { x: mid, y: 1e4 }),
+        proj.inv(Coord {
+            x: mid,
+            y: y0 - 100.0,
+        }),
+        proj.inv(Coord {
+            x: mid,
+            y: y1 + 100.0,
+        }),
     ]);
     let mut p = plan.clone();
     let s = edits::split_grid(&input, &mut p, key, &line).unwrap();
@@ -663,7 +675,36 @@ fn split_merge_draw_and_diff() {
     edits::move_buildings(&input, &mut p, &[one], key).unwrap();
     assert!(p.grid(g).unwrap().outline.is_none());
     check_tiling(&input, &p);
-    // Unchanged when the drawn polygon holds nothing.
+    // Unchanged when the drawn polygon holds nothing (a 1 m square 2 m from
+    // a building's point) …
+    let empty = Polygon::new(
+        LineString(vec![
+            proj.inv(Coord {
+                x: pick.x + 2.0,
+                y: pick.y + 2.0,
+            }),
+            proj.inv(Coord {
+                x: pick.x + 3.0,
+                y: pick.y + 2.0,
+            }),
+            proj.inv(Coord {
+                x: pick.x + 3.0,
+                y: pick.y + 3.0,
+            }),
+            proj.inv(Coord {
+                x: pick.x + 2.0,
+                y: pick.y + 2.0,
+            }),
+        ]),
+        vec![],
+    );
+    let before = p.clone();
+    assert_eq!(
+        edits::draw_boundary(&input, &mut p, &empty, None),
+        Err(EditError::Empty)
+    );
+    assert_eq!(p, before);
+    // … and when it lies 100 km away, refused as geometry before anything.
     let far = Polygon::new(
         LineString(vec![
             proj.inv(Coord { x: -9e4, y: -9e4 }),
@@ -673,11 +714,10 @@ fn split_merge_draw_and_diff() {
         ]),
         vec![],
     );
-    let before = p.clone();
-    assert_eq!(
+    assert!(matches!(
         edits::draw_boundary(&input, &mut p, &far, None),
-        Err(EditError::Empty)
-    );
+        Err(EditError::InvalidGeometry(_))
+    ));
     assert_eq!(p, before);
     assert!(!validate(&input, &p, &rules).is_empty());
 }

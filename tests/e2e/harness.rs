@@ -366,3 +366,43 @@ pub fn get_as(s: &Server, bearer: Option<&str>, path: &str) -> Resp {
         .unwrap_or_default();
     s.request("GET", path, &headers, None)
 }
+
+/// A signed-in client (bearer token) of one server.
+pub struct Client<'a> {
+    pub s: &'a Server,
+    /// The `Authorization` header value.
+    pub auth: String,
+}
+
+impl Client<'_> {
+    pub fn get(&self, path: &str) -> Resp {
+        self.s
+            .request("GET", path, &[("Authorization", &self.auth)], None)
+    }
+    pub fn post(&self, path: &str, body: &serde_json::Value) -> Resp {
+        self.s
+            .post_json(path, &[("Authorization", &self.auth)], body)
+    }
+    /// GET, asserting 200.
+    pub fn ok(&self, path: &str) -> serde_json::Value {
+        let r = self.get(path);
+        assert_eq!(
+            r.status,
+            200,
+            "GET {path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()
+    }
+    /// POST, asserting 200 or 201.
+    pub fn post_ok(&self, path: &str, body: &serde_json::Value) -> serde_json::Value {
+        let r = self.post(path, body);
+        assert!(
+            r.status == 200 || r.status == 201,
+            "POST {path}: {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()
+    }
+}

@@ -6,45 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::harness::{self, Server, add_user, cli, token};
+use crate::harness::{self, Client, Server, add_user, cli, token};
 
 const PW: &str = "planner password 789";
-
-struct Client<'a> {
-    s: &'a Server,
-    auth: String,
-}
-
-impl Client<'_> {
-    fn get(&self, path: &str) -> harness::Resp {
-        self.s
-            .request("GET", path, &[("Authorization", &self.auth)], None)
-    }
-    fn post(&self, path: &str, body: &Value) -> harness::Resp {
-        self.s
-            .post_json(path, &[("Authorization", &self.auth)], body)
-    }
-    fn ok(&self, path: &str) -> Value {
-        let r = self.get(path);
-        assert_eq!(
-            r.status,
-            200,
-            "GET {path}: {}",
-            String::from_utf8_lossy(&r.body)
-        );
-        r.json()
-    }
-    fn post_ok(&self, path: &str, body: &Value) -> Value {
-        let r = self.post(path, body);
-        assert!(
-            r.status == 200 || r.status == 201,
-            "POST {path}: {} {}",
-            r.status,
-            String::from_utf8_lossy(&r.body)
-        );
-        r.json()
-    }
-}
 
 fn planner<'a>(s: &'a Server, name: &str, communities: &str) -> Client<'a> {
     add_user(&s.db, name, "planner", &["--communities", communities], PW);

@@ -451,6 +451,18 @@ impl Pipeline {
         if (area < 0) != hole {
             ring.reverse();
         }
+        // One start point whatever the ring's source started with (lon/lat
+        // or prepared, clipped or whole, reversed or not): the lowest vertex,
+        // so the same tile encodes to the same bytes whichever way it was
+        // made (its ETag promises as much).
+        if let Some(first) = ring
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, p)| (p.y, p.x))
+            .map(|(i, _)| i)
+        {
+            ring.rotate_left(first);
+        }
         self.rings.push(RingSpan {
             start,
             end: self.points.len(),

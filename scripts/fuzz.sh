@@ -4,7 +4,7 @@
 # crashes (panic, overflow, OOM, timeout); the crashing input is left in
 # fuzz/artifacts/TARGET/ — fix the bug, keep the input in fuzz/crashes/TARGET/
 # (every run starts from those inputs) and replay it in a regression test
-# (crates/data/tests/fuzz_regressions.rs).
+# (data/tests/fuzz_regressions.rs).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET…]   # default 60 s, every target
 #

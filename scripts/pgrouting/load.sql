@@ -1,4 +1,4 @@
--- Load an exported walking graph (see crates/analysis/examples/export_walkgraph.rs).
+-- Load an exported walking graph (see analysis/examples/export_walkgraph.rs).
 -- psql variables: :dir (export folder).
 DROP TABLE IF EXISTS walk_edges, walk_ours, walk_pgr;
 CREATE TABLE walk_edges (id bigint PRIMARY KEY, source bigint NOT NULL, target bigint NOT NULL, cost float8 NOT NULL);

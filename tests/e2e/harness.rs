@@ -10,7 +10,7 @@ pub fn bin() -> &'static str {
 }
 
 pub fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/samples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/samples")
 }
 
 pub struct Server {

@@ -1,4 +1,4 @@
-// The plan API the planner drives (see crates/server/src/api/plans.rs).
+// The plan API the planner drives (see server/src/api/plans.rs).
 // Every write carries the plan version it was made on; a stale one throws
 // ApiError `stale_version` with `body.current_version`; publishing a draft
 // made before another publish throws `base_changed` with what that changed.

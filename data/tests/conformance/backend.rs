@@ -105,7 +105,7 @@ pub async fn postgis() -> Option<Fixture> {
 
 pub fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/samples")
+        .join("samples")
         .join(name)
 }
 

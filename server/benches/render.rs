@@ -69,7 +69,7 @@ fn nanjing() -> Atlas {
     use gridmap_data::import::osm::{OsmFeature, read_osm};
     use gridmap_data::model::Dataset;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/samples/nanjing-xinjiekou.osm");
+        .join("../data/samples/nanjing-xinjiekou.osm");
     let mut d = Dataset::default();
     let next = |n: usize| n as i64 + 1;
     let read = read_osm(&path, &|_| {}, &mut |f| {

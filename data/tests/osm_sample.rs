@@ -9,7 +9,7 @@ use gridmap_data::model::{HouseholdSource, StationTier};
 
 fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/samples")
+        .join("samples")
         .join(name)
 }
 

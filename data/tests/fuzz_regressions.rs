@@ -6,7 +6,7 @@ use gridmap_data::import::osm::{OsmFormat, read_osm_bytes};
 
 fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/crashes")
+        .join("../fuzz/crashes")
         .join(target);
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("crash folder") {

@@ -24,7 +24,7 @@ pub fn nanjing() -> &'static Dataset {
             let url = format!("sqlite://{}", dir.path().join("t.db").display());
             let s = store::open(&url).await.unwrap();
             let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../data/samples/nanjing-xinjiekou.osm");
+                .join("../data/samples/nanjing-xinjiekou.osm");
             import::import_osm(s.as_ref(), &path, Arc::new(|_| {}))
                 .await
                 .unwrap();

@@ -14,7 +14,7 @@ use gridmap_data::sample;
 use gridmap_data::store::{AuditEntry, Store};
 
 /// The shipped sample, © OpenStreetMap contributors, ODbL (data/samples/README.md).
-const SAMPLE_OSM: &[u8] = include_bytes!("../../../data/samples/nanjing-xinjiekou.osm");
+const SAMPLE_OSM: &[u8] = include_bytes!("../../data/samples/nanjing-xinjiekou.osm");
 const META_KEY: &str = "sample_bootstrap";
 
 /// Load the sample when the store is new. Returns whether it did anything.

@@ -44,7 +44,7 @@ fn main() {
 
 fn run() -> BuildResult<()> {
     let manifest = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
-    let web = manifest.join("../../web");
+    let web = manifest.join("../web");
     let web = web
         .canonicalize()
         .map_err(|e| format!("cannot find the web app at {}: {e}", web.display()))?;

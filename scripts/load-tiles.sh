@@ -9,6 +9,10 @@
 # The cache-on run uses the server's default budget (64 MiB); CACHE_MB=N
 # sets another.
 #
+# GRIDMAP_BIN=path runs that binary instead of building the release one
+# (to compare two builds, interleaved); RUNS="off" runs only the cache-off
+# case (default "on off").
+#
 # Needs wrk (apt-get install wrk) and python3. The per-address rate limits
 # are off unless RATE_LIMIT_TILES / RATE_LIMIT_API say otherwise (one wrk
 # client would otherwise be throttled like one browser).
@@ -19,8 +23,12 @@ seconds=${2:-10}
 connections=${CONNECTIONS:-32}
 threads=${THREADS:-1}
 
-cargo build --release -p gridmap-server --bin gridmap
-bin=${CARGO_TARGET_DIR:-target}/release/gridmap
+if [ -n "${GRIDMAP_BIN:-}" ]; then
+  bin=$GRIDMAP_BIN
+else
+  cargo build --release -p gridmap-server --bin gridmap
+  bin=${CARGO_TARGET_DIR:-target}/release/gridmap
+fi
 work=target/load
 mkdir -p "$work"
 case "$dataset" in
@@ -60,5 +68,10 @@ run() {
   kill $pid; wait $pid 2>/dev/null || true
 }
 
-run "${CACHE_MB:-64}"
-run 0
+for which in ${RUNS:-on off}; do
+  case "$which" in
+    on) run "${CACHE_MB:-64}" ;;
+    off) run 0 ;;
+    *) echo "error: RUNS holds on and/or off, not $which" >&2; exit 2 ;;
+  esac
+done

@@ -453,8 +453,7 @@ impl Pipeline {
         }
         // One start point whatever the ring's source started with (lon/lat
         // or prepared, clipped or whole, reversed or not): the lowest vertex,
-        // so the same tile encodes to the same bytes whichever way it was
-        // made (its ETag promises as much).
+        // so the same ring encodes the same way whichever path made it.
         if let Some(first) = ring
             .iter()
             .enumerate()

@@ -43,8 +43,12 @@ pub fn parse_coord(z: &str, x: &str, file: &str) -> Result<TileCoord, ApiError> 
     })
 }
 
+/// Tile ETags are weak (`W/"…"`): a tile is the same features under one tag,
+/// but its bytes may differ by a vertex between a tile rendered from lon/lat
+/// while its zoom's prepared geometry is being made and one rendered from
+/// that geometry afterwards (simplified and snapped before it is clipped).
 fn etag(instance: &str, version: u64) -> String {
-    format!("\"{instance}-s{version}\"")
+    format!("W/\"{instance}-s{version}\"")
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -102,7 +106,7 @@ pub async fn tile(
     let tag = if view == PUBLIC_VIEW {
         etag(&state.instance, version)
     } else {
-        format!("\"{}-s{version}-v{view:x}\"", state.instance)
+        format!("W/\"{}-s{version}-v{view:x}\"", state.instance)
     };
     let limits = match principal {
         Some(_) if !if_none_match(&headers, &tag) => Some(
@@ -160,7 +164,7 @@ pub async fn coverage_tile(
     let version = atlas.version();
     // Waits on small data; on large data answers at once (pending → None).
     let coverage = state.coverage.get(atlas.clone()).await.ok();
-    let mut tag = format!("\"{}-s{version}-c\"", state.instance);
+    let mut tag = format!("W/\"{}-s{version}-c\"", state.instance);
     if coverage.is_none() {
         tag.insert_str(tag.len() - 1, "-p");
     }
@@ -204,11 +208,18 @@ struct Served {
     cacheable: bool,
 }
 
+/// `If-None-Match` by weak comparison (RFC 9110 §13.1.2): `W/` is ignored on
+/// both sides.
 fn if_none_match(headers: &HeaderMap, tag: &str) -> bool {
+    let opaque = |t: &str| {
+        let t = t.trim();
+        t.strip_prefix("W/").unwrap_or(t).to_owned()
+    };
+    let ours = opaque(tag);
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == "*" || opaque(t) == ours))
 }
 
 /// The tile answer: 304 on a matching `If-None-Match`, else the cached or

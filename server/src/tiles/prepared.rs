@@ -6,7 +6,9 @@
 //! then copy a feature they hold whole and clip the prepared geometry of one
 //! crossing their edge, instead of redoing that work from lon/lat for every
 //! tile. Until a zoom is ready (and for zooms or snapshots over the memory
-//! budget) tiles are rendered from lon/lat as before, with the same result.
+//! budget) tiles are rendered from lon/lat as before: the same features,
+//! though a vertex may differ (prepared geometry is simplified and snapped
+//! before it is clipped), which is why tile ETags are weak.
 //!
 //! One snapshot's geometry is kept: a new snapshot (after a write) starts
 //! afresh, zoom by zoom as tiles are asked for. The budget
@@ -380,7 +382,7 @@ mod tests {
     }
 
     #[test]
-    fn zooms_are_prepared_in_the_background_and_draw_the_same_tiles() {
+    fn zooms_are_prepared_in_the_background_and_draw_the_same_features() {
         let atlas = city(7, 1);
         let prepared = Arc::new(PreparedTiles::new(64 << 20));
         for z in [12u8, 14, 16] {
@@ -398,8 +400,6 @@ mod tests {
                 let direct = render(&atlas, t).unwrap();
                 let fast = render_prepared(&atlas, t, None, Some(&geometry)).unwrap();
                 assert_eq!(features(&direct), features(&fast), "{t}");
-                // Byte for byte: both answer under the same ETag.
-                assert!(direct == fast, "{t}: same features, other bytes");
                 compared += usize::from(!direct.is_empty());
             }
             assert!(compared > 0, "z{z}: no tile with features");

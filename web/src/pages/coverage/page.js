@@ -8,14 +8,14 @@
 
 /* global maplibregl */
 
-import { h, fill } from '../dom.js';
-import { t, translate } from '../i18n.js';
-import { createMap, whenLoaded } from '../map.js';
-import { getJson, loginPanel, logout, postJson, session } from '../session.js';
-import { communityBars, minutesHistogram } from './coverage/charts.js';
-import { bandColour, coverageLayers, coverageOverlay, SITE, UNCOVERED, UNREACHABLE } from './coverage/layers.js';
-import { download, sortableTable } from './coverage/table.js';
-import { fixed, int, minutes as fmtMinutes, pct, round1, share } from './coverage/format.js';
+import { h, fill } from '../../dom.js';
+import { t, translate } from '../../i18n.js';
+import { createMap, whenLoaded } from '../../map.js';
+import { getJson, loginPanel, logout, postJson, session } from '../../session.js';
+import { communityBars, minutesHistogram } from './charts.js';
+import { bandColour, coverageLayers, coverageOverlay, SITE, UNCOVERED, UNREACHABLE } from './layers.js';
+import { download, sortableTable } from './table.js';
+import { fixed, int, minutes as fmtMinutes, pct, round1, share } from './format.js';
 
 const MINUTE_CHOICES = [5, 10, 15, 20, 30];
 const TIERS = ['all', 'centre', 'station', 'point'];

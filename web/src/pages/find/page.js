@@ -3,10 +3,10 @@
 
 /* global maplibregl */
 
-import { h, fill } from '../dom.js';
-import { t, translate } from '../i18n.js';
-import * as api from '../api.js';
-import { createMap, setData, setFilter, whenLoaded } from '../map.js';
+import { h, fill } from '../../dom.js';
+import { t, translate } from '../../i18n.js';
+import * as api from '../../api.js';
+import { createMap, setData, setFilter, whenLoaded } from '../../map.js';
 import { nearestStation, renderCard, routeFeature } from './card.js';
 
 const SEARCH_DELAY_MS = 250;

@@ -1,7 +1,7 @@
 // Localisation: the zh-CN (default) and English dictionaries (in
 // locales/), the language switch (persisted in localStorage, `?lang=en`
 // also works) and number formats through Intl. Every user-visible string
-// goes through t().
+// goes through t(); a failed request's through errorText().
 
 import zh from './locales/zh-CN.js';
 import en from './locales/en.js';
@@ -47,6 +47,22 @@ export function setLang(next) {
 export function t(key, vars = {}) {
   const text = dictionaries[current][key] ?? dictionaries['zh-CN'][key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/** Whether the dictionaries have `key`. */
+export function has(key) {
+  return key in dictionaries[current] || key in dictionaries['zh-CN'];
+}
+
+/**
+ * What to show for a failed request (an ApiError of http.js): the text of
+ * `error.{code}` when the dictionaries have one (`error.network` for a
+ * request that got no answer), else the server's message.
+ */
+export function errorText(err) {
+  const key = `error.${err?.code}`;
+  if (err?.code && has(key)) return t(key, { message: err.message ?? '' });
+  return err?.message ?? String(err);
 }
 
 /** A localised number. */

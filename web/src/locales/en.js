@@ -81,6 +81,12 @@ export default {
   'role.planner': 'Planner',
   'role.grid_worker_user': 'Grid worker account',
   'error.network': 'network error',
+  'error.unauthenticated': 'you are signed out; sign in again',
+  'error.forbidden': 'your account may not do this',
+  'error.rate_limited': 'too many requests; try again in a moment',
+  'error.timeout': 'the server took too long; try again',
+  'error.payload_too_large': 'what was sent is too large',
+  'error.internal': 'internal server error',
   // Official's coverage page (/coverage)
   'cov.title': 'Walking coverage of service stations',
   'cov.loading': 'Loading coverage…',

@@ -81,6 +81,12 @@ export default {
   'role.planner': '规划人员',
   'role.grid_worker_user': '网格员账号',
   'error.network': '网络错误',
+  'error.unauthenticated': '登录已失效，请重新登录',
+  'error.forbidden': '您的账号没有这项权限',
+  'error.rate_limited': '请求太频繁，请稍后再试',
+  'error.timeout': '服务器处理超时，请稍后再试',
+  'error.payload_too_large': '提交的数据太大',
+  'error.internal': '服务器内部错误',
   // Official's coverage page (/coverage)
   'cov.title': '服务站点步行覆盖',
   'cov.loading': '正在读取覆盖数据…',

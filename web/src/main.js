@@ -4,16 +4,16 @@
 
 import { t, translate } from './i18n.js';
 import { header } from './header.js';
-import { homePage } from './pages/home.js';
-import { findPage } from './pages/find.js';
+import { homePage } from './pages/home/page.js';
+import { findPage } from './pages/find/page.js';
 
 function route(path) {
   const b = path.match(/^\/b\/(\d+)\/?$/);
   if (b) return { nav: '/find', title: 'title.find', mount: (el) => findPage(el, { building: b[1] }) };
   switch (path.replace(/\/+$/, '') || '/') {
     case '/find': return { nav: '/find', title: 'title.find', mount: (el) => findPage(el, {}) };
-    case '/plan': return { nav: '/plan', title: 'title.plan', mount: (el) => import('./pages/plan.js').then((m) => m.planPage(el)) };
-    case '/coverage': return { nav: '/coverage', title: 'title.coverage', mount: (el) => import('./pages/coverage.js').then((m) => m.coveragePage(el)) };
+    case '/plan': return { nav: '/plan', title: 'title.plan', mount: (el) => import('./pages/plan/page.js').then((m) => m.planPage(el)) };
+    case '/coverage': return { nav: '/coverage', title: 'title.coverage', mount: (el) => import('./pages/coverage/page.js').then((m) => m.coveragePage(el)) };
     default: return { nav: '/', title: 'title.home', mount: (el) => homePage(el) };
   }
 }

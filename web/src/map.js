@@ -9,6 +9,8 @@
 
 /* global maplibregl */
 
+import { prefetch } from './http.js';
+
 export const CJK_FONTS = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif";
 
 // Latin glyph ranges every page's labels use; fetched as the map starts so
@@ -51,7 +53,7 @@ export function styleEditor(style) {
  */
 export function createMap(container, options = {}) {
   const { overlay, ...rest } = options;
-  for (const url of WARM_GLYPHS) fetch(url).then((r) => r.arrayBuffer()).catch(() => {});
+  for (const url of WARM_GLYPHS) prefetch(url);
   const map = new maplibregl.Map({
     container,
     attributionControl: { compact: true },

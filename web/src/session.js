@@ -1,22 +1,33 @@
 // Signing in for the planner's and the official's pages: the session
 // (cookie, HttpOnly, SameSite=Strict, set by the server), the CSRF token
-// every write must carry, JSON requests with the server's error codes, and
-// a sign-in panel. Residents never need any of this.
+// every write carries (handed to http.js, through which every request
+// goes) and a sign-in panel. Residents never need any of this.
 
-import { ApiError } from './api.js';
+import { getJson, postJson, useSession } from './http.js';
 import { h } from './dom.js';
-import { t, translate } from './i18n.js';
+import { errorText, t, translate } from './i18n.js';
 
 let current; // undefined: not asked yet; null: signed out; else /api/auth/me
 let asking = null;
+
+useSession({
+  csrfToken: () => current?.csrf_token ?? null,
+  // The server forgot the session (expired, signed out elsewhere).
+  unauthorized: () => {
+    if (current) {
+      current = null;
+      changed();
+    }
+  },
+});
 
 /** Who is signed in (`{user, role, scope, csrf_token, expires_at}`), or null. */
 export function session() {
   if (current !== undefined) return Promise.resolve(current);
   // Always 200 (`{session: null}` when signed out), so a signed-out
   // visitor's console shows no failed request.
-  asking ??= fetch('/api/auth/session', { headers: { accept: 'application/json' } })
-    .then(async (r) => (r.ok ? (await r.json()).session ?? null : null))
+  asking ??= getJson('/api/auth/session')
+    .then((r) => r?.session ?? null)
     .catch(() => null)
     .then((me) => {
       current = me;
@@ -30,51 +41,9 @@ function changed() {
   window.dispatchEvent(new CustomEvent('sessionchange', { detail: current }));
 }
 
-/**
- * A JSON request to the API. Writes carry the CSRF token. Errors throw
- * ApiError with the server's `code`; the parsed error body is on `.body`
- * (a 409 `stale_version` carries `current_version`).
- */
-export async function request(method, path, body, { signal } = {}) {
-  const headers = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && current?.csrf_token) headers['x-csrf-token'] = current.csrf_token;
-  let r;
-  try {
-    r = await fetch(path, {
-      method, headers, signal, credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (e) {
-    if (e.name === 'AbortError') throw e;
-    throw new ApiError(0, 'network', e.message);
-  }
-  let data = null;
-  const text = await r.text();
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = text;
-  }
-  if (!r.ok) {
-    const err = new ApiError(r.status, data?.code ?? 'http', data?.message ?? `HTTP ${r.status}`);
-    err.body = data;
-    if (r.status === 401 && current) {
-      current = null;
-      changed();
-    }
-    throw err;
-  }
-  return data;
-}
-
-export const getJson = (path, opts) => request('GET', path, undefined, opts);
-export const postJson = (path, body, opts) => request('POST', path, body ?? {}, opts);
-export const putJson = (path, body, opts) => request('PUT', path, body, opts);
-
 /** Sign in; resolves to the session or throws ApiError (`invalid_credentials`, `rate_limited`). */
 export async function login(username, password) {
-  current = await request('POST', '/api/auth/login', { username, password });
+  current = await postJson('/api/auth/login', { username, password });
   changed();
   return current;
 }
@@ -82,7 +51,7 @@ export async function login(username, password) {
 /** Sign out (the server deletes the session and clears the cookie). */
 export async function logout() {
   try {
-    await request('POST', '/api/auth/logout', {});
+    await postJson('/api/auth/logout', {});
   } finally {
     current = null;
     changed();
@@ -109,7 +78,7 @@ export function loginPanel(why, onSignedIn) {
         onSignedIn(me);
       } catch (err) {
         message.textContent = err.code === 'invalid_credentials' ? t('login.invalid')
-          : err.code === 'rate_limited' ? t('login.limited') : t('login.failed', { message: err.message });
+          : err.code === 'rate_limited' ? t('login.limited') : t('login.failed', { message: errorText(err) });
         message.hidden = false;
       } finally {
         submit.disabled = false;

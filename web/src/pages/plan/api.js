@@ -3,7 +3,7 @@
 // ApiError `stale_version` with `body.current_version`; publishing a draft
 // made before another publish throws `base_changed` with what that changed.
 
-import { getJson, postJson } from '../../session.js';
+import { getJson, postJson } from '../../http.js';
 
 const p = (id) => `/api/plans/${encodeURIComponent(id)}`;
 

@@ -5,7 +5,7 @@
 // explained, the view refreshed, and the edit offered again.
 
 import { h } from '../../dom.js';
-import { t, translate } from '../../i18n.js';
+import { errorText, has, t, translate } from '../../i18n.js';
 import * as api from './api.js';
 import { planMap } from './map.js';
 import { statusOf } from './geo.js';
@@ -103,7 +103,7 @@ export function planner(main, me) {
     S.notice = notice;
     ui.renderNotice();
   }
-  const failed = (e) => say({ kind: 'error', key: 'plan.failed', vars: { message: e.code === 'network' ? t('error.network') : e.message } });
+  const failed = (e) => say({ kind: 'error', key: 'plan.failed', vars: { message: errorText(e) } });
 
   function label(key) {
     const g = gridBy(key);
@@ -464,7 +464,7 @@ export function planner(main, me) {
           // Whatever was shown optimistically goes back to the server's state.
           await refresh();
           const known = `plan.error.${e.code}`;
-          say({ kind: 'error', key: t(known) === known ? 'plan.refused' : known, vars: { message: e.message, code: e.code }, what });
+          say({ kind: 'error', key: has(known) ? known : 'plan.refused', vars: { message: has(known) ? e.message : errorText(e), code: e.code }, what });
         }
         return null;
       } finally {

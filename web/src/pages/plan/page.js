@@ -1,10 +1,10 @@
 // `/plan`: the planner's page. Signed-out visitors get the sign-in panel;
-// once signed in the planner (pages/plan/*.js) opens on the map.
+// once signed in the planner (the other files of this folder) opens on the map.
 
-import { h } from '../dom.js';
-import { createMap } from '../map.js';
-import { loginPanel, session } from '../session.js';
-import { planner } from './plan/planner.js';
+import { h } from '../../dom.js';
+import { createMap } from '../../map.js';
+import { loginPanel, session } from '../../session.js';
+import { planner } from './planner.js';
 
 export function planPage(main) {
   main.className = 'mapped plan';

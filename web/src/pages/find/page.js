@@ -3,10 +3,10 @@
 
 /* global maplibregl */
 
-import { h, fill } from '../dom.js';
-import { t, translate } from '../i18n.js';
-import * as api from '../api.js';
-import { createMap, setData, setFilter, whenLoaded } from '../map.js';
+import { h, fill } from '../../dom.js';
+import { errorText, t, translate } from '../../i18n.js';
+import * as api from '../../api.js';
+import { createMap, setData, setFilter, whenLoaded } from '../../map.js';
 import { nearestStation, renderCard, routeFeature } from './card.js';
 
 const SEARCH_DELAY_MS = 250;
@@ -184,7 +184,7 @@ export function findPage(main, { building }) {
     } catch (e) {
       if (e.name === 'AbortError') return;
       results.hidden = true;
-      say('search.failed', { message: e.message });
+      say('search.failed', { message: errorText(e) });
     }
   }
 
@@ -276,5 +276,5 @@ function point(lon, lat, kind) {
 
 function lookupError(e) {
   if (e.code === 'not_in_grid') return { key: 'card.notingrid' };
-  return { key: 'card.failed', vars: { message: e.code === 'network' ? t('error.network') : e.message } };
+  return { key: 'card.failed', vars: { message: errorText(e) } };
 }

@@ -1,8 +1,8 @@
 // `/`: what gridmap is, and the three user pages.
 
-import { h } from '../dom.js';
-import { num, t, translate } from '../i18n.js';
-import * as api from '../api.js';
+import { h } from '../../dom.js';
+import { num, t, translate } from '../../i18n.js';
+import * as api from '../../api.js';
 
 const CARDS = [
   ['/find', 'home.find.title', 'home.find.text', 'resident'],

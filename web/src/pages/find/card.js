@@ -2,8 +2,8 @@
 // (tap to call) and the nearest service station. Never shows household
 // figures (the public API carries none).
 
-import { h, fill } from '../dom.js';
-import { distance, num, t } from '../i18n.js';
+import { h, fill } from '../../dom.js';
+import { distance, num, t } from '../../i18n.js';
 
 const ROLE_ORDER = ['grid_worker', 'grid_leader', 'building_steward'];
 

@@ -8,14 +8,15 @@
 
 /* global maplibregl */
 
-import { h, fill } from '../dom.js';
-import { t, translate } from '../i18n.js';
-import { createMap, whenLoaded } from '../map.js';
-import { getJson, loginPanel, logout, postJson, session } from '../session.js';
-import { communityBars, minutesHistogram } from './coverage/charts.js';
-import { bandColour, coverageLayers, coverageOverlay, SITE, UNCOVERED, UNREACHABLE } from './coverage/layers.js';
-import { download, sortableTable } from './coverage/table.js';
-import { fixed, int, minutes as fmtMinutes, pct, round1, share } from './coverage/format.js';
+import { h, fill } from '../../dom.js';
+import { errorText, t, translate } from '../../i18n.js';
+import { createMap, whenLoaded } from '../../map.js';
+import { getJson, postJson } from '../../http.js';
+import { loginPanel, logout, session } from '../../session.js';
+import { communityBars, minutesHistogram } from './charts.js';
+import { bandColour, coverageLayers, coverageOverlay, SITE, UNCOVERED, UNREACHABLE } from './layers.js';
+import { download, sortableTable } from './table.js';
+import { fixed, int, minutes as fmtMinutes, pct, round1, share } from './format.js';
 
 const MINUTE_CHOICES = [5, 10, 15, 20, 30];
 const TIERS = ['all', 'centre', 'station', 'point'];
@@ -232,7 +233,7 @@ function start(main, map, me) {
       layers.isochrone(iso);
       body.lastChild.textContent = t('cov.iso.shown', { m: fmtMinutes(q.minutes), d: int(iso.properties.metres) });
     } catch (e) {
-      body.lastChild.textContent = e.code === 'station_not_on_network' ? t('cov.iso.offnet') : t('cov.failed', { message: e.message });
+      body.lastChild.textContent = e.code === 'station_not_on_network' ? t('cov.iso.offnet') : t('cov.failed', { message: errorText(e) });
     }
   }
   function sitePopup(i) {
@@ -325,7 +326,7 @@ function start(main, map, me) {
         noAccess();
         return;
       }
-      setStatus({ key: 'cov.failed', vars: { message: e.code === 'network' ? t('error.network') : e.message }, error: true, retry: true });
+      setStatus({ key: 'cov.failed', vars: { message: errorText(e) }, error: true, retry: true });
     }
   }
 
@@ -381,7 +382,7 @@ function start(main, map, me) {
       siting = { status: 'done', k, result };
     } catch (e) {
       if (asked.minutes !== q.minutes || asked.tier !== q.tier) return;
-      siting = { status: 'error', k, error: e.status === 403 ? t('cov.siting.forbidden') : t('cov.failed', { message: e.message }) };
+      siting = { status: 'error', k, error: e.status === 403 ? t('cov.siting.forbidden') : t('cov.failed', { message: errorText(e) }) };
     }
     renderSiting();
     renderLegend();

@@ -4,7 +4,7 @@
 /// One embedded file of the web app.
 #[derive(Debug)]
 pub struct Asset {
-    /// Path below `/app/{BUILD}/`, `/`-separated, e.g. `pages/find.js`.
+    /// Path below `/app/{BUILD}/`, `/`-separated, e.g. `pages/find/page.js`.
     pub path: &'static str,
     pub content_type: &'static str,
     pub body: &'static [u8],

@@ -60,7 +60,7 @@ mod tests {
 
     #[test]
     fn only_plain_paths_are_safe() {
-        assert_eq!(safe("pages/plan.js"), Some("pages/plan.js"));
+        assert_eq!(safe("pages/plan/page.js"), Some("pages/plan/page.js"));
         for bad in [
             "",
             "../x",

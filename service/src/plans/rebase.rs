@@ -5,7 +5,7 @@
 //! Publishing a draft whose base is no longer the community's published plan
 //! would silently undo the other publish (a lost update), so
 //! [`super::publish::publish`] refuses it with [`PlanError::BaseChanged`]:
-//! 409 `base_changed` naming the published plan (who, when) and what it
+//! (`base_changed`) naming the published plan (who, when) and what it
 //! changed ([`Changes`], grid by grid, by code: codes are stable across
 //! plans). The planner then rebases, or forces with a reason (audited).
 //!
@@ -183,7 +183,7 @@ pub fn changes(input: &CommunityInput, before: &PlanState, after: &PlanState) ->
 }
 
 /// A draft was made from another published plan than the community's
-/// current one: the body of a 409 `base_changed`.
+/// current one: what a `base_changed` refusal reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct BaseChanged {
     /// The draft.

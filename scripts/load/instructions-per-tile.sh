@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 db=$1 tiles=$2 rounds=${3:-5}
 bin=${4:-}
 if [ -z "$bin" ]; then
-  cargo build --release -p gridmap-server --example render_tiles
+  cargo build --release -p gridmap-service --example render_tiles
   bin=${CARGO_TARGET_DIR:-target}/release/examples/render_tiles
 fi
 count() {

@@ -1,10 +1,20 @@
 //! HTTP errors: every failure is a JSON body `{"code": "...", "message": "..."}`
-//! with a stable machine-readable `code`.
+//! with a stable machine-readable `code` (and, for some, more fields).
+//!
+//! This is the one place where the service layer's errors
+//! (`gridmap_service`: [`PlanError`], [`SnapshotError`], [`QrError`], and
+//! the store's [`DataError`]) get an HTTP status; handlers just use `?`.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use gridmap_analysis::planning::{EditError, ExchangeError, PartitionError};
+use gridmap_data::DataError;
+use gridmap_service::coverage::SnapshotError;
+use gridmap_service::plans::PlanError;
+use gridmap_service::qr::QrError;
 use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 #[derive(Debug, Serialize)]
 struct Body<'a> {
@@ -12,12 +22,16 @@ struct Body<'a> {
     message: &'a str,
 }
 
-/// An API error: status, stable code, human message.
+/// An API error: status, stable code, human message, and any further
+/// fields of the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Fields of the body beside `code` and `message` (e.g. a stale edit's
+    /// `current_version`); `None` for most errors.
+    pub details: Option<Box<Map<String, Value>>>,
 }
 
 impl ApiError {
@@ -26,6 +40,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -43,21 +58,166 @@ impl ApiError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
+
+    /// The same error with these further body fields (`details` must be a
+    /// JSON object; anything else is ignored).
+    pub fn with_details(mut self, details: Value) -> Self {
+        if let Value::Object(map) = details {
+            self.details = Some(Box::new(map));
+        }
+        self
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Json(Body {
-            code: self.code,
-            message: &self.message,
-        });
-        (self.status, body).into_response()
+        match self.details {
+            None => {
+                let body = Json(Body {
+                    code: self.code,
+                    message: &self.message,
+                });
+                (self.status, body).into_response()
+            }
+            Some(details) => {
+                let mut body = *details;
+                body.insert("code".to_owned(), Value::from(self.code));
+                body.insert("message".to_owned(), Value::from(self.message));
+                (self.status, Json(Value::Object(body))).into_response()
+            }
+        }
     }
 }
 
-impl From<gridmap_data::DataError> for ApiError {
-    fn from(e: gridmap_data::DataError) -> Self {
-        tracing::error!(error = %e, "store error");
-        ApiError::internal("the store could not complete the request")
+/// The store's errors: a plan version conflict is a stale edit (409
+/// `stale_version`), a missing record 404 `not_found`, anything else 500
+/// (logged), exactly as the plan service reports them.
+impl From<DataError> for ApiError {
+    fn from(e: DataError) -> Self {
+        ApiError::from(PlanError::from(e))
+    }
+}
+
+/// Plan errors: status per variant, the service's stable code, and the
+/// fields each adds to the body.
+impl From<PlanError> for ApiError {
+    fn from(e: PlanError) -> Self {
+        use StatusCode as S;
+        let status = match &e {
+            PlanError::UnknownCommunity(_)
+            | PlanError::UnknownPlan(_)
+            | PlanError::UnknownVersion { .. }
+            | PlanError::NotFound { .. } => S::NOT_FOUND,
+            PlanError::BadName { .. } | PlanError::ReasonRequired { .. } => S::BAD_REQUEST,
+            PlanError::BadCommunity(_) | PlanError::HasBreaks { .. } => S::UNPROCESSABLE_ENTITY,
+            PlanError::NotDraft { .. }
+            | PlanError::RebaseUnsupported { .. }
+            | PlanError::NothingPublished { .. }
+            | PlanError::AlreadyBased { .. }
+            | PlanError::Stale { .. }
+            | PlanError::BaseChanged(_)
+            | PlanError::Unreadable { .. } => S::CONFLICT,
+            PlanError::Edit(EditError::Locked(_)) => S::CONFLICT,
+            PlanError::Edit(EditError::UnknownGrid(_) | EditError::UnknownBuilding(_)) => {
+                S::BAD_REQUEST
+            }
+            PlanError::Edit(_) => S::UNPROCESSABLE_ENTITY,
+            PlanError::Partition(PartitionError::UnknownGrid(_)) => S::BAD_REQUEST,
+            PlanError::Partition(_) => S::UNPROCESSABLE_ENTITY,
+            PlanError::Exchange(ExchangeError::TooManyRows { .. }) => S::PAYLOAD_TOO_LARGE,
+            PlanError::Exchange(_) => S::UNPROCESSABLE_ENTITY,
+            PlanError::RulesUnreadable { .. }
+            | PlanError::Encode(_)
+            | PlanError::NoCreateVersion(_)
+            | PlanError::Task { .. }
+            | PlanError::Store(_) => S::INTERNAL_SERVER_ERROR,
+        };
+        let error = ApiError::new(status, e.code(), e.to_string());
+        match &e {
+            PlanError::Stale { current, .. } => {
+                error.with_details(json!({ "current_version": current }))
+            }
+            PlanError::Partition(PartitionError::Infeasible(inf)) => error.with_details(json!({
+                "reason": inf.reason,
+                "buildings": inf.buildings,
+            })),
+            PlanError::HasBreaks { breaks, .. } => error.with_details(json!({ "breaks": breaks })),
+            PlanError::BaseChanged(b) => error.with_details(json!({
+                "plan": b.plan,
+                "base_plan": b.base_plan,
+                "published_plan": b.published_plan,
+                "changes": b.changes,
+            })),
+            PlanError::Unreadable { plan, version, .. } => {
+                tracing::error!(plan, version, "{}", error.message);
+                error.with_details(json!({ "plan": plan, "version": version }))
+            }
+            _ => error,
+        }
+    }
+}
+
+/// The engine's errors, as the plan service reports them.
+impl From<EditError> for ApiError {
+    fn from(e: EditError) -> Self {
+        PlanError::from(e).into()
+    }
+}
+
+impl From<PartitionError> for ApiError {
+    fn from(e: PartitionError) -> Self {
+        PlanError::from(e).into()
+    }
+}
+
+impl From<ExchangeError> for ApiError {
+    fn from(e: ExchangeError) -> Self {
+        PlanError::from(e).into()
+    }
+}
+
+/// The walking-coverage snapshot: 503 while it is built, 500 if it failed.
+impl From<SnapshotError> for ApiError {
+    fn from(e: SnapshotError) -> Self {
+        let status = match e {
+            SnapshotError::Pending => StatusCode::SERVICE_UNAVAILABLE,
+            SnapshotError::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+/// A QR code that cannot be made is the server's fault.
+impl From<QrError> for ApiError {
+    fn from(e: QrError) -> Self {
+        ApiError::internal(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn a_pending_coverage_snapshot_is_503_coverage_pending() {
+        let e = ApiError::from(SnapshotError::Pending);
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.code, "coverage_pending");
+    }
+
+    #[test]
+    fn a_stale_edit_is_409_with_the_current_version() {
+        let e = ApiError::from(DataError::Conflict {
+            plan: 3,
+            expected: 4,
+            actual: 5,
+        });
+        assert_eq!(e.status, StatusCode::CONFLICT);
+        assert_eq!(e.code, "stale_version");
+        assert_eq!(
+            e.details.as_deref().and_then(|d| d.get("current_version")),
+            Some(&json!(5))
+        );
     }
 }

@@ -1,18 +1,17 @@
-//! gridmap's server: the HTTP API ([`api::app`]), the tiles it serves from
-//! the Atlas, accounts and permissions ([`auth`]), HTTP limits and security
-//! headers ([`limits`]), and the first-start sample load. The `gridmap` binary
-//! (`main.rs`) is the command line around it.
+//! gridmap's server: the HTTP API ([`api::app`]), sessions and the
+//! `Principal` extractor ([`auth`]), HTTP limits and security headers
+//! ([`limits`]), JSON errors ([`error`]: the one place service errors get
+//! their HTTP status) and the tile cache. The service layer it shares with
+//! the CLI is gridmap-service, re-exported here under its module names. The
+//! `gridmap` binary (`main.rs`, `cli/`) is the command line around both.
 
 pub mod api;
 pub mod auth;
-pub mod bootstrap;
-pub mod coverage;
 pub mod error;
-pub mod fonts;
 pub mod limits;
-pub mod plans;
-pub mod qr;
 pub mod remote;
 pub mod state;
 pub mod tiles;
 pub mod web;
+
+pub use gridmap_service::{bootstrap, coverage, fonts, plans, qr};

@@ -149,11 +149,7 @@ impl AppState {
     /// data version (read first: a write racing the load only makes the
     /// next check reload again).
     pub async fn load_atlas(store: &dyn Store) -> gridmap_data::Result<Atlas> {
-        let version = store.data_version().await?;
-        let data = store.load().await?;
-        tokio::task::spawn_blocking(move || Atlas::build(data, version))
-            .await
-            .map_err(|e| gridmap_data::DataError::Cancelled(format!("index build failed: {e}")))
+        gridmap_service::load_atlas(store).await
     }
 
     /// Replace the default auth and limit settings.

@@ -53,10 +53,10 @@ use crate::plans::history::{self, Step};
 use crate::plans::load::{self, GridSummary};
 use crate::plans::publish::{self, Published};
 use crate::plans::rebase::{self, Rebased};
-use crate::plans::{PlanError, write};
+use crate::plans::{CommunityWork, PlanError, Workspace, write};
 use crate::state::AppState;
 
-type PlanResult<T> = Result<T, PlanError>;
+type PlanResult<T> = Result<T, ApiError>;
 
 // ---------------------------------------------------------------- rules
 
@@ -177,14 +177,12 @@ pub struct PlanView {
 
 async fn view(state: &AppState, plan: Plan) -> PlanResult<PlanView> {
     let store = state.store.as_ref();
-    let plan_state = load::state(store, plan.id, plan.version).await?;
-    let rules = load::rules(store, plan.community_id).await?;
-    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
+    let ws = Workspace::open(store, &state.atlas(), &plan, plan.version).await?;
     let stacks = history::stacks(&store.plan_history(plan.id).await?);
     Ok(PlanView {
         version: plan.version,
-        grids: load::summary(&input, &plan_state, &rules),
-        state: plan_state,
+        grids: ws.summary(),
+        state: ws.state,
         plan,
         can_undo: !stacks.undo.is_empty(),
         can_redo: !stacks.redo.is_empty(),
@@ -215,8 +213,7 @@ pub async fn create(
                 return Err(ApiError::bad_request(
                     "other_community",
                     format!("plan {from} belongs to community {}", base.community_id),
-                )
-                .into());
+                ));
             }
             let base_published =
                 rebase::base_for_new_draft(store, community_id, Some(&base)).await?;
@@ -230,11 +227,10 @@ pub async fn create(
             // can only make the draft's base look older than its grids.
             let base_published = rebase::base_for_new_draft(store, community_id, None).await?;
             state.reload_if_changed().await?;
-            let rules = load::rules(store, community_id).await?;
-            let input = load::input(&state.atlas(), community_id, &rules)?;
+            let work = CommunityWork::open(store, &state.atlas(), community_id).await?;
             let grids = publish::from_published(
                 &state.atlas(),
-                &input,
+                &work.input,
                 store.retired_codes(community_id).await?,
             );
             (grids, base_published)
@@ -277,6 +273,7 @@ async fn insert(
         principal.audit("plan.create"),
     )
     .await
+    .map_err(ApiError::from)
 }
 
 /// A plan the caller may read.
@@ -304,15 +301,15 @@ async fn writable(
             StatusCode::CONFLICT,
             "not_draft",
             format!("plan {id} is {}; only drafts change", plan.status.as_str()),
-        )
-        .into());
+        ));
     }
     if version != plan.version {
         return Err(PlanError::Stale {
             plan: id,
             expected: version,
             current: plan.version,
-        });
+        }
+        .into());
     }
     Ok(plan)
 }
@@ -340,6 +337,7 @@ async fn append(
         principal.audit(action),
     )
     .await
+    .map_err(ApiError::from)
 }
 
 pub async fn get_one(
@@ -374,10 +372,8 @@ pub async fn edit(
 ) -> PlanResult<Json<Edited>> {
     let plan = writable(&state, &principal, id, body.version).await?;
     let store = state.store.as_ref();
-    let mut plan_state = load::state(store, id, body.version).await?;
-    let rules = load::rules(store, plan.community_id).await?;
-    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
-    let summary = body.edit.apply(&input, &mut plan_state)?;
+    let mut ws = Workspace::open(store, &state.atlas(), &plan, body.version).await?;
+    let summary = body.edit.apply(&ws.input, &mut ws.state)?;
     let edit = serde_json::to_value(&body.edit)
         .map_err(|e| ApiError::internal(format!("cannot encode the edit: {e}")))?;
     let version = append(
@@ -387,14 +383,14 @@ pub async fn edit(
         body.version,
         PlanOp::Edit,
         &edit,
-        &plan_state,
+        &ws.state,
         "plan.edit",
     )
     .await?;
     Ok(Json(Edited {
         version,
         summary,
-        grids: load::summary(&input, &plan_state, &rules),
+        grids: ws.summary(),
     }))
 }
 
@@ -471,12 +467,11 @@ async fn step(
         &format!("plan.{name}"),
     )
     .await?;
-    let rules = load::rules(store, plan.community_id).await?;
-    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
+    let work = CommunityWork::open(store, &state.atlas(), plan.community_id).await?;
     Ok(Json(Stepped {
         version: v,
         step,
-        grids: load::summary(&input, &restored, &rules),
+        grids: work.summary(&restored),
         can_undo: !stacks.undo.is_empty(),
         can_redo: !stacks.redo.is_empty(),
     }))
@@ -534,10 +529,8 @@ pub async fn validate_plan(
 ) -> PlanResult<Json<Validation>> {
     let plan = readable(&state, &principal, id).await?;
     let store = state.store.as_ref();
-    let plan_state = load::state(store, id, plan.version).await?;
-    let rules = load::rules(store, plan.community_id).await?;
-    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
-    let breaks = tokio::task::spawn_blocking(move || validate(&input, &plan_state, &rules))
+    let ws = Workspace::open(store, &state.atlas(), &plan, plan.version).await?;
+    let breaks = tokio::task::spawn_blocking(move || validate(&ws.input, &ws.state, &ws.rules))
         .await
         .map_err(|e| ApiError::internal(format!("validation failed: {e}")))?;
     Ok(Json(Validation {
@@ -581,12 +574,7 @@ pub async fn partition_plan(
 ) -> PlanResult<Json<Partitioned>> {
     let plan = writable(&state, &principal, id, body.version).await?;
     let store = state.store.as_ref();
-    let plan_state = load::state(store, id, body.version).await?;
-    let rules = match body.rules {
-        Some(r) => r,
-        None => load::rules(store, plan.community_id).await?,
-    };
-    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
+    let ws = Workspace::open_with(store, &state.atlas(), &plan, body.version, body.rules).await?;
     let options = PartitionOptions {
         mode: body.mode,
         seed: body.seed,
@@ -599,11 +587,11 @@ pub async fn partition_plan(
         "mode": body.mode,
         "seed": body.seed,
         "grids": body.grids,
-        "rules": rules,
+        "rules": ws.rules,
         "best_effort": body.best_effort,
     });
-    let (outcome, input, rules) = tokio::task::spawn_blocking(move || {
-        partition(&input, &plan_state, &rules, &options).map(|o| (o, input, rules))
+    let (outcome, ws) = tokio::task::spawn_blocking(move || {
+        partition(&ws.input, &ws.state, &ws.rules, &options).map(|o| (o, ws))
     })
     .await
     .map_err(|e| ApiError::internal(format!("partition failed: {e}")))??;
@@ -620,7 +608,7 @@ pub async fn partition_plan(
     .await?;
     Ok(Json(Partitioned {
         version,
-        grids: load::summary(&input, &outcome.plan, &rules),
+        grids: load::summary(&ws.input, &outcome.plan, &ws.rules),
         report: outcome.report,
     }))
 }
@@ -660,8 +648,7 @@ pub async fn publish_plan(
                     "only an admin may publish a plan despite its rule breaks (`{}` is {})",
                     principal.user.username, principal.user.role
                 ),
-            )
-            .into());
+            ));
         }
         publish::Force::Yes
     } else {
@@ -722,12 +709,11 @@ pub async fn rebase_plan(
         principal.audit("plan.rebase"),
     )
     .await?;
-    let rules = load::rules(store, plan.community_id).await?;
-    let input = load::input(&atlas, plan.community_id, &rules)?;
+    let work = CommunityWork::open(store, &atlas, plan.community_id).await?;
     let now = load::state(store, id, rebased.version).await?;
     let stacks = history::stacks(&store.plan_history(id).await?);
     Ok(Json(RebasedView {
-        grids: load::summary(&input, &now, &rules),
+        grids: work.summary(&now),
         can_undo: !stacks.undo.is_empty(),
         can_redo: !stacks.redo.is_empty(),
         rebased,
@@ -745,16 +731,14 @@ pub async fn diff_plans(
         return Err(ApiError::bad_request(
             "other_community",
             "plans of different communities cannot be compared",
-        )
-        .into());
+        ));
     }
     let store = state.store.as_ref();
     let sa = load::state(store, a, pa.version).await?;
     // Keys are per lineage; codes are stable: compare by code.
     let sb = align_by_code(&sa, &load::state(store, b, pb.version).await?);
-    let rules = load::rules(store, pa.community_id).await?;
-    let input = load::input(&state.atlas(), pa.community_id, &rules)?;
-    let d = diff(&input, &sa, &sb);
+    let work = CommunityWork::open(store, &state.atlas(), pa.community_id).await?;
+    let d = diff(&work.input, &sa, &sb);
     let code = |s: &PlanState, k: &Option<GridKey>| -> Value {
         k.and_then(|k| s.grid(k))
             .map_or(Value::Null, |g| Value::String(g.code.clone()))
@@ -791,10 +775,8 @@ pub async fn export_geojson(
 ) -> PlanResult<Response> {
     let plan = readable(&state, &principal, id).await?;
     let store = state.store.as_ref();
-    let plan_state = load::state(store, id, plan.version).await?;
-    let rules = load::rules(store, plan.community_id).await?;
-    let input = load::input(&state.atlas(), plan.community_id, &rules)?;
-    let fc = tokio::task::spawn_blocking(move || to_geojson(&input, &plan_state).to_string())
+    let ws = Workspace::open(store, &state.atlas(), &plan, plan.version).await?;
+    let fc = tokio::task::spawn_blocking(move || to_geojson(&ws.input, &ws.state).to_string())
         .await
         .map_err(|e| ApiError::internal(format!("export failed: {e}")))?;
     Ok(file(
@@ -877,10 +859,9 @@ async fn import_csv(
     // An import replaces the published grids wholesale: it builds on the
     // plan published now.
     let base_published = rebase::base_for_new_draft(store, community_id, None).await?;
-    let rules = load::rules(store, community_id).await?;
-    let input = load::input(&state.atlas(), community_id, &rules)?;
+    let work = CommunityWork::open(store, &state.atlas(), community_id).await?;
     let rows = parse_assignment_csv(body)?;
-    let mut plan_state = plan_from_assignment(&input, &rows)?;
+    let mut plan_state = plan_from_assignment(&work.input, &rows)?;
     plan_state
         .retired_codes
         .extend(store.retired_codes(community_id).await?);
@@ -977,10 +958,12 @@ pub async fn layers(
 ) -> PlanResult<Json<Value>> {
     let plan = readable(&state, &principal, id).await?;
     let store = state.store.as_ref();
-    let plan_state = load::state(store, id, plan.version).await?;
-    let rules = load::rules(store, plan.community_id).await?;
     let atlas = state.atlas();
-    let input = load::input(&atlas, plan.community_id, &rules)?;
+    let Workspace {
+        state: plan_state,
+        input,
+        ..
+    } = Workspace::open(store, &atlas, &plan, plan.version).await?;
     let boundary = atlas
         .community(plan.community_id)
         .map(|c| (bbox(&c.boundary), multipolygon(&c.boundary)));

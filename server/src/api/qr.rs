@@ -19,7 +19,7 @@ use gridmap_data::model::Building;
 use super::params::Params;
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
-use crate::qr::{self, Matrix, QrError, svg::Label};
+use crate::qr::{self, Matrix, svg::Label};
 use crate::state::AppState;
 
 /// The public origin the QR codes point at (`serve --public-url`).
@@ -63,12 +63,8 @@ fn building_id(raw: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::bad_request("bad_id", format!("`{raw}` is not a building id")))
 }
 
-fn qr_error(e: QrError) -> ApiError {
-    ApiError::internal(e.to_string())
-}
-
 fn label(atlas: &Atlas, b: &Building, origin: &str) -> Result<Label, ApiError> {
-    let matrix = Matrix::encode(&qr::building_url(origin, b.id)).map_err(qr_error)?;
+    let matrix = Matrix::encode(&qr::building_url(origin, b.id))?;
     let (title, subtitle) = match (&b.name, &b.address) {
         (Some(n), a) => (n.clone(), a.clone()),
         (None, Some(a)) => (a.clone(), None),
@@ -118,8 +114,8 @@ pub async fn building_png(
         ));
     }
     let url = qr::building_url(&state.origin(&headers), id);
-    let matrix = Matrix::encode(&url).map_err(qr_error)?;
-    let png = qr::png::png(&matrix, scale).map_err(qr_error)?;
+    let matrix = Matrix::encode(&url)?;
+    let png = qr::png::png(&matrix, scale)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/png"),

@@ -1,9 +1,9 @@
 //! Who may do what: accounts, sessions, roles and scopes.
 //!
-//! - [`password`]: argon2id hashing, constant-cost verification.
-//! - [`token`]: session/token secrets (stored as SHA-256) and CSRF tokens.
 //! - [`principal`]: the [`Principal`] extractor and [`Permission`] checks.
-//! - [`login_limit`]: failed-login lockout per address and per username.
+//! - from gridmap-service (`gridmap_service::auth`), re-exported here:
+//!   [`password`] (argon2id), [`token`] (secrets, CSRF tokens),
+//!   [`login_limit`] (failed-login lockout) and the [`Permission`] matrix.
 //!
 //! Protecting a route takes one line in its handler:
 //! `principal.require(Permission::EditPlan { community_id })?;` with
@@ -11,34 +11,18 @@
 //! `unauthenticated` without valid credentials, 403 `forbidden` without the
 //! permission, 403 `csrf` for a cookie write without `X-CSRF-Token`).
 //!
-//! # Permission matrix
-//!
-//! | permission                  | admin | official        | planner         | grid_worker   | public |
-//! |-----------------------------|-------|-----------------|-----------------|---------------|--------|
-//! | `ManageUsers`, `ReadAudit`  | yes   | –               | –               | –             | –      |
-//! | `ReadAnalytics{community}`  | yes   | community in scope | –            | –             | –      |
-//! | `ReadPlans{community}`      | yes   | community in scope | community in scope | –      | –      |
-//! | `EditPlan{community}`       | yes   | –               | community in scope | –          | –      |
-//! | `ReadGrid{grid, community}` | yes   | community in scope | community in scope | grid in scope | – |
-//!
-//! A scope is `all`, a list of community ids (officials, planners) or a list
-//! of grid ids (grid workers); admins always have `all`. The public (no
+//! The permission matrix (roles × scopes) is in [`gridmap_service::auth`];
+//! admins always have scope `all`. The public (no
 //! login) sees only the public routes, whose bodies are built from the
 //! types in `api::public` and never carry household counts or people beyond
 //! a grid's published contacts.
 
-pub mod login_limit;
-pub mod password;
 pub mod principal;
-pub mod token;
 
 use std::time::Duration;
 
-use gridmap_data::model::Id;
-use gridmap_data::store::accounts::{NewSession, SessionKind, User, unix_now};
-use gridmap_data::store::{AuditEntry, Store};
-
-pub use principal::{Permission, Principal, Via};
+pub use gridmap_service::auth::{Permission, issue, login_limit, parse_ids, password, token};
+pub use principal::{Principal, Via};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "gridmap_session";
@@ -109,50 +93,4 @@ impl AuthState {
             }
         )
     }
-}
-
-/// Start a browser session or issue a script token for `user`, audited
-/// with `audit`. Returns the secret (shown once, stored only hashed) and
-/// when it expires (Unix seconds).
-pub async fn issue(
-    store: &dyn Store,
-    user: &User,
-    kind: SessionKind,
-    ttl: Duration,
-    label: Option<String>,
-    audit: &AuditEntry,
-) -> gridmap_data::Result<(String, i64)> {
-    let secret = token::new_secret();
-    let now = unix_now();
-    let expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
-    store
-        .accounts()
-        .create_session(
-            &NewSession {
-                token_hash: token::hash_secret(&secret),
-                user_id: user.id,
-                kind,
-                label,
-                created_at: now,
-                expires_at,
-            },
-            audit,
-        )
-        .await?;
-    Ok((secret, expires_at))
-}
-
-/// Parse a CLI id list: `all` or `1,2,3`.
-pub fn parse_ids(text: &str) -> Result<Option<Vec<Id>>, String> {
-    if text.trim().eq_ignore_ascii_case("all") {
-        return Ok(None);
-    }
-    text.split(',')
-        .map(|s| {
-            s.trim()
-                .parse::<Id>()
-                .map_err(|_| format!("`{s}` is not an id (expected `all` or ids like 1,2,3)"))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
 }

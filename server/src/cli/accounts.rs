@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use gridmap_data::store::accounts::{NewUser, Role, Scope, SessionKind};
 use gridmap_data::store::{AuditEntry, Store};
-use gridmap_server::auth::{self, password};
+use gridmap_service::auth::{self, password};
 use serde_json::json;
 
 #[derive(Subcommand)]

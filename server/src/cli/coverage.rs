@@ -9,7 +9,7 @@ use anyhow::Context;
 use gridmap_analysis::coverage::{Rollup, Tally};
 use gridmap_data::model::StationTier;
 use gridmap_data::store::Store;
-use gridmap_server::coverage::{CoverageSnapshot, ResultKey, bands};
+use gridmap_service::coverage::{CoverageSnapshot, ResultKey, bands};
 
 /// Roll-up level below the overall line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,7 +63,7 @@ pub async fn run(store: &dyn Store, args: CoverageArgs) -> anyhow::Result<()> {
     let key = ResultKey::new(args.speed, args.tier.as_deref().map(tiers).transpose()?);
     let started = Instant::now();
     eprintln!("loading the store…");
-    let atlas = Arc::new(gridmap_server::state::AppState::load_atlas(store).await?);
+    let atlas = Arc::new(gridmap_service::load_atlas(store).await?);
     eprintln!(
         "{} buildings, {} stations loaded in {:.1} s; building the walk graph…",
         atlas.data().buildings.len(),

@@ -5,16 +5,19 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow};
 use clap::Subcommand;
 use gridmap_analysis::planning::exchange::{
     assignment_csv, parse_assignment_csv, plan_from_assignment, to_geojson,
 };
-use gridmap_analysis::planning::{Mode, PartitionOptions, partition, validate};
+use gridmap_analysis::planning::{
+    ExchangeError, Mode, PartitionError, PartitionOptions, partition, validate,
+};
+use gridmap_data::DataError;
 use gridmap_data::model::{Id, PlanOp};
 use gridmap_data::store::{AuditEntry, Store};
-use gridmap_server::plans::{PlanError, load, publish, rebase, write};
-use gridmap_server::state::AppState;
+use gridmap_service::load_atlas;
+use gridmap_service::plans::{CommunityWork, PlanError, Workspace, load, publish, rebase, write};
 use serde_json::json;
 
 use super::actor;
@@ -82,7 +85,46 @@ pub enum PlanCommand {
     },
 }
 
-fn plan_err(e: PlanError) -> anyhow::Error {
+/// Why a plan command failed: the plan service's error (reported with its
+/// code, see [`reason`]) or anything else (a file, the store, the rules).
+enum Failure {
+    Plan(PlanError),
+    Other(anyhow::Error),
+}
+
+impl From<PlanError> for Failure {
+    fn from(e: PlanError) -> Self {
+        Failure::Plan(e)
+    }
+}
+
+impl From<PartitionError> for Failure {
+    fn from(e: PartitionError) -> Self {
+        Failure::Plan(e.into())
+    }
+}
+
+impl From<ExchangeError> for Failure {
+    fn from(e: ExchangeError) -> Self {
+        Failure::Plan(e.into())
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+impl From<DataError> for Failure {
+    fn from(e: DataError) -> Self {
+        Failure::Other(e.into())
+    }
+}
+
+/// A plan service error as one line (with its code), or, for rule breaks
+/// and a changed base, a line and what to do about it.
+fn reason(e: PlanError) -> anyhow::Error {
     match &e {
         PlanError::HasBreaks { breaks, .. } => {
             let list: Vec<String> = breaks
@@ -121,6 +163,14 @@ fn plan_err(e: PlanError) -> anyhow::Error {
 }
 
 pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result<()> {
+    match run(store, cmd).await {
+        Ok(()) => Ok(()),
+        Err(Failure::Plan(e)) => Err(reason(e)),
+        Err(Failure::Other(e)) => Err(e),
+    }
+}
+
+async fn run(store: &dyn Store, cmd: PlanCommand) -> Result<(), Failure> {
     let who = actor();
     match cmd {
         PlanCommand::List { community } => {
@@ -141,16 +191,10 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
             }
         }
         PlanCommand::Validate { id } => {
-            let plan = load::plan(store, id).await.map_err(plan_err)?;
-            let state = load::state(store, id, plan.version)
-                .await
-                .map_err(plan_err)?;
-            let rules = load::rules(store, plan.community_id)
-                .await
-                .map_err(plan_err)?;
-            let atlas = AppState::load_atlas(store).await?;
-            let input = load::input(&atlas, plan.community_id, &rules).map_err(plan_err)?;
-            let breaks = validate(&input, &state, &rules);
+            let plan = load::plan(store, id).await?;
+            let atlas = load_atlas(store).await?;
+            let ws = Workspace::open(store, &atlas, &plan, plan.version).await?;
+            let breaks = validate(&ws.input, &ws.state, &ws.rules);
             println!(
                 "plan {id} version {}: {} breaks",
                 plan.version,
@@ -164,7 +208,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 println!("{kind:<20}  grids {:?}  {}", b.grids, b.message);
             }
             if !breaks.is_empty() {
-                bail!("plan {id} breaks the rules {} times", breaks.len());
+                return Err(anyhow!("plan {id} breaks the rules {} times", breaks.len()).into());
             }
         }
         PlanCommand::Partition {
@@ -173,12 +217,10 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
             name,
             best_effort,
         } => {
-            let base_published = rebase::base_for_new_draft(store, community, None)
-                .await
-                .map_err(plan_err)?;
-            let rules = load::rules(store, community).await.map_err(plan_err)?;
-            let atlas = AppState::load_atlas(store).await?;
-            let input = load::input(&atlas, community, &rules).map_err(plan_err)?;
+            let base_published = rebase::base_for_new_draft(store, community, None).await?;
+            let atlas = load_atlas(store).await?;
+            let CommunityWork { rules, input, .. } =
+                CommunityWork::open(store, &atlas, community).await?;
             let base =
                 publish::from_published(&atlas, &input, store.retired_codes(community).await?);
             let options = PartitionOptions {
@@ -188,8 +230,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 skip_compactness: false,
                 best_effort,
             };
-            let outcome = partition(&input, &base, &rules, &options)
-                .map_err(|e| plan_err(PlanError::Partition(e)))?;
+            let outcome = partition(&input, &base, &rules, &options)?;
             let plan = write::insert(
                 store,
                 community,
@@ -201,8 +242,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 &who,
                 AuditEntry::now(&who, "plan.create"),
             )
-            .await
-            .map_err(plan_err)?;
+            .await?;
             let edit = json!({"kind": "partition", "mode": "fresh", "seed": seed, "rules": rules, "best_effort": best_effort});
             let v = write::append(
                 store,
@@ -214,8 +254,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 &who,
                 AuditEntry::now(&who, "plan.partition"),
             )
-            .await
-            .map_err(plan_err)?;
+            .await?;
             let r = &outcome.report;
             println!("draft plan {} version {v}", plan.id);
             println!(
@@ -241,12 +280,12 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
             reason,
         } => {
             let base = if force_base {
-                publish::BaseCheck::force(reason.as_deref()).map_err(plan_err)?
+                publish::BaseCheck::force(reason.as_deref())?
             } else {
                 publish::BaseCheck::Required
             };
-            let plan = load::plan(store, id).await.map_err(plan_err)?;
-            let atlas = AppState::load_atlas(store).await?;
+            let plan = load::plan(store, id).await?;
+            let atlas = load_atlas(store).await?;
             let out = publish::publish(
                 store,
                 &atlas,
@@ -261,8 +300,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 },
                 base,
             )
-            .await
-            .map_err(plan_err)?;
+            .await?;
             println!(
                 "plan {id} published (version {}): {} grids kept, {} added, {} removed, {} buildings moved{}",
                 out.version,
@@ -278,11 +316,9 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
             }
         }
         PlanCommand::Rebase { id } => {
-            let plan = load::plan(store, id).await.map_err(plan_err)?;
-            let current = rebase::published_plan(store, plan.community_id)
-                .await
-                .map_err(plan_err)?;
-            let atlas = AppState::load_atlas(store).await?;
+            let plan = load::plan(store, id).await?;
+            let current = rebase::published_plan(store, plan.community_id).await?;
+            let atlas = load_atlas(store).await?;
             let out = rebase::rebase(
                 store,
                 &atlas,
@@ -292,8 +328,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 &who,
                 AuditEntry::now(&who, "plan.rebase"),
             )
-            .await
-            .map_err(plan_err)?;
+            .await?;
             println!(
                 "plan {id} rebased onto plan {} (version {}): {} of {} edits replayed, {} conflict(s); the other publish: {}",
                 out.base_published_id,
@@ -316,19 +351,14 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
             }
         }
         PlanCommand::Export { id, csv, geojson } => {
-            let plan = load::plan(store, id).await.map_err(plan_err)?;
-            let state = load::state(store, id, plan.version)
-                .await
-                .map_err(plan_err)?;
+            let plan = load::plan(store, id).await?;
             if csv && !geojson {
+                let state = load::state(store, id, plan.version).await?;
                 print!("{}", assignment_csv(&state));
             } else {
-                let rules = load::rules(store, plan.community_id)
-                    .await
-                    .map_err(plan_err)?;
-                let atlas = AppState::load_atlas(store).await?;
-                let input = load::input(&atlas, plan.community_id, &rules).map_err(plan_err)?;
-                println!("{}", to_geojson(&input, &state));
+                let atlas = load_atlas(store).await?;
+                let ws = Workspace::open(store, &atlas, &plan, plan.version).await?;
+                println!("{}", to_geojson(&ws.input, &ws.state));
             }
         }
         PlanCommand::Import {
@@ -338,14 +368,11 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let rules = load::rules(store, community).await.map_err(plan_err)?;
-            let atlas = AppState::load_atlas(store).await?;
-            let input = load::input(&atlas, community, &rules).map_err(plan_err)?;
-            let base_published = rebase::base_for_new_draft(store, community, None)
-                .await
-                .map_err(plan_err)?;
-            let rows = parse_assignment_csv(&text).map_err(|e| plan_err(e.into()))?;
-            let mut state = plan_from_assignment(&input, &rows).map_err(|e| plan_err(e.into()))?;
+            let atlas = load_atlas(store).await?;
+            let work = CommunityWork::open(store, &atlas, community).await?;
+            let base_published = rebase::base_for_new_draft(store, community, None).await?;
+            let rows = parse_assignment_csv(&text)?;
+            let mut state = plan_from_assignment(&work.input, &rows)?;
             state
                 .retired_codes
                 .extend(store.retired_codes(community).await?);
@@ -360,8 +387,7 @@ pub async fn plan_command(store: &dyn Store, cmd: PlanCommand) -> anyhow::Result
                 &who,
                 AuditEntry::now(&who, "plan.import"),
             )
-            .await
-            .map_err(plan_err)?;
+            .await?;
             println!(
                 "draft plan {} from {} rows: {} grids",
                 plan.id,

@@ -28,8 +28,8 @@ use gridmap_data::store::{AuditEntry, Store};
 use gridmap_data::{Atlas, DataError};
 use serde::Serialize;
 
-use super::{PlanError, load, rebase};
-use crate::error::ApiError;
+use super::error::DraftOnly;
+use super::{CommunityWork, PlanError, load, rebase};
 
 /// What a publish changed.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -70,13 +70,9 @@ impl BaseCheck {
     pub fn force(reason: Option<&str>) -> Result<BaseCheck, PlanError> {
         let reason = reason.map(str::trim).unwrap_or_default();
         if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-            return Err(ApiError::bad_request(
-                "reason_required",
-                format!(
-                    "publishing over another publish (force_base) needs a reason of 1–{MAX_REASON_CHARS} characters; it is kept in the audit log"
-                ),
-            )
-            .into());
+            return Err(PlanError::ReasonRequired {
+                max: MAX_REASON_CHARS,
+            });
         }
         Ok(BaseCheck::Force {
             reason: reason.to_owned(),
@@ -112,16 +108,11 @@ pub async fn publish(
     base: BaseCheck,
 ) -> Result<Published, PlanError> {
     if plan.status != PlanStatus::Draft {
-        return Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "not_draft",
-            format!(
-                "plan {} is {}, only drafts are published",
-                plan.id,
-                plan.status.as_str()
-            ),
-        )
-        .into());
+        return Err(PlanError::NotDraft {
+            plan: plan.id,
+            status: plan.status.as_str(),
+            op: DraftOnly::Publish,
+        });
     }
     if version != plan.version {
         return Err(PlanError::Stale {
@@ -131,8 +122,7 @@ pub async fn publish(
         });
     }
     let community = plan.community_id;
-    let rules = load::rules(store, community).await?;
-    let input = load::input(atlas, community, &rules)?;
+    let CommunityWork { rules, input, .. } = CommunityWork::open(store, atlas, community).await?;
     // The published plan this one replaces must be the one it was made
     // from; the archive below re-checks it with compare-and-set.
     let previous = rebase::published_plan(store, community)

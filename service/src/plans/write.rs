@@ -9,7 +9,6 @@ use gridmap_data::store::{AuditEntry, Store};
 use serde_json::{Value, json};
 
 use super::{PlanError, load};
-use crate::error::ApiError;
 
 /// Longest plan name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -32,11 +31,9 @@ pub async fn insert(
 ) -> Result<Plan, PlanError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::bad_request(
-            "bad_name",
-            format!("a plan name has 1–{MAX_NAME_CHARS} characters"),
-        )
-        .into());
+        return Err(PlanError::BadName {
+            max: MAX_NAME_CHARS,
+        });
     }
     let record = Plan {
         id: 0,

@@ -1,12 +1,12 @@
 //! Vector tiles from the Atlas: which features go in which layer at which
-//! zoom, and with which public attributes. Encoding is `gridmap_tiles`'s job.
+//! zoom, and with which public attributes. Encoding is `gridmap_tiles`'s job;
+//! caching encoded tiles for HTTP is gridmap-server's (`tiles::cache`).
 //!
 //! The `coverage` layer (buildings classed by walking minutes to the nearest
 //! station, no households) is its own tile source ([`render_coverage`],
 //! `/tiles/coverage/{z}/{x}/{y}.mvt`): only the maps that show it pay for it,
 //! and the base tiles never wait for a coverage run.
 
-pub mod cache;
 pub mod prepared;
 pub mod tile_index;
 

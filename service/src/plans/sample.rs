@@ -14,8 +14,7 @@ use gridmap_data::model::PlanOp;
 use gridmap_data::store::{AuditEntry, Store};
 use serde_json::json;
 
-use super::{PlanError, load, publish, rebase, write};
-use crate::state::AppState;
+use super::{CommunityWork, PlanError, load, publish, rebase, write};
 
 /// Name of the demo plans.
 pub const DEMO_PLAN_NAME: &str = "示例网格方案";
@@ -33,12 +32,12 @@ pub struct DemoPlans {
 
 /// Partition and publish a plan per community (see the module doc).
 pub async fn publish_demo_plans(store: &dyn Store, actor: &str) -> Result<DemoPlans, PlanError> {
-    let atlas = AppState::load_atlas(store).await?;
+    let atlas = crate::load_atlas(store).await?;
     let mut out = DemoPlans::default();
     let communities: Vec<_> = atlas.data().communities.iter().map(|c| c.id).collect();
     for community in communities {
-        let rules = load::rules(store, community).await?;
-        let input = load::input(&atlas, community, &rules)?;
+        let CommunityWork { rules, input, .. } =
+            CommunityWork::open(store, &atlas, community).await?;
         let base_published = rebase::base_for_new_draft(store, community, None).await?;
         let base = publish::from_published(&atlas, &input, store.retired_codes(community).await?);
         let plan = write::insert(

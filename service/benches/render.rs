@@ -1,11 +1,11 @@
 //! Uncached tile rendering from the Atlas (query + encode), no HTTP.
 //!
-//! `cargo bench -p gridmap-server --bench render`
+//! `cargo bench -p gridmap-service --bench render`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gridmap_data::{Atlas, synth};
-use gridmap_server::tiles::prepared::PreparedTiles;
-use gridmap_server::tiles::{render, render_prepared};
+use gridmap_service::tiles::prepared::PreparedTiles;
+use gridmap_service::tiles::{render, render_prepared};
 use gridmap_tiles::TileCoord;
 use std::sync::Arc;
 

@@ -4,15 +4,14 @@
 //! cachegrind, which, unlike wall time, does not drift with the machine:
 //! see `scripts/load/instructions-per-tile.sh`.
 //!
-//! `cargo run --release -p gridmap-server --example render_tiles -- DB TILE_LIST ROUNDS`
+//! `cargo run --release -p gridmap-service --example render_tiles -- DB TILE_LIST ROUNDS`
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use gridmap_server::state::AppState;
-use gridmap_server::tiles::prepared::PreparedTiles;
-use gridmap_server::tiles::render_prepared;
+use gridmap_service::tiles::prepared::PreparedTiles;
+use gridmap_service::tiles::render_prepared;
 use gridmap_tiles::TileCoord;
 
 fn main() -> anyhow::Result<()> {
@@ -32,7 +31,7 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     let atlas = Arc::new(rt.block_on(async {
         let store = gridmap_data::store::open(&format!("sqlite://{db}")).await?;
-        AppState::load_atlas(store.as_ref()).await
+        gridmap_service::load_atlas(store.as_ref()).await
     })?);
     let prepared = Arc::new(PreparedTiles::new(1 << 30));
     let mut zooms = BTreeMap::new();

@@ -9,16 +9,14 @@ use gridmap_data::store::Store;
 use serde::Serialize;
 
 use super::PlanError;
-use crate::error::ApiError;
 
 /// A community's rules: the stored JSON, or the BRIEF §3 defaults.
 pub async fn rules(store: &dyn Store, community: Id) -> Result<Rules, PlanError> {
     match store.community_rules(community).await? {
         None => Ok(Rules::default()),
-        Some(text) => serde_json::from_str(&text).map_err(|e| {
-            PlanError::Api(ApiError::internal(format!(
-                "stored rules of community {community} are unreadable: {e}"
-            )))
+        Some(text) => serde_json::from_str(&text).map_err(|e| PlanError::RulesUnreadable {
+            community,
+            reason: e.to_string(),
         }),
     }
 }
@@ -26,37 +24,26 @@ pub async fn rules(store: &dyn Store, community: Id) -> Result<Rules, PlanError>
 /// The engine's view of a community in the current snapshot.
 pub fn input(atlas: &Atlas, community: Id, rules: &Rules) -> Result<CommunityInput, PlanError> {
     if atlas.community(community).is_none() {
-        return Err(
-            ApiError::not_found("unknown_community", format!("no community {community}")).into(),
-        );
+        return Err(PlanError::UnknownCommunity(community));
     }
-    CommunityInput::from_dataset(atlas.data(), community, rules).map_err(|e| {
-        PlanError::Api(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_community",
-            e.to_string(),
-        ))
-    })
+    CommunityInput::from_dataset(atlas.data(), community, rules)
+        .map_err(|e| PlanError::BadCommunity(e.to_string()))
 }
 
-/// A plan record, 404 when absent.
+/// A plan record, [`PlanError::UnknownPlan`] when absent.
 pub async fn plan(store: &dyn Store, id: Id) -> Result<Plan, PlanError> {
-    store
-        .plan(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("unknown_plan", format!("no plan {id}")).into())
+    store.plan(id).await?.ok_or(PlanError::UnknownPlan(id))
 }
 
-/// The state of a plan at `version`, 404 when there is no such version;
+/// The state of a plan at `version` ([`PlanError::UnknownVersion`] when
+/// there is no such version);
 /// a stored state that does not read back is [`PlanError::Unreadable`],
 /// naming the plan and version.
 pub async fn state(store: &dyn Store, plan: Id, version: i64) -> Result<PlanState, PlanError> {
-    let v = store.plan_version(plan, version).await?.ok_or_else(|| {
-        PlanError::Api(ApiError::not_found(
-            "unknown_version",
-            format!("plan {plan} has no version {version}"),
-        ))
-    })?;
+    let v = store
+        .plan_version(plan, version)
+        .await?
+        .ok_or(PlanError::UnknownVersion { plan, version })?;
     parse_state(plan, version, &v.state)
 }
 
@@ -75,7 +62,7 @@ pub fn parse_state(plan: Id, version: i64, text: &str) -> Result<PlanState, Plan
 pub fn state_json(state: &PlanState) -> Result<String, PlanError> {
     serde_json::to_string(state).map_err(|e| {
         tracing::error!(error = %e, "refusing to store a plan state");
-        PlanError::Api(ApiError::internal(format!("cannot encode plan state: {e}")))
+        PlanError::Encode(e.to_string())
     })
 }
 

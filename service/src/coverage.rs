@@ -5,8 +5,8 @@
 //! [`CoverageCache::start`] begins a build for a new atlas (called after
 //! every reload, so station or street changes are recomputed);
 //! [`CoverageCache::get`] returns the snapshot of the current atlas — on a
-//! small dataset it waits for the build, on a large one it answers 503
-//! `coverage_pending` until the build is done, so requests and snapshot
+//! small dataset it waits for the build, on a large one it answers
+//! [`SnapshotError::Pending`] (`coverage_pending`) until the build is done, so requests and snapshot
 //! swaps never block on the graph build (~10 s for a million buildings).
 //! Other speeds and tiers run [`coverage`] on the cached graph and keep the
 //! last few results.
@@ -14,7 +14,6 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::http::StatusCode;
 use geo::MultiPolygon;
 use gridmap_analysis::coverage::{
     Band, CoverageError, CoverageOptions, CoverageResult, DEFAULT_SPEED_M_S, GraphOptions,
@@ -24,7 +23,26 @@ use gridmap_data::Atlas;
 use gridmap_data::model::{Id, StationTier};
 use tokio::sync::OnceCell;
 
-use crate::error::ApiError;
+/// Why the snapshot of the current atlas cannot be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    /// The build is running (large data); retry shortly.
+    #[error("the walking coverage of the current data is being computed; retry shortly")]
+    Pending,
+    /// The build failed.
+    #[error("the coverage analysis could not be built: {0}")]
+    Failed(String),
+}
+
+impl SnapshotError {
+    /// Stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SnapshotError::Pending => "coverage_pending",
+            SnapshotError::Failed(_) => "coverage_failed",
+        }
+    }
+}
 
 /// Up to this many buildings a request waits for the snapshot build
 /// instead of answering `coverage_pending`.
@@ -241,8 +259,8 @@ impl CoverageCache {
     }
 
     /// The snapshot of this atlas: ready, or built now for small data, else
-    /// 503 `coverage_pending` (the build continues in the background).
-    pub async fn get(&self, atlas: Arc<Atlas>) -> Result<Arc<CoverageSnapshot>, ApiError> {
+    /// [`SnapshotError::Pending`] (the build continues in the background).
+    pub async fn get(&self, atlas: Arc<Atlas>) -> Result<Arc<CoverageSnapshot>, SnapshotError> {
         let cell = self.cell_for(atlas.version());
         let ready = match cell.get() {
             Some(r) => r,
@@ -251,16 +269,10 @@ impl CoverageCache {
             }
             None => {
                 self.start(atlas);
-                return Err(pending());
+                return Err(SnapshotError::Pending);
             }
         };
-        ready.clone().map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "coverage_failed",
-                format!("the coverage analysis could not be built: {e}"),
-            )
-        })
+        ready.clone().map_err(SnapshotError::Failed)
     }
 
     /// The snapshot of this atlas if it is already built (never waits).
@@ -283,15 +295,6 @@ pub fn bands(minutes: f64, speed_m_s: f64) -> Vec<Band> {
         .collect();
     bands.push(Band::from_minutes(minutes, speed_m_s));
     bands
-}
-
-/// 503 while the snapshot of the current data is being built.
-pub fn pending() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "coverage_pending",
-        "the walking coverage of the current data is being computed; retry shortly",
-    )
 }
 
 #[cfg(test)]
@@ -318,8 +321,8 @@ mod tests {
             Err(e) => e,
             Ok(_) => panic!("a build cannot be ready before it started"),
         };
-        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(e.code, "coverage_pending");
+        assert_eq!(e, SnapshotError::Pending);
+        assert_eq!(e.code(), "coverage_pending");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while large.ready(&a).is_none() {
             assert!(std::time::Instant::now() < deadline, "never built");
@@ -330,7 +333,7 @@ mod tests {
         let b = atlas(2);
         assert!(large.ready(&b).is_none());
         assert_eq!(
-            large.get(b).await.err().map(|e| e.code),
+            large.get(b).await.err().map(|e| e.code()),
             Some("coverage_pending")
         );
     }

@@ -12,7 +12,9 @@
 //!   changed since, and moving a draft onto the newer published plan.
 //! - [`write`]: a new draft, and a version appended with compare-and-set.
 //! - [`sample`]: the demo's grids drawn by the engine and published.
-//! - [`error`]: [`PlanError`], with the stable codes the API returns.
+//! - [`workspace`]: [`Workspace`] (a plan at a version with its rules and
+//!   input) and [`CommunityWork`] (a community's rules and input).
+//! - [`error`]: [`PlanError`], with the stable codes the API and CLI report.
 
 pub mod align;
 pub mod edit;
@@ -22,6 +24,8 @@ pub mod load;
 pub mod publish;
 pub mod rebase;
 pub mod sample;
+pub mod workspace;
 pub mod write;
 
-pub use error::PlanError;
+pub use error::{DraftOnly, PlanError};
+pub use workspace::{CommunityWork, Workspace};

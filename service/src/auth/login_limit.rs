@@ -1,6 +1,7 @@
 //! Login attempt limits: after `max_failures` failed logins within `window`
-//! from one address, or for one username, further attempts are refused with
-//! 429 and `Retry-After` until the oldest failure leaves the window. A
+//! from one address, or for one username, further attempts are refused
+//! (with how long to wait: the API's 429 and `Retry-After`) until the
+//! oldest failure leaves the window. A
 //! success clears the username's failures (not the address's).
 //!
 //! The count lives in the store ([`Accounts::reserve_login`]): an attempt is

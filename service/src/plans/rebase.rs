@@ -5,7 +5,7 @@
 //! Publishing a draft whose base is no longer the community's published plan
 //! would silently undo the other publish (a lost update), so
 //! [`super::publish::publish`] refuses it with [`PlanError::BaseChanged`]:
-//! 409 `base_changed` naming the published plan (who, when) and what it
+//! (`base_changed`) naming the published plan (who, when) and what it
 //! changed ([`Changes`], grid by grid, by code: codes are stable across
 //! plans). The planner then rebases, or forces with a reason (audited).
 //!
@@ -21,7 +21,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use axum::http::StatusCode;
 use gridmap_analysis::planning::diff::diff;
 use gridmap_analysis::planning::{
     CommunityInput, GridKey, Mode, PartitionOptions, PlanState, Rules, partition,
@@ -35,8 +34,8 @@ use serde_json::{Value, json};
 
 use super::align::align_by_code;
 use super::edit::Edit;
-use super::{PlanError, history, load, publish};
-use crate::error::ApiError;
+use super::error::DraftOnly;
+use super::{CommunityWork, PlanError, history, load, publish};
 
 /// Moved buildings listed one by one in [`Changes::moved`] (the count is
 /// always whole).
@@ -184,7 +183,7 @@ pub fn changes(input: &CommunityInput, before: &PlanState, after: &PlanState) ->
 }
 
 /// A draft was made from another published plan than the community's
-/// current one: the body of a 409 `base_changed`.
+/// current one: what a `base_changed` refusal reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct BaseChanged {
     /// The draft.
@@ -702,7 +701,7 @@ async fn own_edits(store: &dyn Store, plan: &Plan) -> Result<(PlanState, Vec<Ste
         .iter()
         .rev()
         .find(|v| matches!(v.op, PlanOp::Create | PlanOp::Rebase))
-        .ok_or_else(|| ApiError::internal(format!("plan {} has no create version", plan.id)))?;
+        .ok_or(PlanError::NoCreateVersion(plan.id))?;
     if start.op == PlanOp::Create {
         // Only a draft made from the published grids (or from its base plan
         // itself) is those grids plus its edits; a copy of another draft or
@@ -713,20 +712,14 @@ async fn own_edits(store: &dyn Store, plan: &Plan) -> Result<(PlanState, Vec<Ste
         let from_published = e.get("kind").and_then(Value::as_str) == Some("create")
             && (from.is_none() || from == plan.base_published_id);
         if !from_published {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "rebase_unsupported",
-                format!(
-                    "plan {} did not start from the published grids (it is {}), so its edits alone do not make it; make a new draft from the published grids, or publish it with force_base and a reason",
-                    plan.id,
-                    match (e.get("kind").and_then(Value::as_str), from) {
-                        (Some("import"), _) => "an import".to_owned(),
-                        (_, Some(f)) => format!("a copy of plan {f}"),
-                        _ => "not a draft of the published grids".to_owned(),
-                    }
-                ),
-            )
-            .into());
+            return Err(PlanError::RebaseUnsupported {
+                plan: plan.id,
+                what: match (e.get("kind").and_then(Value::as_str), from) {
+                    (Some("import"), _) => "an import".to_owned(),
+                    (_, Some(f)) => format!("a copy of plan {f}"),
+                    _ => "not a draft of the published grids".to_owned(),
+                },
+            });
         }
     }
     let start_state = load::state(store, plan.id, start.version).await?;
@@ -759,16 +752,11 @@ pub async fn rebase(
     audit: AuditEntry,
 ) -> Result<Rebased, PlanError> {
     if plan.status != PlanStatus::Draft {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "not_draft",
-            format!(
-                "plan {} is {}; only drafts are rebased",
-                plan.id,
-                plan.status.as_str()
-            ),
-        )
-        .into());
+        return Err(PlanError::NotDraft {
+            plan: plan.id,
+            status: plan.status.as_str(),
+            op: DraftOnly::Rebase,
+        });
     }
     if version != plan.version {
         return Err(PlanError::Stale {
@@ -778,30 +766,19 @@ pub async fn rebase(
         });
     }
     let Some(current) = current else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "base_current",
-            format!(
-                "community {} has no published plan: there is nothing to rebase plan {} onto",
-                plan.community_id, plan.id
-            ),
-        )
-        .into());
+        return Err(PlanError::NothingPublished {
+            community: plan.community_id,
+            plan: plan.id,
+        });
     };
     if plan.base_published_id == Some(current.id) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "base_current",
-            format!(
-                "plan {} is already based on the published plan {}",
-                plan.id, current.id
-            ),
-        )
-        .into());
+        return Err(PlanError::AlreadyBased {
+            plan: plan.id,
+            published: current.id,
+        });
     }
     let community = plan.community_id;
-    let rules = load::rules(store, community).await?;
-    let input = load::input(atlas, community, &rules)?;
+    let CommunityWork { input, .. } = CommunityWork::open(store, atlas, community).await?;
     let (start, steps) = own_edits(store, plan).await?;
     let theirs = publish::from_published(atlas, &input, store.retired_codes(community).await?);
     let what_changed = base_change(store, &input, plan, &current).await?.changes;
@@ -811,7 +788,10 @@ pub async fn rebase(
         (r, theirs)
     })
     .await
-    .map_err(|e| ApiError::internal(format!("rebase failed: {e}")))?;
+    .map_err(|e| PlanError::Task {
+        what: "rebase",
+        reason: e.to_string(),
+    })?;
 
     let now = unix_now();
     let mut tx = store.begin().await?;

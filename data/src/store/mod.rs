@@ -7,11 +7,9 @@
 pub mod accounts;
 mod codec;
 pub mod migrate;
-mod pg_accounts;
 mod postgis;
+mod sql;
 mod sqlite;
-mod sqlite_accounts;
-mod sqlite_plans;
 
 use async_trait::async_trait;
 
@@ -21,10 +19,10 @@ use crate::model::{
     PlanOp, PlanStatus, PlanVersion, Road, Station, StreetOffice,
 };
 pub use accounts::{Accounts, AuditEntry};
-pub use pg_accounts::PgAccounts;
+pub use postgis::PgAccounts;
 pub use postgis::{CHANGE_CHANNEL, PostgisStore};
 pub use sqlite::SqliteStore;
-pub use sqlite_accounts::SqliteAccounts;
+pub use sql::accounts::SqliteAccounts;
 
 /// A gridmap store: the durable home of the domain model.
 #[async_trait]

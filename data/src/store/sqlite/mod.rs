@@ -9,10 +9,10 @@ use geo::Point;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
-use super::codec;
-use super::sqlite_accounts::{SqliteAccounts, insert_audit};
-use super::sqlite_plans::{self as plans, PlanWrites};
-use super::{Accounts, AuditEntry, FeatureTable, Store, WriteTx};
+use crate::store::codec;
+use crate::store::sql::accounts::{SqliteAccounts, insert_audit};
+use crate::store::sql::plans::{self as plans, PlanWrites};
+use crate::store::{Accounts, AuditEntry, FeatureTable, Store, WriteTx};
 use crate::error::{DataError, Result};
 use crate::model::*;
 

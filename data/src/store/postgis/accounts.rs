@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
-use super::Accounts;
-use super::accounts::{
+use crate::store::Accounts;
+use crate::store::accounts::{
     AuditEntry, AuditRecord, LoginLimit, LoginReservation, NewSession, NewUser, Role, Scope,
     Session, SessionKind, User, login_wait,
 };

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
-use super::Accounts;
-use super::accounts::{
+use crate::store::Accounts;
+use crate::store::accounts::{
     AuditEntry, AuditRecord, LoginLimit, LoginReservation, NewSession, NewUser, Role, Scope,
     Session, SessionKind, User, login_wait,
 };
@@ -26,7 +26,7 @@ impl SqliteAccounts {
 }
 
 /// Append an audit row on a connection (inside the caller's transaction).
-pub(super) async fn insert_audit(conn: &mut SqliteConnection, e: &AuditEntry) -> Result<Id> {
+pub(crate) async fn insert_audit(conn: &mut SqliteConnection, e: &AuditEntry) -> Result<Id> {
     let r = sqlx::query(
         "INSERT INTO audit_log (at, actor, action, target, detail, remote) VALUES (?, ?, ?, ?, ?, ?)",
     )

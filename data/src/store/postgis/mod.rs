@@ -15,10 +15,13 @@ use geo::Point;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
-use super::accounts::{Accounts, AuditEntry};
-use super::codec;
-use super::pg_accounts::{PgAccounts, insert_audit};
-use super::{FeatureTable, Store, WriteTx};
+mod accounts;
+
+use crate::store::accounts::{Accounts, AuditEntry};
+use crate::store::codec;
+use crate::store::{FeatureTable, Store, WriteTx};
+use accounts::insert_audit;
+pub use accounts::PgAccounts;
 use crate::error::{DataError, Result};
 use crate::model::*;
 

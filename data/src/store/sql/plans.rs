@@ -55,7 +55,7 @@ fn version_row(r: &SqliteRow, with_state: bool) -> Result<PlanVersion> {
     })
 }
 
-pub(super) async fn plans(pool: &SqlitePool, community: Option<Id>) -> Result<Vec<Plan>> {
+pub(crate) async fn plans(pool: &SqlitePool, community: Option<Id>) -> Result<Vec<Plan>> {
     let sql = format!(
         "SELECT {PLAN_COLUMNS} FROM plans WHERE (?1 IS NULL OR community_id = ?1) ORDER BY id DESC"
     );
@@ -63,13 +63,13 @@ pub(super) async fn plans(pool: &SqlitePool, community: Option<Id>) -> Result<Ve
     rows.iter().map(plan_row).collect()
 }
 
-pub(super) async fn plan(pool: &SqlitePool, id: Id) -> Result<Option<Plan>> {
+pub(crate) async fn plan(pool: &SqlitePool, id: Id) -> Result<Option<Plan>> {
     let sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = ?");
     let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
     row.as_ref().map(plan_row).transpose()
 }
 
-pub(super) async fn plan_version(
+pub(crate) async fn plan_version(
     pool: &SqlitePool,
     plan: Id,
     version: i64,
@@ -85,7 +85,7 @@ pub(super) async fn plan_version(
     row.as_ref().map(|r| version_row(r, true)).transpose()
 }
 
-pub(super) async fn plan_history(pool: &SqlitePool, plan: Id) -> Result<Vec<PlanVersion>> {
+pub(crate) async fn plan_history(pool: &SqlitePool, plan: Id) -> Result<Vec<PlanVersion>> {
     let rows = sqlx::query(
         "SELECT plan_id, version, op, edit, author, at FROM plan_versions
          WHERE plan_id = ? ORDER BY version",
@@ -96,7 +96,7 @@ pub(super) async fn plan_history(pool: &SqlitePool, plan: Id) -> Result<Vec<Plan
     rows.iter().map(|r| version_row(r, false)).collect()
 }
 
-pub(super) async fn community_rules(pool: &SqlitePool, community: Id) -> Result<Option<String>> {
+pub(crate) async fn community_rules(pool: &SqlitePool, community: Id) -> Result<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT rules FROM community_rules WHERE community_id = ?")
             .bind(community)
@@ -105,7 +105,7 @@ pub(super) async fn community_rules(pool: &SqlitePool, community: Id) -> Result<
     )
 }
 
-pub(super) async fn retired_codes(pool: &SqlitePool, community: Id) -> Result<Vec<String>> {
+pub(crate) async fn retired_codes(pool: &SqlitePool, community: Id) -> Result<Vec<String>> {
     Ok(
         sqlx::query_scalar("SELECT code FROM retired_codes WHERE community_id = ? ORDER BY code")
             .bind(community)
@@ -115,7 +115,7 @@ pub(super) async fn retired_codes(pool: &SqlitePool, community: Id) -> Result<Ve
 }
 
 /// Write side, run inside the store's transaction.
-pub(super) struct PlanWrites<'a>(pub &'a mut Transaction<'static, Sqlite>);
+pub(crate) struct PlanWrites<'a>(pub &'a mut Transaction<'static, Sqlite>);
 
 impl PlanWrites<'_> {
     fn conn(&mut self) -> &mut SqliteConnection {

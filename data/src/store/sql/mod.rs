@@ -1,0 +1,4 @@
+//! SQL shared by the store backends.
+
+pub(crate) mod accounts;
+pub(crate) mod plans;

@@ -1,72 +1,55 @@
-//! [`Accounts`] on the embedded SQLite store (tables from migration
-//! `0002_accounts.sql`; triggers there keep `audit_log` append-only).
+//! [`Accounts`] on either backend (tables from the `0002_accounts.sql`
+//! migrations; triggers there keep `audit_log` append-only).
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{Database, Pool};
 
-use crate::store::Accounts;
-use crate::store::accounts::{
-    AuditEntry, AuditRecord, LoginLimit, LoginReservation, NewSession, NewUser, Role, Scope,
-    Session, SessionKind, User, login_wait,
-};
+use super::{Backend, Stmt, all, execute, first, int};
 use crate::error::{DataError, Result};
 use crate::model::Id;
+use crate::store::Accounts;
+use crate::store::accounts::{
+    AuditEntry, AuditRecord, LoginLimit, LoginReservation, NewSession, NewUser, Scope, Session,
+    User, login_wait,
+};
+use crate::store::decode::{self, AUDIT_COLUMNS, Columns, SESSION_COLUMNS, USER_COLUMNS};
 
-/// Accounts in a SQLite pool.
-#[derive(Clone)]
-pub struct SqliteAccounts {
-    pool: SqlitePool,
+/// Accounts in a pool: [`crate::store::SqliteAccounts`] or [`crate::store::PgAccounts`].
+pub struct SqlAccounts<DB: Database> {
+    pool: Pool<DB>,
 }
 
-impl SqliteAccounts {
-    pub fn new(pool: SqlitePool) -> Self {
-        SqliteAccounts { pool }
+impl<DB: Database> Clone for SqlAccounts<DB> {
+    fn clone(&self) -> Self {
+        SqlAccounts {
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+impl<DB: Database> SqlAccounts<DB> {
+    pub fn new(pool: Pool<DB>) -> Self {
+        SqlAccounts { pool }
     }
 }
 
 /// Append an audit row on a connection (inside the caller's transaction).
-pub(crate) async fn insert_audit(conn: &mut SqliteConnection, e: &AuditEntry) -> Result<Id> {
-    let r = sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, target, detail, remote) VALUES (?, ?, ?, ?, ?, ?)",
+pub(crate) async fn insert_audit<DB: Backend>(
+    conn: &mut DB::Connection,
+    e: &AuditEntry,
+) -> Result<Id> {
+    let detail = e.detail.to_string();
+    let s = Stmt::new(
+        "INSERT INTO audit_log (at, actor, action, target, detail, remote)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
-    .bind(e.at)
-    .bind(&e.actor)
-    .bind(&e.action)
-    .bind(&e.target)
-    .bind(e.detail.to_string())
-    .bind(&e.remote)
-    .execute(conn)
-    .await?;
-    Ok(r.last_insert_rowid())
-}
-
-fn corrupt(table: &'static str, column: &'static str, id: Id, message: String) -> DataError {
-    DataError::Corrupt {
-        table,
-        column,
-        id,
-        message,
-    }
-}
-
-const USER_COLUMNS: &str = "u.id, u.username, u.role, u.scope, u.disabled, u.created_at";
-
-/// A user from the first six columns of a row (`USER_COLUMNS`).
-fn user_from(r: &SqliteRow) -> Result<User> {
-    let id: Id = r.try_get(0)?;
-    let role: String = r.try_get(2)?;
-    let scope: String = r.try_get(3)?;
-    Ok(User {
-        id,
-        username: r.try_get(1)?,
-        role: Role::parse(&role)
-            .ok_or_else(|| corrupt("users", "role", id, format!("unknown role `{role}`")))?,
-        scope: serde_json::from_str::<Scope>(&scope)
-            .map_err(|e| corrupt("users", "scope", id, e.to_string()))?,
-        disabled: r.try_get::<i64, _>(4)? != 0,
-        created_at: r.try_get(5)?,
-    })
+    .int(e.at)
+    .text(&e.actor)
+    .text(&e.action)
+    .opt_text(e.target.as_deref())
+    .text(&detail)
+    .opt_text(e.remote.as_deref());
+    int::<DB>(conn, s).await
 }
 
 fn scope_json(scope: &Scope) -> Result<String> {
@@ -74,33 +57,30 @@ fn scope_json(scope: &Scope) -> Result<String> {
 }
 
 #[async_trait]
-impl Accounts for SqliteAccounts {
+impl<DB: Backend> Accounts for SqlAccounts<DB> {
     async fn create_user(&self, user: &NewUser, audit: &AuditEntry) -> Result<Id> {
         let mut tx = self.pool.begin().await?;
-        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
-            .bind(&user.username)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() {
+        let s = Stmt::new("SELECT id FROM users WHERE username = $1").text(&user.username);
+        if first::<DB, _>(&mut *tx, s, |r| r.int(0)).await?.is_some() {
             return Err(DataError::Account(format!(
                 "user `{}` already exists",
                 user.username
             )));
         }
-        let r = sqlx::query(
+        let scope = scope_json(&user.scope)?;
+        let s = Stmt::new(
             "INSERT INTO users (username, role, scope, password_hash, disabled, created_at)
-             VALUES (?, ?, ?, ?, 0, ?)",
+             VALUES ($1, $2, $3, $4, FALSE, $5) RETURNING id",
         )
-        .bind(&user.username)
-        .bind(user.role.as_str())
-        .bind(scope_json(&user.scope)?)
-        .bind(&user.password_hash)
-        .bind(audit.at)
-        .execute(&mut *tx)
-        .await?;
-        insert_audit(&mut tx, audit).await?;
+        .text(&user.username)
+        .text(user.role.as_str())
+        .text(&scope)
+        .text(&user.password_hash)
+        .int(audit.at);
+        let id = int::<DB>(&mut *tx, s).await?;
+        insert_audit::<DB>(&mut *tx, audit).await?;
         tx.commit().await?;
-        Ok(r.last_insert_rowid())
+        Ok(id)
     }
 
     async fn set_password(
@@ -110,22 +90,18 @@ impl Accounts for SqliteAccounts {
         audit: &AuditEntry,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let r = sqlx::query("UPDATE users SET password_hash = ? WHERE username = ?")
-            .bind(password_hash)
-            .bind(username)
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() != 1 {
+        let s = Stmt::new("UPDATE users SET password_hash = $1 WHERE username = $2")
+            .text(password_hash)
+            .text(username);
+        if execute::<DB>(&mut *tx, s).await? != 1 {
             return Ok(false);
         }
-        sqlx::query(
+        let s = Stmt::new(
             "DELETE FROM sessions WHERE kind = 'session'
-             AND user_id = (SELECT id FROM users WHERE username = ?)",
-        )
-        .bind(username)
-        .execute(&mut *tx)
-        .await?;
-        insert_audit(&mut tx, audit).await?;
+             AND user_id = (SELECT id FROM users WHERE username = $1)",
+        );
+        execute::<DB>(&mut *tx, s.text(username)).await?;
+        insert_audit::<DB>(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -137,113 +113,88 @@ impl Accounts for SqliteAccounts {
         audit: &AuditEntry,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let r = sqlx::query("UPDATE users SET disabled = ? WHERE username = ?")
-            .bind(i64::from(disabled))
-            .bind(username)
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() != 1 {
+        let s = Stmt::new("UPDATE users SET disabled = $1 WHERE username = $2")
+            .flag(disabled)
+            .text(username);
+        if execute::<DB>(&mut *tx, s).await? != 1 {
             return Ok(false);
         }
         if disabled {
-            sqlx::query(
-                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)",
-            )
-            .bind(username)
-            .execute(&mut *tx)
-            .await?;
+            let s = Stmt::new(
+                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)",
+            );
+            execute::<DB>(&mut *tx, s.text(username)).await?;
         }
-        insert_audit(&mut tx, audit).await?;
+        insert_audit::<DB>(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.id"))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(user_from).collect()
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.id");
+        let mut conn = self.pool.acquire().await?;
+        all::<DB, _>(&mut *conn, Stmt::new(&sql), |r| decode::user(r)).await
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?"
-        ))
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(r) => Ok(Some((user_from(&r)?, r.try_get(6)?))),
-            None => Ok(None),
-        }
+        let sql =
+            format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1");
+        let mut conn = self.pool.acquire().await?;
+        first::<DB, _>(&mut *conn, Stmt::new(&sql).text(username), |r| {
+            Ok((decode::user(r)?, r.text(6)?))
+        })
+        .await
     }
 
     async fn create_session(&self, s: &NewSession, audit: &AuditEntry) -> Result<Id> {
         let mut tx = self.pool.begin().await?;
-        let r = sqlx::query(
+        let q = Stmt::new(
             "INSERT INTO sessions (token_hash, user_id, kind, label, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(&s.token_hash[..])
-        .bind(s.user_id)
-        .bind(s.kind.as_str())
-        .bind(&s.label)
-        .bind(s.created_at)
-        .bind(s.expires_at)
-        .execute(&mut *tx)
-        .await?;
-        insert_audit(&mut tx, audit).await?;
+        .blob(&s.token_hash[..])
+        .int(s.user_id)
+        .text(s.kind.as_str())
+        .opt_text(s.label.as_deref())
+        .int(s.created_at)
+        .int(s.expires_at);
+        let id = int::<DB>(&mut *tx, q).await?;
+        insert_audit::<DB>(&mut *tx, audit).await?;
         tx.commit().await?;
-        Ok(r.last_insert_rowid())
+        Ok(id)
     }
 
     async fn session(&self, token_hash: &[u8; 32], now: i64) -> Result<Option<Session>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, s.id, s.kind, s.expires_at
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, {SESSION_COLUMNS}
              FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0"
-        ))
-        .bind(&token_hash[..])
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let id: Id = r.try_get(6)?;
-        let kind: String = r.try_get(7)?;
-        Ok(Some(Session {
-            id,
-            kind: SessionKind::parse(&kind)
-                .ok_or_else(|| corrupt("sessions", "kind", id, format!("unknown kind `{kind}`")))?,
-            expires_at: r.try_get(8)?,
-            user: user_from(&r)?,
-        }))
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled"
+        );
+        let s = Stmt::new(&sql).blob(&token_hash[..]).int(now);
+        let mut conn = self.pool.acquire().await?;
+        first::<DB, _>(&mut *conn, s, |r| decode::session(r)).await
     }
 
     async fn delete_session(&self, token_hash: &[u8; 32], audit: &AuditEntry) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let r = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(&token_hash[..])
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() == 0 {
+        let s = Stmt::new("DELETE FROM sessions WHERE token_hash = $1").blob(&token_hash[..]);
+        if execute::<DB>(&mut *tx, s).await? == 0 {
             return Ok(false);
         }
-        insert_audit(&mut tx, audit).await?;
+        insert_audit::<DB>(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64> {
-        let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        let mut conn = self.pool.acquire().await?;
+        let s = Stmt::new("DELETE FROM sessions WHERE expires_at <= $1").int(now);
+        let purged = execute::<DB>(&mut *conn, s).await?;
         // Attempts older than a day count for no lockout.
-        sqlx::query("DELETE FROM login_attempts WHERE at <= ?")
-            .bind(now.saturating_sub(86_400).saturating_mul(1_000))
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected())
+        let s = Stmt::new("DELETE FROM login_attempts WHERE at <= $1")
+            .int(now.saturating_sub(86_400).saturating_mul(1_000));
+        execute::<DB>(&mut *conn, s).await?;
+        Ok(purged)
     }
 
     async fn reserve_login(
@@ -253,28 +204,37 @@ impl Accounts for SqliteAccounts {
         limit: LoginLimit,
     ) -> Result<LoginReservation> {
         let mut tx = self.pool.begin().await?;
-        // The INSERTs come first: they take SQLite's write lock, so the count
-        // below sees every attempt committed before this one and none can
-        // commit in between.
+        // Serialise attempts on the same keys across every server of the
+        // database, so the count below sees every attempt committed before
+        // this one and none can commit in between. PostGIS takes an advisory
+        // lock per key (READ COMMITTED alone would let two reservations both
+        // count the other as absent), in one order; on SQLite the INSERTs
+        // that come first take its one write lock.
+        if let Some(lock) = DB::DIALECT.login_lock {
+            let mut sorted: Vec<&String> = keys.iter().collect();
+            sorted.sort();
+            sorted.dedup();
+            for key in sorted {
+                execute::<DB>(&mut *tx, Stmt::new(lock).text(key)).await?;
+            }
+        }
         let mut ids = Vec::with_capacity(keys.len());
         for key in keys {
-            let r = sqlx::query("INSERT INTO login_attempts (key, at) VALUES (?, ?)")
-                .bind(key)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-            ids.push(r.last_insert_rowid());
+            let s = Stmt::new("INSERT INTO login_attempts (key, at) VALUES ($1, $2) RETURNING id")
+                .text(key)
+                .int(now_ms);
+            ids.push(int::<DB>(&mut *tx, s).await?);
         }
         let since = now_ms.saturating_sub(limit.window_ms);
         let mut wait = 0_i64;
         for key in keys {
-            let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
-                "SELECT COUNT(*), MIN(at) FROM login_attempts WHERE key = ? AND at > ?",
+            let s = Stmt::new(
+                "SELECT COUNT(*), MIN(at) FROM login_attempts WHERE key = $1 AND at > $2",
             )
-            .bind(key)
-            .bind(since)
-            .fetch_one(&mut *tx)
-            .await?;
+            .text(key)
+            .int(since);
+            let counted = first::<DB, _>(&mut *tx, s, |r| Ok((r.int(0)?, r.opt_int(1)?))).await?;
+            let (n, oldest) = counted.unwrap_or((0, None));
             // `n` counts this attempt too.
             if n > i64::from(limit.max_failures) {
                 wait = wait.max(login_wait(oldest.unwrap_or(now_ms), now_ms, limit));
@@ -287,11 +247,10 @@ impl Accounts for SqliteAccounts {
             });
         }
         for key in keys {
-            sqlx::query("DELETE FROM login_attempts WHERE key = ? AND at <= ?")
-                .bind(key)
-                .bind(since)
-                .execute(&mut *tx)
-                .await?;
+            let s = Stmt::new("DELETE FROM login_attempts WHERE key = $1 AND at <= $2")
+                .text(key)
+                .int(since);
+            execute::<DB>(&mut *tx, s).await?;
         }
         tx.commit().await?;
         Ok(LoginReservation::Granted(ids))
@@ -300,16 +259,12 @@ impl Accounts for SqliteAccounts {
     async fn release_login(&self, reservation: &[Id], forgive: &[String]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for id in reservation {
-            sqlx::query("DELETE FROM login_attempts WHERE id = ?")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let s = Stmt::new("DELETE FROM login_attempts WHERE id = $1").int(*id);
+            execute::<DB>(&mut *tx, s).await?;
         }
         for key in forgive {
-            sqlx::query("DELETE FROM login_attempts WHERE key = ?")
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
+            let s = Stmt::new("DELETE FROM login_attempts WHERE key = $1").text(key);
+            execute::<DB>(&mut *tx, s).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -317,33 +272,17 @@ impl Accounts for SqliteAccounts {
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<Id> {
         let mut conn = self.pool.acquire().await?;
-        insert_audit(&mut conn, entry).await
+        insert_audit::<DB>(&mut *conn, entry).await
     }
 
     async fn audit(&self, limit: u32, before: Option<Id>) -> Result<Vec<AuditRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, at, actor, action, target, detail, remote FROM audit_log
-             WHERE id < ? ORDER BY id DESC LIMIT ?",
-        )
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let id: Id = r.try_get(0)?;
-                let detail: String = r.try_get(5)?;
-                Ok(AuditRecord {
-                    id,
-                    at: r.try_get(1)?,
-                    actor: r.try_get(2)?,
-                    action: r.try_get(3)?,
-                    target: r.try_get(4)?,
-                    detail: serde_json::from_str(&detail)
-                        .map_err(|e| corrupt("audit_log", "detail", id, e.to_string()))?,
-                    remote: r.try_get(6)?,
-                })
-            })
-            .collect()
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2"
+        );
+        let s = Stmt::new(&sql)
+            .int(before.unwrap_or(i64::MAX))
+            .int(i64::from(limit));
+        let mut conn = self.pool.acquire().await?;
+        all::<DB, _>(&mut *conn, s, |r| decode::audit_record(r)).await
     }
 }

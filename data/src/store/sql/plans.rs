@@ -1,369 +1,289 @@
-//! Plan storage for the SQLite store: plans, their append-only versions,
-//! community rules and retired grid codes (see migrations/sqlite/0003_plans.sql).
+//! Plans, their append-only versions, community rules and retired grid
+//! codes, on either backend (see the `plans` migrations).
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
-
+use super::{Backend, Stmt, all, execute, first, int};
 use crate::error::{DataError, Result};
-use crate::model::{Grid, Id, Plan, PlanOp, PlanStatus, PlanVersion};
-use crate::store::codec;
+use crate::model::{Id, Plan, PlanOp, PlanStatus, PlanVersion};
+use crate::store::decode::{self, Columns, PLAN_COLUMNS};
 
-const PLAN_COLUMNS: &str = "id, community_id, name, status, base_plan_id, version, created_by, created_at, published_at, base_published_id";
-
-fn plan_row(r: &SqliteRow) -> Result<Plan> {
-    let id: i64 = r.try_get(0)?;
-    let status: String = r.try_get(3)?;
-    Ok(Plan {
-        id,
-        community_id: r.try_get(1)?,
-        name: r.try_get(2)?,
-        status: PlanStatus::parse(&status).ok_or_else(|| DataError::Corrupt {
-            table: "plans",
-            column: "status",
-            id,
-            message: format!("unexpected value `{status}`"),
-        })?,
-        base_plan_id: r.try_get(4)?,
-        version: r.try_get(5)?,
-        created_by: r.try_get(6)?,
-        created_at: r.try_get(7)?,
-        published_at: r.try_get(8)?,
-        base_published_id: r.try_get(9)?,
-    })
-}
-
-fn version_row(r: &SqliteRow, with_state: bool) -> Result<PlanVersion> {
-    let plan_id: i64 = r.try_get(0)?;
-    let op: String = r.try_get(2)?;
-    Ok(PlanVersion {
-        plan_id,
-        version: r.try_get(1)?,
-        op: PlanOp::parse(&op).ok_or_else(|| DataError::Corrupt {
-            table: "plan_versions",
-            column: "op",
-            id: plan_id,
-            message: format!("unexpected value `{op}`"),
-        })?,
-        edit: r.try_get(3)?,
-        author: r.try_get(4)?,
-        at: r.try_get(5)?,
-        state: if with_state {
-            r.try_get(6)?
-        } else {
-            String::new()
-        },
-    })
-}
-
-pub(crate) async fn plans(pool: &SqlitePool, community: Option<Id>) -> Result<Vec<Plan>> {
+pub(crate) async fn plans<DB: Backend>(
+    conn: &mut DB::Connection,
+    community: Option<Id>,
+) -> Result<Vec<Plan>> {
     let sql = format!(
-        "SELECT {PLAN_COLUMNS} FROM plans WHERE (?1 IS NULL OR community_id = ?1) ORDER BY id DESC"
+        "SELECT {PLAN_COLUMNS} FROM plans
+         WHERE (CAST($1 AS BIGINT) IS NULL OR community_id = $1) ORDER BY id DESC"
     );
-    let rows = sqlx::query(&sql).bind(community).fetch_all(pool).await?;
-    rows.iter().map(plan_row).collect()
+    all::<DB, _>(conn, Stmt::new(&sql).int(community), |r| decode::plan(r)).await
 }
 
-pub(crate) async fn plan(pool: &SqlitePool, id: Id) -> Result<Option<Plan>> {
-    let sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = ?");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
-    row.as_ref().map(plan_row).transpose()
+pub(crate) async fn plan<DB: Backend>(conn: &mut DB::Connection, id: Id) -> Result<Option<Plan>> {
+    let sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = $1");
+    first::<DB, _>(conn, Stmt::new(&sql).int(id), |r| decode::plan(r)).await
 }
 
-pub(crate) async fn plan_version(
-    pool: &SqlitePool,
+pub(crate) async fn plan_version<DB: Backend>(
+    conn: &mut DB::Connection,
     plan: Id,
     version: i64,
 ) -> Result<Option<PlanVersion>> {
-    let row = sqlx::query(
-        "SELECT plan_id, version, op, edit, author, at, state FROM plan_versions
-         WHERE plan_id = ? AND version = ?",
-    )
-    .bind(plan)
-    .bind(version)
-    .fetch_optional(pool)
-    .await?;
-    row.as_ref().map(|r| version_row(r, true)).transpose()
+    let sql = format!(
+        "SELECT {} FROM plan_versions WHERE plan_id = $1 AND version = $2",
+        decode::plan_version_columns(true)
+    );
+    let s = Stmt::new(&sql).int(plan).int(version);
+    first::<DB, _>(conn, s, |r| decode::plan_version(r, true)).await
 }
 
-pub(crate) async fn plan_history(pool: &SqlitePool, plan: Id) -> Result<Vec<PlanVersion>> {
-    let rows = sqlx::query(
-        "SELECT plan_id, version, op, edit, author, at FROM plan_versions
-         WHERE plan_id = ? ORDER BY version",
-    )
-    .bind(plan)
-    .fetch_all(pool)
-    .await?;
-    rows.iter().map(|r| version_row(r, false)).collect()
+pub(crate) async fn plan_history<DB: Backend>(
+    conn: &mut DB::Connection,
+    plan: Id,
+) -> Result<Vec<PlanVersion>> {
+    let sql = format!(
+        "SELECT {} FROM plan_versions WHERE plan_id = $1 ORDER BY version",
+        decode::plan_version_columns(false)
+    );
+    all::<DB, _>(conn, Stmt::new(&sql).int(plan), |r| {
+        decode::plan_version(r, false)
+    })
+    .await
 }
 
-pub(crate) async fn community_rules(pool: &SqlitePool, community: Id) -> Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT rules FROM community_rules WHERE community_id = ?")
-            .bind(community)
-            .fetch_optional(pool)
-            .await?,
-    )
+pub(crate) async fn community_rules<DB: Backend>(
+    conn: &mut DB::Connection,
+    community: Id,
+) -> Result<Option<String>> {
+    let s = Stmt::new("SELECT rules FROM community_rules WHERE community_id = $1").int(community);
+    first::<DB, _>(conn, s, |r| r.text(0)).await
 }
 
-pub(crate) async fn retired_codes(pool: &SqlitePool, community: Id) -> Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT code FROM retired_codes WHERE community_id = ? ORDER BY code")
-            .bind(community)
-            .fetch_all(pool)
-            .await?,
-    )
+pub(crate) async fn all_community_rules<DB: Backend>(
+    conn: &mut DB::Connection,
+) -> Result<Vec<(Id, String)>> {
+    let s = Stmt::new("SELECT community_id, rules FROM community_rules ORDER BY community_id");
+    all::<DB, _>(conn, s, |r| Ok((r.int(0)?, r.text(1)?))).await
 }
 
-/// Write side, run inside the store's transaction.
-pub(crate) struct PlanWrites<'a>(pub &'a mut Transaction<'static, Sqlite>);
+pub(crate) async fn retired_codes<DB: Backend>(
+    conn: &mut DB::Connection,
+    community: Id,
+) -> Result<Vec<String>> {
+    let s = Stmt::new("SELECT code FROM retired_codes WHERE community_id = $1 ORDER BY code")
+        .int(community);
+    all::<DB, _>(conn, s, |r| r.text(0)).await
+}
 
-impl PlanWrites<'_> {
-    fn conn(&mut self) -> &mut SqliteConnection {
-        &mut *self.0
-    }
+pub(crate) async fn retire_code<DB: Backend>(
+    conn: &mut DB::Connection,
+    community: Id,
+    code: &str,
+    at: i64,
+) -> Result<()> {
+    let s = Stmt::new(
+        "INSERT INTO retired_codes (code, community_id, retired_at) VALUES ($1, $2, $3)
+         ON CONFLICT (code) DO NOTHING",
+    );
+    execute::<DB>(conn, s.text(code).int(community).int(at)).await?;
+    Ok(())
+}
 
-    pub async fn update_grid(&mut self, g: &Grid) -> Result<bool> {
-        let r =
-            sqlx::query("UPDATE grids SET code = ?, name = ?, kind = ?, boundary = ? WHERE id = ?")
-                .bind(&g.code)
-                .bind(&g.name)
-                .bind(g.kind.as_str())
-                .bind(codec::encode_multipolygon(&g.boundary)?)
-                .bind(g.id)
-                .execute(self.conn())
-                .await?;
-        Ok(r.rows_affected() == 1)
-    }
+pub(crate) async fn set_community_rules<DB: Backend>(
+    conn: &mut DB::Connection,
+    community: Id,
+    rules: &str,
+) -> Result<()> {
+    let s = Stmt::new(
+        "INSERT INTO community_rules (community_id, rules) VALUES ($1, $2)
+         ON CONFLICT (community_id) DO UPDATE SET rules = excluded.rules",
+    );
+    execute::<DB>(conn, s.int(community).text(rules)).await?;
+    Ok(())
+}
 
-    pub async fn delete_grid(&mut self, id: Id) -> Result<bool> {
-        sqlx::query("UPDATE buildings SET grid_id = NULL WHERE grid_id = ?")
-            .bind(id)
-            .execute(self.conn())
-            .await?;
-        sqlx::query("DELETE FROM people WHERE grid_id = ?")
-            .bind(id)
-            .execute(self.conn())
-            .await?;
-        let r = sqlx::query("DELETE FROM grids WHERE id = ?")
-            .bind(id)
-            .execute(self.conn())
-            .await?;
-        Ok(r.rows_affected() == 1)
-    }
+const INSERT_VERSION: &str =
+    "INSERT INTO plan_versions (plan_id, version, op, edit, state, author, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-    pub async fn delete_grid_people(&mut self, grid: Id) -> Result<u64> {
-        let r = sqlx::query("DELETE FROM people WHERE grid_id = ?")
-            .bind(grid)
-            .execute(self.conn())
-            .await?;
-        Ok(r.rows_affected())
-    }
+pub(crate) async fn insert_plan<DB: Backend>(
+    conn: &mut DB::Connection,
+    p: &Plan,
+    edit: &str,
+    state: &str,
+) -> Result<Id> {
+    let s = Stmt::new(
+        "INSERT INTO plans (community_id, name, status, base_plan_id, version, created_by,
+                            created_at, published_at, base_published_id)
+         VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8) RETURNING id",
+    )
+    .int(p.community_id)
+    .text(&p.name)
+    .text(p.status.as_str())
+    .int(p.base_plan_id)
+    .text(&p.created_by)
+    .int(p.created_at)
+    .int(p.published_at)
+    .int(p.base_published_id);
+    let id = int::<DB>(conn, s).await?;
+    let first = Stmt::new(INSERT_VERSION)
+        .int(id)
+        .int(1)
+        .text(PlanOp::Create.as_str())
+        .text(edit)
+        .text(state)
+        .text(&p.created_by)
+        .int(p.created_at);
+    execute::<DB>(conn, first).await?;
+    Ok(id)
+}
 
-    pub async fn retire_code(&mut self, community: Id, code: &str, at: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO retired_codes (code, community_id, retired_at) VALUES (?, ?, ?)
-             ON CONFLICT(code) DO NOTHING",
-        )
-        .bind(code)
-        .bind(community)
-        .bind(at)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn set_community_rules(&mut self, community: Id, rules: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO community_rules (community_id, rules) VALUES (?, ?)
-             ON CONFLICT(community_id) DO UPDATE SET rules = excluded.rules",
-        )
-        .bind(community)
-        .bind(rules)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn insert_plan(&mut self, p: &Plan, edit: &str, state: &str) -> Result<Id> {
-        let r = sqlx::query(
-            "INSERT INTO plans (community_id, name, status, base_plan_id, version, created_by,
-                                created_at, published_at, base_published_id)
-             VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
-        )
-        .bind(p.community_id)
-        .bind(&p.name)
-        .bind(p.status.as_str())
-        .bind(p.base_plan_id)
-        .bind(&p.created_by)
-        .bind(p.created_at)
-        .bind(p.published_at)
-        .bind(p.base_published_id)
-        .execute(self.conn())
-        .await?;
-        let id = r.last_insert_rowid();
-        sqlx::query(
-            "INSERT INTO plan_versions (plan_id, version, op, edit, state, author, at)
-             VALUES (?, 1, 'create', ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(edit)
-        .bind(state)
-        .bind(&p.created_by)
-        .bind(p.created_at)
-        .execute(self.conn())
-        .await?;
-        Ok(id)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub async fn append_plan_version(
-        &mut self,
-        plan: Id,
-        expected: i64,
-        op: PlanOp,
-        edit: &str,
-        state: &str,
-        author: &str,
-        at: i64,
-    ) -> Result<i64> {
-        // The compare-and-set on `plans.version` is the concurrency guard:
-        // of two edits made on the same version exactly one matches.
-        let r = sqlx::query("UPDATE plans SET version = version + 1 WHERE id = ? AND version = ?")
-            .bind(plan)
-            .bind(expected)
-            .execute(self.conn())
-            .await?;
-        if r.rows_affected() != 1 {
-            let actual: Option<i64> = sqlx::query_scalar("SELECT version FROM plans WHERE id = ?")
-                .bind(plan)
-                .fetch_optional(self.conn())
-                .await?;
-            return Err(match actual {
-                Some(actual) => DataError::Conflict {
-                    plan,
-                    expected,
-                    actual,
-                },
-                None => DataError::NotFound {
-                    what: "plan",
-                    id: plan,
-                },
-            });
-        }
-        let version = expected + 1;
-        sqlx::query(
-            "INSERT INTO plan_versions (plan_id, version, op, edit, state, author, at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(plan)
-        .bind(version)
-        .bind(op.as_str())
-        .bind(edit)
-        .bind(state)
-        .bind(author)
-        .bind(at)
-        .execute(self.conn())
-        .await?;
-        Ok(version)
-    }
-
-    pub async fn copy_plan(&mut self, p: &Plan, versions: &[PlanVersion]) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO plans (id, community_id, name, status, base_plan_id, version, created_by,
-                                created_at, published_at, base_published_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(p.id)
-        .bind(p.community_id)
-        .bind(&p.name)
-        .bind(p.status.as_str())
-        .bind(p.base_plan_id)
-        .bind(p.version)
-        .bind(&p.created_by)
-        .bind(p.created_at)
-        .bind(p.published_at)
-        .bind(p.base_published_id)
-        .execute(self.conn())
-        .await?;
-        for v in versions {
-            sqlx::query(
-                "INSERT INTO plan_versions (plan_id, version, op, edit, state, author, at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(p.id)
-            .bind(v.version)
-            .bind(v.op.as_str())
-            .bind(&v.edit)
-            .bind(&v.state)
-            .bind(&v.author)
-            .bind(v.at)
-            .execute(self.conn())
-            .await?;
-        }
-        Ok(())
-    }
-
-    pub async fn archive_published(&mut self, community: Id, expected: Option<Id>) -> Result<()> {
-        // A write first, so this transaction holds SQLite's one write lock
-        // before it looks: nothing can publish in between.
-        let archived: Vec<Id> = sqlx::query_scalar(
-            "UPDATE plans SET status = 'archived'
-             WHERE community_id = ? AND status = 'published' RETURNING id",
-        )
-        .bind(community)
-        .fetch_all(self.conn())
-        .await?;
-        let actual = archived.first().copied();
-        if actual != expected {
-            // Put it back: a failed compare-and-set changes nothing.
-            for id in &archived {
-                sqlx::query("UPDATE plans SET status = 'published' WHERE id = ?")
-                    .bind(id)
-                    .execute(self.conn())
-                    .await?;
-            }
-            return Err(DataError::PublishedChanged {
-                community,
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn append_plan_version<DB: Backend>(
+    conn: &mut DB::Connection,
+    plan: Id,
+    expected: i64,
+    op: PlanOp,
+    edit: &str,
+    state: &str,
+    author: &str,
+    at: i64,
+) -> Result<i64> {
+    // The compare-and-set on `plans.version` is the concurrency guard: of
+    // two edits made on the same version exactly one matches (SQLite: one
+    // writer at a time; PostgreSQL under READ COMMITTED: a concurrent UPDATE
+    // of the row waits for the other transaction, then re-checks the WHERE).
+    let s = Stmt::new("UPDATE plans SET version = version + 1 WHERE id = $1 AND version = $2");
+    if execute::<DB>(conn, s.int(plan).int(expected)).await? != 1 {
+        let s = Stmt::new("SELECT version FROM plans WHERE id = $1").int(plan);
+        return Err(match first::<DB, _>(conn, s, |r| r.int(0)).await? {
+            Some(actual) => DataError::Conflict {
+                plan,
                 expected,
                 actual,
-            });
-        }
-        Ok(())
-    }
-
-    pub async fn set_plan_base(&mut self, plan: Id, base: Option<Id>) -> Result<()> {
-        let r = sqlx::query("UPDATE plans SET base_published_id = ? WHERE id = ?")
-            .bind(base)
-            .bind(plan)
-            .execute(self.conn())
-            .await?;
-        if r.rows_affected() != 1 {
-            return Err(DataError::NotFound {
+            },
+            None => DataError::NotFound {
                 what: "plan",
                 id: plan,
-            });
-        }
-        Ok(())
+            },
+        });
     }
+    let version = expected + 1;
+    let s = Stmt::new(INSERT_VERSION)
+        .int(plan)
+        .int(version)
+        .text(op.as_str())
+        .text(edit)
+        .text(state)
+        .text(author)
+        .int(at);
+    execute::<DB>(conn, s).await?;
+    Ok(version)
+}
 
-    pub async fn set_plan_status(&mut self, plan: Id, status: PlanStatus, at: i64) -> Result<()> {
-        let r = sqlx::query(
-            "UPDATE plans SET status = ?,
-                    published_at = CASE WHEN ? = 'published' THEN ? ELSE published_at END
-             WHERE id = ?",
-        )
-        .bind(status.as_str())
-        .bind(status.as_str())
-        .bind(at)
-        .bind(plan)
-        .execute(self.conn())
-        .await?;
-        if r.rows_affected() != 1 {
-            return Err(DataError::NotFound {
-                what: "plan",
-                id: plan,
-            });
-        }
-        Ok(())
+/// A plan with its id and its whole history (`gridmap migrate`).
+pub(crate) async fn copy_plan<DB: Backend>(
+    conn: &mut DB::Connection,
+    p: &Plan,
+    versions: &[PlanVersion],
+) -> Result<()> {
+    let s = Stmt::new(
+        "INSERT INTO plans (id, community_id, name, status, base_plan_id, version, created_by,
+                            created_at, published_at, base_published_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .int(p.id)
+    .int(p.community_id)
+    .text(&p.name)
+    .text(p.status.as_str())
+    .int(p.base_plan_id)
+    .int(p.version)
+    .text(&p.created_by)
+    .int(p.created_at)
+    .int(p.published_at)
+    .int(p.base_published_id);
+    execute::<DB>(conn, s).await?;
+    for v in versions {
+        let s = Stmt::new(INSERT_VERSION)
+            .int(p.id)
+            .int(v.version)
+            .text(v.op.as_str())
+            .text(&v.edit)
+            .text(&v.state)
+            .text(&v.author)
+            .int(v.at);
+        execute::<DB>(conn, s).await?;
     }
+    Ok(())
+}
+
+pub(crate) async fn archive_published<DB: Backend>(
+    conn: &mut DB::Connection,
+    community: Id,
+    expected: Option<Id>,
+) -> Result<()> {
+    // A compare-and-set. A write first: on SQLite it takes the one write
+    // lock before looking, so nothing can publish in between. Under
+    // PostgreSQL's READ COMMITTED a concurrent publish that archived the
+    // same plan first makes this UPDATE wait, re-check the row (now
+    // archived) and match nothing; the plan it published is not visible to
+    // this statement either. So the second of two publishes over one plan
+    // finds no published plan and fails here.
+    let s = Stmt::new(
+        "UPDATE plans SET status = 'archived'
+         WHERE community_id = $1 AND status = 'published' RETURNING id",
+    );
+    let archived = all::<DB, _>(conn, s.int(community), |r| r.int(0)).await?;
+    let mut actual = archived.first().copied();
+    if actual == expected {
+        return Ok(());
+    }
+    // Put it back: a failed compare-and-set changes nothing.
+    for id in &archived {
+        let s = Stmt::new("UPDATE plans SET status = 'published' WHERE id = $1");
+        execute::<DB>(conn, s.int(*id)).await?;
+    }
+    if actual.is_none() {
+        // The plan another publish just made current (committed by now).
+        let s = Stmt::new("SELECT id FROM plans WHERE community_id = $1 AND status = 'published'");
+        actual = first::<DB, _>(conn, s.int(community), |r| r.int(0)).await?;
+    }
+    Err(DataError::PublishedChanged {
+        community,
+        expected,
+        actual,
+    })
+}
+
+fn found(rows: u64, plan: Id) -> Result<()> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(DataError::NotFound {
+            what: "plan",
+            id: plan,
+        })
+    }
+}
+
+pub(crate) async fn set_plan_base<DB: Backend>(
+    conn: &mut DB::Connection,
+    plan: Id,
+    base: Option<Id>,
+) -> Result<()> {
+    let s = Stmt::new("UPDATE plans SET base_published_id = $1 WHERE id = $2");
+    found(execute::<DB>(conn, s.int(base).int(plan)).await?, plan)
+}
+
+pub(crate) async fn set_plan_status<DB: Backend>(
+    conn: &mut DB::Connection,
+    plan: Id,
+    status: PlanStatus,
+    at: i64,
+) -> Result<()> {
+    let s = Stmt::new(
+        "UPDATE plans SET status = $1,
+                published_at = CASE WHEN $1 = 'published' THEN $2 ELSE published_at END
+         WHERE id = $3",
+    );
+    let rows = execute::<DB>(conn, s.text(status.as_str()).int(at).int(plan)).await?;
+    found(rows, plan)
 }

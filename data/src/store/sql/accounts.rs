@@ -133,7 +133,7 @@ impl<DB: Backend> Accounts for SqlAccounts<DB> {
     async fn users(&self) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.id");
         let mut conn = self.pool.acquire().await?;
-        all::<DB, _>(&mut *conn, Stmt::new(&sql), |r| decode::user(r)).await
+        all::<DB, _>(&mut *conn, Stmt::new(&sql), decode::user).await
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<(User, String)>> {
@@ -172,7 +172,7 @@ impl<DB: Backend> Accounts for SqlAccounts<DB> {
         );
         let s = Stmt::new(&sql).blob(&token_hash[..]).int(now);
         let mut conn = self.pool.acquire().await?;
-        first::<DB, _>(&mut *conn, s, |r| decode::session(r)).await
+        first::<DB, _>(&mut *conn, s, decode::session).await
     }
 
     async fn delete_session(&self, token_hash: &[u8; 32], audit: &AuditEntry) -> Result<bool> {
@@ -283,6 +283,6 @@ impl<DB: Backend> Accounts for SqlAccounts<DB> {
             .int(before.unwrap_or(i64::MAX))
             .int(i64::from(limit));
         let mut conn = self.pool.acquire().await?;
-        all::<DB, _>(&mut *conn, s, |r| decode::audit_record(r)).await
+        all::<DB, _>(&mut *conn, s, decode::audit_record).await
     }
 }

@@ -122,6 +122,9 @@ pub(crate) enum Arg<'a> {
     Ids(&'a [i64]),
 }
 
+/// A sqlx query with its values bound.
+pub(crate) type Bound<'a, DB> = Query<'a, DB, <DB as Database>::Arguments<'a>>;
+
 /// A statement and its values, in `$n` order.
 pub(crate) struct Stmt<'a> {
     sql: &'a str,
@@ -173,11 +176,8 @@ impl<'a> Stmt<'a> {
     /// The sqlx query with every value bound; `ids` binds a node list.
     pub fn query<DB: Database>(
         self,
-        ids: fn(
-            Query<'a, DB, <DB as Database>::Arguments<'a>>,
-            &'a [i64],
-        ) -> Query<'a, DB, <DB as Database>::Arguments<'a>>,
-    ) -> Query<'a, DB, <DB as Database>::Arguments<'a>>
+        ids: fn(Bound<'a, DB>, &'a [i64]) -> Bound<'a, DB>,
+    ) -> Bound<'a, DB>
     where
         Option<i64>: Encode<'a, DB> + Type<DB>,
         Option<&'a str>: Encode<'a, DB> + Type<DB>,
@@ -386,32 +386,41 @@ impl<DB: Backend> Store for SqlStore<DB> {
         let mut out = Dataset::default();
         let c = &mut *tx;
         let (offices, people) = (decode::street_office_columns(), decode::person_columns());
-        load_table::<DB, _>(c, offices, "street_offices", &mut out.street_offices, |r| {
-            decode::street_office(r)
-        })
+        load_table::<DB, _>(
+            c,
+            offices,
+            "street_offices",
+            &mut out.street_offices,
+            decode::street_office,
+        )
         .await?;
         let communities = decode::community_columns(d);
-        load_table::<DB, _>(c, &communities, "communities", &mut out.communities, |r| {
-            decode::community(r)
-        })
+        load_table::<DB, _>(
+            c,
+            &communities,
+            "communities",
+            &mut out.communities,
+            decode::community,
+        )
         .await?;
         let grids = decode::grid_columns(d);
-        load_table::<DB, _>(c, &grids, "grids", &mut out.grids, |r| decode::grid(r)).await?;
+        load_table::<DB, _>(c, &grids, "grids", &mut out.grids, decode::grid).await?;
         let buildings = decode::building_columns(d);
-        load_table::<DB, _>(c, &buildings, "buildings", &mut out.buildings, |r| {
-            decode::building(r)
-        })
+        load_table::<DB, _>(
+            c,
+            &buildings,
+            "buildings",
+            &mut out.buildings,
+            decode::building,
+        )
         .await?;
         let stations = decode::station_columns(d);
-        load_table::<DB, _>(c, &stations, "stations", &mut out.stations, |r| {
-            decode::station(r)
-        })
-        .await?;
-        load_table::<DB, _>(c, people, "people", &mut out.people, |r| decode::person(r)).await?;
+        load_table::<DB, _>(c, &stations, "stations", &mut out.stations, decode::station).await?;
+        load_table::<DB, _>(c, people, "people", &mut out.people, decode::person).await?;
         let roads = decode::road_columns(d);
-        load_table::<DB, _>(c, &roads, "roads", &mut out.roads, |r| decode::road(r)).await?;
+        load_table::<DB, _>(c, &roads, "roads", &mut out.roads, decode::road).await?;
         let areas = decode::area_columns(d);
-        load_table::<DB, _>(c, &areas, "areas", &mut out.areas, |r| decode::area(r)).await?;
+        load_table::<DB, _>(c, &areas, "areas", &mut out.areas, decode::area).await?;
         // End the read transaction here rather than leaving the rollback
         // to drop: a pooled connection must not keep an old snapshot.
         tx.commit().await?;

@@ -14,12 +14,12 @@ pub(crate) async fn plans<DB: Backend>(
         "SELECT {PLAN_COLUMNS} FROM plans
          WHERE (CAST($1 AS BIGINT) IS NULL OR community_id = $1) ORDER BY id DESC"
     );
-    all::<DB, _>(conn, Stmt::new(&sql).int(community), |r| decode::plan(r)).await
+    all::<DB, _>(conn, Stmt::new(&sql).int(community), decode::plan).await
 }
 
 pub(crate) async fn plan<DB: Backend>(conn: &mut DB::Connection, id: Id) -> Result<Option<Plan>> {
     let sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = $1");
-    first::<DB, _>(conn, Stmt::new(&sql).int(id), |r| decode::plan(r)).await
+    first::<DB, _>(conn, Stmt::new(&sql).int(id), decode::plan).await
 }
 
 pub(crate) async fn plan_version<DB: Backend>(

@@ -31,7 +31,7 @@ impl<DB: Backend> SqlTx<DB> {
     }
 
     fn conn(&mut self) -> &mut DB::Connection {
-        &mut *self.tx
+        &mut self.tx
     }
 
     /// The id given to an insert: the value's own when ids are kept.

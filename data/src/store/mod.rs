@@ -1,17 +1,19 @@
 //! Persistence. [`Store`] is what every backend implements; the embedded
-//! SQLite store is the default, and a PostGIS store is a sibling module.
+//! SQLite store (`sqlite/`) is the default, and a PostGIS store (`postgis/`)
+//! the other. Both are one implementation over SQL (`sql/`) that decodes
+//! rows into the model in one place (`decode.rs`); a backend module holds
+//! only what differs (connecting, column types, locks).
 //! Writes go through a [`WriteTx`]: nothing is visible until `commit`, and a
 //! transaction dropped without commit (an import that failed half-way) is
 //! rolled back, leaving the store as it was.
 
 pub mod accounts;
 mod codec;
+mod decode;
 pub mod migrate;
-mod pg_accounts;
 mod postgis;
+mod sql;
 mod sqlite;
-mod sqlite_accounts;
-mod sqlite_plans;
 
 use async_trait::async_trait;
 
@@ -21,10 +23,9 @@ use crate::model::{
     PlanOp, PlanStatus, PlanVersion, Road, Station, StreetOffice,
 };
 pub use accounts::{Accounts, AuditEntry};
-pub use pg_accounts::PgAccounts;
-pub use postgis::{CHANGE_CHANNEL, PostgisStore};
-pub use sqlite::SqliteStore;
-pub use sqlite_accounts::SqliteAccounts;
+pub use postgis::{CHANGE_CHANNEL, PgAccounts, PostgisStore};
+pub use sql::{SqlAccounts, SqlStore};
+pub use sqlite::{SqliteAccounts, SqliteStore};
 
 /// A gridmap store: the durable home of the domain model.
 #[async_trait]

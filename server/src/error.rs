@@ -5,11 +5,17 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: &'a str,
+/// Every error's JSON body. Some errors add fields (a stale version adds
+/// `current_version`; a publish refused for rule breaks adds `breaks`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// Stable machine-readable code, e.g. `bad_coordinates`.
+    pub code: &'a str,
+    /// What went wrong, for people.
+    pub message: &'a str,
 }
 
 /// An API error: status, stable code, human message.
@@ -47,7 +53,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Json(Body {
+        let body = Json(ErrorBody {
             code: self.code,
             message: &self.message,
         });

@@ -13,7 +13,7 @@ use super::input::CommunityInput;
 pub type GridKey = u32;
 
 /// A public contact attached to a grid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanPerson {
     pub name: String,
     pub role: PersonRole,
@@ -21,7 +21,7 @@ pub struct PlanPerson {
 }
 
 /// One grid of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanGrid {
     pub key: GridKey,
     /// 15 digits: community code (12) + sequence (3).
@@ -63,7 +63,7 @@ fn finite_outline<S: serde::Serializer>(
 }
 
 /// One community's plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanState {
     pub community_id: Id,
     /// 12 digits.

@@ -9,7 +9,7 @@ use gridmap_data::model::{GridKind, Id};
 use serde::{Deserialize, Serialize};
 
 /// One planner edit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Edit {
     /// Move buildings to grid `to`.

@@ -43,7 +43,7 @@ use crate::error::ApiError;
 pub const MAX_LISTED_MOVES: usize = 200;
 
 /// A plan as a `base_changed` answer names it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanRef {
     pub id: Id,
     pub name: String,
@@ -55,14 +55,14 @@ pub struct PlanRef {
 }
 
 /// A grid by code and name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GridRef {
     pub code: String,
     pub name: String,
 }
 
 /// A grid whose name changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Renamed {
     pub code: String,
     pub from: String,
@@ -70,7 +70,7 @@ pub struct Renamed {
 }
 
 /// A grid kept (same code) with other changes: `kind`, `people`, `shape`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GridChanged {
     pub code: String,
     pub name: String,
@@ -78,7 +78,7 @@ pub struct GridChanged {
 }
 
 /// A building that changed grid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MovedRef {
     pub building: Id,
     pub from_code: Option<String>,
@@ -86,7 +86,7 @@ pub struct MovedRef {
 }
 
 /// What changed from one plan to another, by grid code.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Changes {
     pub grids_added: Vec<GridRef>,
     pub grids_removed: Vec<GridRef>,
@@ -299,7 +299,7 @@ pub async fn base_for_new_draft(
 
 /// Why an edit was not replayed as it was, or was replayed over the other
 /// publish's change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictKind {
     /// The edit's grid is not in the published plan (removed or recoded
@@ -313,7 +313,7 @@ pub enum ConflictKind {
 }
 
 /// One edit of the draft that a rebase could not replay cleanly.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Conflict {
     /// The draft's version that made the edit (before the rebase).
     pub version: i64,
@@ -334,7 +334,7 @@ pub struct Conflict {
 }
 
 /// What a rebase did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rebased {
     /// The draft's version after the rebase.
     pub version: i64,

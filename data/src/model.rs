@@ -495,3 +495,32 @@ pub struct PlanVersion {
     /// Unix seconds.
     pub at: i64,
 }
+
+/// `[lon, lat]` in WGS84, as requests and answers write a point: the
+/// OpenAPI schema of `[f64; 2]` coordinate fields.
+pub struct LonLat;
+
+impl utoipa::PartialSchema for LonLat {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Type};
+        let number = |min: f64, max: f64| {
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(min))
+                .maximum(Some(max))
+        };
+        ArrayBuilder::new()
+            .description(Some("`[lon, lat]` in WGS84."))
+            .prefix_items([number(-180.0, 180.0), number(-90.0, 90.0)])
+            .items(ArrayItems::False)
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for LonLat {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("LonLat")
+    }
+}

@@ -42,6 +42,7 @@ pub struct PlanGrid {
         skip_serializing_if = "Option::is_none",
         serialize_with = "finite_outline"
     )]
+    #[schema(value_type = Option<Vec<gridmap_data::model::LonLat>>)]
     pub outline: Option<Vec<[f64; 2]>>,
 }
 

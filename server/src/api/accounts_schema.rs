@@ -90,7 +90,11 @@ mod tests {
     #[test]
     fn the_mirrors_serialise_as_the_store_types() {
         for r in Role::ALL {
-            for s in [Scope::All, Scope::Communities(vec![1, 2]), Scope::Grids(vec![3])] {
+            for s in [
+                Scope::All,
+                Scope::Communities(vec![1, 2]),
+                Scope::Grids(vec![3]),
+            ] {
                 let user = User {
                     id: 4,
                     username: "u".into(),

@@ -16,6 +16,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::accounts_schema::{RoleSchema, ScopeSchema};
+use super::params::Json as Body;
 
 use crate::auth::{self, Principal, Via, login_limit, password};
 use crate::error::ApiError;
@@ -74,7 +75,7 @@ fn invalid() -> ApiError {
 pub async fn login(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
-    Json(body): Json<Login>,
+    Body(body): Body<Login>,
 ) -> Result<Response, ApiError> {
     let ip = client_ip(&extensions);
     let remote = ip.map(|ip| ip.to_string());

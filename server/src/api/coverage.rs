@@ -437,6 +437,7 @@ pub struct BuildingFilter {
     /// Only this community.
     community: Option<Id>,
     /// Only buildings of this status.
+    #[param(inline)]
     status: Option<StatusFilter>,
     /// Rows per page (default 1,000; above 10,000 counts as 10,000).
     #[param(minimum = 1, maximum = 4_294_967_295_u64)]
@@ -566,61 +567,65 @@ fn fifteen() -> f64 {
     15.0
 }
 
-/// Where new sites may go (default: up to 2,000 street nodes).
+/// Where new sites may go (default: up to 2,000 street nodes); `max`:
+/// most candidates weighed, 1..=20,000 (default 2,000).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CandidateRequest {
-    kind: CandidateKind,
-    /// `buildings`: only buildings of these classes (default all).
-    #[serde(default)]
-    classes: Vec<String>,
-    /// `points`: 1 to 20,000 `[lon, lat]` points.
-    #[serde(default)]
-    #[schema(value_type = Vec<super::openapi::LonLat>, max_items = 20_000)]
-    points: Vec<[f64; 2]>,
-    /// Most candidates weighed, 1..=20,000 (default 2,000).
-    #[schema(minimum = 1, maximum = 20_000)]
-    max: Option<u32>,
-}
-
-/// Which candidates a siting weighs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CandidateKind {
-    StreetNodes,
-    Buildings,
-    Points,
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CandidateRequest {
+    /// Street nodes of the walking network.
+    StreetNodes {
+        #[schema(minimum = 1, maximum = 20_000)]
+        max: Option<u32>,
+    },
+    /// Buildings, only of these classes when `classes` lists any.
+    Buildings {
+        #[serde(default)]
+        classes: Vec<String>,
+        #[schema(minimum = 1, maximum = 20_000)]
+        max: Option<u32>,
+    },
+    /// These `[lon, lat]` points (1 to 20,000).
+    Points {
+        #[schema(value_type = Vec<gridmap_data::model::LonLat>, min_items = 1, max_items = 20_000)]
+        points: Vec<[f64; 2]>,
+        #[schema(minimum = 1, maximum = 20_000)]
+        max: Option<u32>,
+    },
 }
 
 /// Most candidates a request may ask the engine to weigh.
 const MAX_CANDIDATES: usize = 20_000;
 
 fn candidates(c: Option<CandidateRequest>) -> Result<Candidates, ApiError> {
-    let Some(c) = c else {
-        return Ok(Candidates::StreetNodes { max: 2_000 });
+    let max = |m: Option<u32>| {
+        let max = m.map_or(2_000, |m| m as usize);
+        if max == 0 || max > MAX_CANDIDATES {
+            Err(ApiError::bad_request(
+                "bad_candidates",
+                format!("candidates.max must be 1..={MAX_CANDIDATES}"),
+            ))
+        } else {
+            Ok(max)
+        }
     };
-    let max = c.max.map_or(2_000, |m| m as usize);
-    if max == 0 || max > MAX_CANDIDATES {
-        return Err(ApiError::bad_request(
-            "bad_candidates",
-            format!("candidates.max must be 1..={MAX_CANDIDATES}"),
-        ));
-    }
-    match c.kind {
-        CandidateKind::StreetNodes => Ok(Candidates::StreetNodes { max }),
-        CandidateKind::Buildings => Ok(Candidates::Buildings {
-            classes: c.classes,
-            max,
+    match c {
+        None => Ok(Candidates::StreetNodes { max: 2_000 }),
+        Some(CandidateRequest::StreetNodes { max: m }) => {
+            Ok(Candidates::StreetNodes { max: max(m)? })
+        }
+        Some(CandidateRequest::Buildings { classes, max: m }) => Ok(Candidates::Buildings {
+            classes,
+            max: max(m)?,
         }),
-        CandidateKind::Points => {
-            if c.points.is_empty() || c.points.len() > MAX_CANDIDATES {
+        Some(CandidateRequest::Points { points, max: m }) => {
+            max(m)?;
+            if points.is_empty() || points.len() > MAX_CANDIDATES {
                 return Err(ApiError::bad_request(
                     "bad_candidates",
                     format!("candidates.points must hold 1..={MAX_CANDIDATES} [lon, lat] pairs"),
                 ));
             }
-            let points = c
-                .points
+            let points = points
                 .iter()
                 .map(|&[lon, lat]| {
                     if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
@@ -653,9 +658,10 @@ fn candidates(c: Option<CandidateRequest>) -> Result<Candidates, ApiError> {
 pub async fn site(
     State(state): State<AppState>,
     principal: Principal,
-    body: Result<Json<SitingRequest>, axum::extract::rejection::JsonRejection>,
+    body: Result<super::params::Json<SitingRequest>, ApiError>,
 ) -> Result<Json<gridmap_analysis::coverage::Siting>, ApiError> {
-    let Json(req) = body.map_err(|e| ApiError::bad_request("bad_body", e.body_text()))?;
+    let super::params::Json(req) =
+        body.map_err(|e| ApiError::bad_request("bad_body", e.message))?;
     if req.k == 0 || req.k as usize > MAX_SITES {
         return Err(ApiError::bad_request(
             "bad_k",
@@ -703,18 +709,6 @@ async fn isochrone_of(
         .map_err(coverage_error)
 }
 
-/// The path of an isochrone tile.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-#[allow(dead_code)] // documentation of what the handler reads
-pub struct IsochroneTilePath {
-    /// Station id.
-    station: Id,
-    /// Walking minutes, (0, 60].
-    #[param(exclusive_minimum = 0.0, maximum = 60.0)]
-    minutes: f64,
-}
-
 /// `GET /tiles/isochrone/{station}/{minutes}/{z}/{x}/{y}.mvt`: the
 /// isochrone as a one-layer vector tile (`isochrone`, properties
 /// `station_id`, `minutes`), public like the GeoJSON route.
@@ -723,7 +717,13 @@ pub struct IsochroneTilePath {
     path = "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
     tag = "coverage",
     summary = "A station's walking area as a vector tile (layer `isochrone`).",
-    params(IsochroneTilePath, super::tiles::TilePath),
+    params(
+        ("station" = i64, Path, description = "Station id."),
+        ("minutes" = f64, Path, exclusive_minimum = 0.0, maximum = 60.0, description = "Walking minutes, (0, 60]."),
+        ("z" = u8, Path, minimum = 0, maximum = 24, description = "Zoom."),
+        ("x" = u32, Path, minimum = 0, maximum = 16_777_215, description = "Tile column (below 2^z; past the edge is 404)."),
+        ("file" = String, Path, pattern = r"^[0-9]{1,8}\.mvt$", description = "`{y}.mvt`: the tile row (below 2^z; past the edge is 404)."),
+    ),
     responses(
         (status = 200, description = "Mapbox Vector Tile 2.1", content_type = "application/vnd.mapbox-vector-tile", body = inline(super::openapi::Binary)),
         (status = 404, description = "No such station (`unknown_station`), or past the zoom's edge (`no_such_tile`).", body = crate::error::ErrorBody),

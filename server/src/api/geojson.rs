@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use geo::{LineString, MultiPolygon, Point};
 use geojson::{Feature, FeatureCollection, Geometry, Value as Shape};
 use serde::Serialize;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
 use gridmap_analysis::planning::GridKey;
@@ -30,7 +30,11 @@ pub fn point(p: Point<f64>) -> Geometry {
 }
 
 /// A feature with these properties (serialised as a JSON object).
-pub fn feature(id: Option<i64>, geometry: Option<Geometry>, properties: &impl Serialize) -> Feature {
+pub fn feature(
+    id: Option<i64>,
+    geometry: Option<Geometry>,
+    properties: &impl Serialize,
+) -> Feature {
     let properties = match serde_json::to_value(properties) {
         Ok(serde_json::Value::Object(o)) => Some(o),
         _ => None,
@@ -206,12 +210,10 @@ mod tests {
             serde_json::to_value(line(&l)).unwrap(),
             serde_json::json!({"type": "LineString", "coordinates": [[1.0, 2.0], [3.0, 4.5]]})
         );
-        let m = MultiPolygon::new(vec![polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 0.0, y: 1.0)]]);
-        let f = feature(
-            Some(7),
-            Some(multipolygon(&m)),
-            &GridProperties { key: 7 },
-        );
+        let m = MultiPolygon::new(vec![
+            polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 0.0, y: 1.0)],
+        ]);
+        let f = feature(Some(7), Some(multipolygon(&m)), &GridProperties { key: 7 });
         assert_eq!(
             serde_json::to_value(collection(vec![f])).unwrap(),
             serde_json::json!({"type": "FeatureCollection", "features": [{

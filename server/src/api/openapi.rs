@@ -21,9 +21,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::schema::{
-    ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
-};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, RefOr, ResponseBuilder};
 use utoipa::{Modify, PartialSchema, ToSchema};
@@ -102,7 +100,10 @@ static DOCUMENT: LazyLock<String> = LazyLock::new(|| document().to_string());
 )]
 pub async fn openapi() -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         DOCUMENT.as_str(),
     )
         .into_response()
@@ -181,42 +182,20 @@ impl ToSchema for GlyphRange {
     }
 }
 
-/// `[lon, lat]` in WGS84.
-pub struct LonLat;
-
-impl PartialSchema for LonLat {
-    fn schema() -> RefOr<Schema> {
-        let number = |min: f64, max: f64| {
-            ObjectBuilder::new()
-                .schema_type(Type::Number)
-                .minimum(Some(min))
-                .maximum(Some(max))
-        };
-        ArrayBuilder::new()
-            .prefix_items([number(-180.0, 180.0), number(-90.0, 90.0)])
-            .items(utoipa::openapi::schema::ArrayItems::False)
-            .min_items(Some(2))
-            .max_items(Some(2))
-            .into()
-    }
-}
-
-impl ToSchema for LonLat {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("LonLat")
-    }
-}
-
 // ------------------------------------------------------------ finishing
 
 /// Statuses every operation may answer and what they mean.
 fn error_description(status: &str) -> &'static str {
     match status {
-        "400" => "Bad input (`code` names what: a parameter, a path id past i64, a malformed body).",
+        "400" => {
+            "Bad input (`code` names what: a parameter, a path id past i64, a malformed body)."
+        }
         "401" => "Not signed in (`unauthenticated`).",
         "403" => "Not allowed (`forbidden`), or a cookie write without `X-CSRF-Token` (`csrf`).",
         "404" => "No such object (`code` names which).",
-        "409" => "Conflict: a stale version (`stale_version`, with `current_version`: retry with it), or a state that forbids the change (`code` names it).",
+        "409" => {
+            "Conflict: a stale version (`stale_version`, with `current_version`: retry with it), or a state that forbids the change (`code` names it)."
+        }
         "413" => "Body too large (`payload_too_large`).",
         "415" => "Wrong content type (`unsupported_media_type`).",
         "422" => "Well-formed but invalid (`code` names what).",
@@ -333,7 +312,11 @@ fn inline_primitives(doc: &mut serde_json::Value) {
     fn walk(v: &mut serde_json::Value, found: &serde_json::Map<String, serde_json::Value>) {
         match v {
             serde_json::Value::Object(o) => {
-                if let Some(target) = o.get("$ref").and_then(|r| r.as_str()).and_then(|r| found.get(r)) {
+                if let Some(target) = o
+                    .get("$ref")
+                    .and_then(|r| r.as_str())
+                    .and_then(|r| found.get(r))
+                {
                     let target = target.clone();
                     o.remove("$ref");
                     if let serde_json::Value::Object(t) = target {
@@ -362,12 +345,21 @@ fn integer_bounds(v: &mut serde_json::Value) {
                 Some("int16") => Some((i16::MIN.into(), i16::MAX.into())),
                 Some("int32") => Some((i32::MIN.into(), i32::MAX.into())),
                 Some("int64") => Some((i64::MIN.into(), i64::MAX.into())),
-                Some("uint8") => Some((0, u8::MAX.into())),
-                Some("uint16") => Some((0, u16::MAX.into())),
-                Some("uint32") => Some((0, u32::MAX.into())),
-                Some("uint64") => Some((0, u64::MAX.into())),
+                Some("u-int8") => Some((0, u8::MAX.into())),
+                Some("u-int16") => Some((0, u16::MAX.into())),
+                Some("u-int32") => Some((0, u32::MAX.into())),
+                Some("u-int64") => Some((0, u64::MAX.into())),
                 _ => None,
             };
+            // Map keys are strings in JSON: an integer key is digits.
+            if o.get("propertyNames")
+                .is_some_and(|p| p.get("type").is_some_and(|t| t == "integer"))
+            {
+                o.insert(
+                    "propertyNames".into(),
+                    serde_json::json!({"type": "string", "pattern": "^-?[0-9]+$"}),
+                );
+            }
             if let Some((min, max)) = range {
                 if !o.contains_key("minimum") && !o.contains_key("exclusiveMinimum") {
                     o.insert("minimum".into(), number(min));
@@ -420,7 +412,9 @@ mod tests {
             schema = &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")];
         }
         if let Some(first) = schema["enum"].get(0) {
-            return first.as_str().map_or_else(|| first.to_string(), str::to_owned);
+            return first
+                .as_str()
+                .map_or_else(|| first.to_string(), str::to_owned);
         }
         match param["name"].as_str() {
             Some("file") => "1.mvt".to_owned(),
@@ -462,7 +456,10 @@ mod tests {
                 let name = p["name"].as_str().expect("name");
                 uri = uri.replace(&format!("{{{name}}}"), &sample(p, &doc));
             }
-            assert!(!uri.contains('{'), "{path}: path parameter not documented: {uri}");
+            assert!(
+                !uri.contains('{'),
+                "{path}: path parameter not documented: {uri}"
+            );
             for method in METHODS {
                 let documented = item[method].is_object();
                 operations += usize::from(documented);
@@ -499,9 +496,17 @@ mod tests {
         let Some(o) = schema.as_object() else {
             return false;
         };
-        ["properties", "$ref", "allOf", "oneOf", "anyOf", "items", "additionalProperties"]
-            .iter()
-            .any(|k| o.contains_key(*k))
+        [
+            "properties",
+            "$ref",
+            "allOf",
+            "oneOf",
+            "anyOf",
+            "items",
+            "additionalProperties",
+        ]
+        .iter()
+        .any(|k| o.contains_key(*k))
             || o.get("type").is_some_and(|t| t != "object")
     }
 
@@ -522,10 +527,14 @@ mod tests {
                         continue;
                     }
                     let content = r["content"].as_object();
-                    let content = content.unwrap_or_else(|| panic!("{method} {path} {status}: no content"));
+                    let content =
+                        content.unwrap_or_else(|| panic!("{method} {path} {status}: no content"));
                     for (mime, c) in content {
                         let schema = &c["schema"];
-                        assert!(has_shape(schema), "{method} {path} {status} {mime}: {schema}");
+                        assert!(
+                            has_shape(schema),
+                            "{method} {path} {status} {mime}: {schema}"
+                        );
                         if let Some(name) = schema["$ref"].as_str() {
                             let name = name.trim_start_matches("#/components/schemas/");
                             let target = &schemas[name];
@@ -550,7 +559,10 @@ mod tests {
         let text = doc.to_string();
         for r in text.split("\"#/components/schemas/").skip(1) {
             let name = r.split('"').next().expect("name");
-            assert!(has_shape(&schemas[name]), "missing or shapeless schema {name}");
+            assert!(
+                has_shape(&schemas[name]),
+                "missing or shapeless schema {name}"
+            );
         }
         let names: BTreeSet<&str> = doc["components"]["securitySchemes"]
             .as_object()

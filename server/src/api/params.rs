@@ -68,6 +68,60 @@ impl<S: Send + Sync, T: QueryParams> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// `Json<T>`: a JSON request body as `T`, where an integer may be written
+/// with a fraction of zero (`1.0`, as JSON Schema counts it an integer).
+/// Rejections are axum's (400 malformed, 415 not JSON) and 422 for JSON
+/// of the wrong shape, naming the field.
+#[derive(Debug, Clone)]
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(mut value) = axum::Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(|e| {
+                let code = match e.status().as_u16() {
+                    413 => "payload_too_large",
+                    415 => "unsupported_media_type",
+                    422 => "unprocessable_entity",
+                    _ => "bad_request",
+                };
+                ApiError::new(e.status(), code, e.body_text())
+            })?;
+        integral_floats(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(Json)
+            .map_err(|e| {
+                ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "unprocessable_entity",
+                    format!("Failed to deserialize the JSON body into the target type: {e}"),
+                )
+            })
+    }
+}
+
+/// Whole numbers written with a zero fraction (`3.0`) become integers, so
+/// integer fields read them; other numbers are left as they are.
+fn integral_floats(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                // Below 2^53 every whole f64 is exact.
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(integral_floats),
+        serde_json::Value::Object(o) => o.values_mut().for_each(integral_floats),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -104,5 +158,19 @@ mod tests {
         assert_eq!(e.code, "bad_limit");
         let e = parse::<Q>("lon=1&limit=-1").unwrap_err();
         assert_eq!(e.code, "bad_limit");
+    }
+
+    #[test]
+    fn whole_floats_read_as_integers() {
+        let mut v = serde_json::json!({"a": 3.0, "b": [1.5, -4.0], "c": 2});
+        integral_floats(&mut v);
+        assert_eq!(v, serde_json::json!({"a": 3, "b": [1.5, -4], "c": 2}));
+        #[derive(Deserialize)]
+        struct B {
+            a: i64,
+        }
+        let mut v = serde_json::json!({"a": -4639039932.0});
+        integral_floats(&mut v);
+        assert_eq!(serde_json::from_value::<B>(v).unwrap().a, -4_639_039_932);
     }
 }

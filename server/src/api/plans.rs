@@ -38,7 +38,8 @@ use gridmap_analysis::planning::exchange::{
 };
 use gridmap_analysis::planning::polygons::grid_polygons;
 use gridmap_analysis::planning::{
-    Break, GridKey, Mode, PartitionOptions, PartitionReport, PlanState, Rules, partition, validate,
+    Break, EditError, GridKey, Mode, PartitionError, PartitionOptions, PartitionReport, PlanState,
+    Rules, partition, validate,
 };
 use gridmap_data::model::{Id, Plan, PlanOp, PlanStatus};
 use gridmap_data::store::accounts::Role;
@@ -46,8 +47,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use super::geojson::{self, BuildingFeatures, BuildingProperties, GridFeatures, GridProperties, MultiPolygonGeometry, PlanExport};
-use super::params::{Query, QueryParams};
+use super::geojson::{
+    self, BuildingFeatures, BuildingProperties, GridFeatures, GridProperties, MultiPolygonGeometry,
+    PlanExport,
+};
+use super::params::{Json as Body, Query, QueryParams};
 
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
@@ -115,7 +119,7 @@ pub async fn put_rules(
     State(state): State<AppState>,
     principal: Principal,
     Path(community_id): Path<Id>,
-    Json(rules): Json<Rules>,
+    Body(rules): Body<Rules>,
 ) -> PlanResult<Json<RulesView>> {
     principal.require(Permission::EditPlan { community_id })?;
     known_community(&state, community_id)?;
@@ -264,7 +268,7 @@ pub struct CreateBody {
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    Json(body): Json<CreateBody>,
+    Body(body): Body<CreateBody>,
 ) -> PlanResult<(StatusCode, Json<PlanView>)> {
     let community_id = body.community_id;
     principal.require(Permission::EditPlan { community_id })?;
@@ -273,7 +277,8 @@ pub async fn create(
         Some(from) => {
             let base = load::plan(store, from).await?;
             if base.community_id != community_id {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
                     "other_community",
                     format!("plan {from} belongs to community {}", base.community_id),
                 )
@@ -456,14 +461,17 @@ pub async fn edit(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<EditBody>,
+    Body(body): Body<EditBody>,
 ) -> PlanResult<Json<Edited>> {
     let plan = writable(&state, &principal, id, body.version).await?;
     let store = state.store.as_ref();
     let mut plan_state = load::state(store, id, body.version).await?;
     let rules = load::rules(store, plan.community_id).await?;
     let input = load::input(&state.atlas(), plan.community_id, &rules)?;
-    let summary = body.edit.apply(&input, &mut plan_state)?;
+    let summary = body
+        .edit
+        .apply(&input, &mut plan_state)
+        .map_err(edit_refused)?;
     let edit = serde_json::to_value(&body.edit)
         .map_err(|e| ApiError::internal(format!("cannot encode the edit: {e}")))?;
     let version = append(
@@ -482,6 +490,28 @@ pub async fn edit(
         summary,
         grids: load::summary(&input, &plan_state, &rules),
     }))
+}
+
+/// An edit naming a grid or building the plan does not have is well-formed
+/// but cannot apply: 422, like the other edits a plan refuses (the request
+/// itself is valid, so not 400).
+fn edit_refused(e: EditError) -> PlanError {
+    match e {
+        EditError::UnknownGrid(_) | EditError::UnknownBuilding(_) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()).into()
+        }
+        other => PlanError::Edit(other),
+    }
+}
+
+/// A partition of grids the plan does not have: 422 (see [`edit_refused`]).
+fn partition_refused(e: PartitionError) -> PlanError {
+    match e {
+        PartitionError::UnknownGrid(_) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()).into()
+        }
+        other => PlanError::Partition(other),
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -516,7 +546,7 @@ pub async fn undo(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<VersionBody>,
+    Body(body): Body<VersionBody>,
 ) -> PlanResult<Json<Stepped>> {
     step(state, principal, id, body.version, PlanOp::Undo).await
 }
@@ -538,7 +568,7 @@ pub async fn redo(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<VersionBody>,
+    Body(body): Body<VersionBody>,
 ) -> PlanResult<Json<Stepped>> {
     step(state, principal, id, body.version, PlanOp::Redo).await
 }
@@ -725,7 +755,7 @@ pub async fn partition_plan(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<PartitionBody>,
+    Body(body): Body<PartitionBody>,
 ) -> PlanResult<Json<Partitioned>> {
     let plan = writable(&state, &principal, id, body.version).await?;
     let store = state.store.as_ref();
@@ -754,7 +784,8 @@ pub async fn partition_plan(
         partition(&input, &plan_state, &rules, &options).map(|o| (o, input, rules))
     })
     .await
-    .map_err(|e| ApiError::internal(format!("partition failed: {e}")))??;
+    .map_err(|e| ApiError::internal(format!("partition failed: {e}")))?
+    .map_err(partition_refused)?;
     let version = append(
         &state,
         &principal,
@@ -808,7 +839,7 @@ pub async fn publish_plan(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<PublishBody>,
+    Body(body): Body<PublishBody>,
 ) -> PlanResult<Json<Published>> {
     let plan = load::plan(state.store.as_ref(), id).await?;
     principal.require(Permission::EditPlan {
@@ -880,7 +911,7 @@ pub async fn rebase_plan(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<VersionBody>,
+    Body(body): Body<VersionBody>,
 ) -> PlanResult<Json<RebasedView>> {
     let plan = writable(&state, &principal, id, body.version).await?;
     let store = state.store.as_ref();
@@ -960,7 +991,10 @@ pub struct PlanDiffView {
         ("other" = i64, Path, description = "The other plan's id."),
     ),
     security(("session" = []), ("bearer" = [])),
-    responses((status = 200, description = "OK", body = PlanDiffView)),
+    responses(
+        (status = 200, description = "OK", body = PlanDiffView),
+        (status = 422, description = "Plans of different communities (`other_community`).", body = crate::error::ErrorBody),
+    ),
 )]
 pub async fn diff_plans(
     State(state): State<AppState>,
@@ -970,7 +1004,8 @@ pub async fn diff_plans(
     let pa = readable(&state, &principal, a).await?;
     let pb = readable(&state, &principal, b).await?;
     if pa.community_id != pb.community_id {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
             "other_community",
             "plans of different communities cannot be compared",
         )

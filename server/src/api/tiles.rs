@@ -95,28 +95,16 @@ fn view_key(p: &Principal) -> u64 {
     h.finish() | 1
 }
 
-/// `{z}/{x}/{y}.mvt` of a tile route.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Path)]
-#[allow(dead_code)] // documentation of what `parse_coord` reads
-pub struct TilePath {
-    /// Zoom.
-    #[param(minimum = 0, maximum = 24)]
-    z: u8,
-    /// Tile column (below 2^z; past the edge is 404).
-    #[param(minimum = 0, maximum = 16_777_215)]
-    x: u32,
-    /// `{y}.mvt`: the tile row (below 2^z; past the edge is 404).
-    #[param(pattern = r"^[0-9]{1,8}\.mvt$")]
-    file: String,
-}
-
 #[utoipa::path(
     get,
     path = "/tiles/{z}/{x}/{file}",
     tag = "map",
     summary = "A vector tile; signed-in callers get household attributes of the grids they may read.",
-    params(TilePath),
+    params(
+        ("z" = u8, Path, minimum = 0, maximum = 24, description = "Zoom."),
+        ("x" = u32, Path, minimum = 0, maximum = 16_777_215, description = "Tile column (below 2^z; past the edge is 404)."),
+        ("file" = String, Path, pattern = r"^[0-9]{1,8}\.mvt$", description = "`{y}.mvt`: the tile row (below 2^z; past the edge is 404)."),
+    ),
     security((), ("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Mapbox Vector Tile 2.1 (gzip when accepted)", content_type = "application/vnd.mapbox-vector-tile", body = inline(super::openapi::Binary)),
@@ -191,7 +179,11 @@ pub async fn tile(
     path = "/tiles/coverage/{z}/{x}/{file}",
     tag = "map",
     summary = "A walking-coverage tile: each building's band and minutes (no households); empty with a `-p` ETag while the run is pending.",
-    params(TilePath),
+    params(
+        ("z" = u8, Path, minimum = 0, maximum = 24, description = "Zoom."),
+        ("x" = u32, Path, minimum = 0, maximum = 16_777_215, description = "Tile column (below 2^z; past the edge is 404)."),
+        ("file" = String, Path, pattern = r"^[0-9]{1,8}\.mvt$", description = "`{y}.mvt`: the tile row (below 2^z; past the edge is 404)."),
+    ),
     responses(
         (status = 200, description = "Mapbox Vector Tile 2.1 (gzip when accepted)", content_type = "application/vnd.mapbox-vector-tile", body = inline(super::openapi::Binary)),
         (status = 304, description = "Not modified (ETag matched)."),
@@ -397,7 +389,10 @@ pub(crate) fn base_tilejson(state: &AppState, headers: &HeaderMap) -> TileJson {
     summary = "TileJSON 3.0 of the walking-coverage tiles (layer `coverage`, z13+).",
     responses((status = 200, description = "OK", body = TileJson)),
 )]
-pub async fn coverage_tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<TileJson> {
+pub async fn coverage_tilejson(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Json<TileJson> {
     Json(coverage_tilejson_of(&state, &headers))
 }
 

@@ -47,7 +47,10 @@ impl Rate {
         }
         let period = Duration::try_from_secs_f64(1.0 / self.per_second).ok()?;
         let burst = self.burst.round().clamp(1.0, f64::from(u32::MAX)) as u32;
-        Some(Quota::with_period(period.max(Duration::from_nanos(1)))?.allow_burst(NonZeroU32::new(burst)?))
+        Some(
+            Quota::with_period(period.max(Duration::from_nanos(1)))?
+                .allow_burst(NonZeroU32::new(burst)?),
+        )
     }
 }
 

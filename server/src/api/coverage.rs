@@ -59,7 +59,7 @@ pub struct CoverageParams {
     #[param(exclusive_minimum = 0.0, maximum = 60.0)]
     pub minutes: Option<f64>,
     /// Walking distance in metres instead of minutes, (0, 18000]: bands are
-    /// 300/500/1,000 m below it. When both are given, `metres` counts.
+    /// 300/500/1,000 m below it. Not with `minutes` (422 `bad_minutes`).
     #[param(exclusive_minimum = 0.0, maximum = 18_000.0)]
     pub metres: Option<f64>,
     /// Comma-separated station tiers: centre, station, point (default all).
@@ -98,7 +98,14 @@ impl CoverageQuery {
             .unwrap_or(gridmap_analysis::coverage::DEFAULT_SPEED_M_S);
         check_speed(speed)?;
         let (minutes, by_distance) = match (params.metres, params.minutes) {
-            (Some(metres), _) => {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "bad_minutes",
+                    "give minutes or metres, not both",
+                ));
+            }
+            (Some(metres), None) => {
                 if !(metres.is_finite() && metres > 0.0 && metres <= MAX_METRES) {
                     return Err(ApiError::bad_request(
                         "bad_metres",
@@ -308,7 +315,10 @@ fn tier_names(key: &ResultKey) -> Option<Vec<&'static str>> {
     summary = "Walking-coverage roll-ups of the communities the caller may analyse (ReadAnalytics).",
     params(CoverageParams),
     security(("session" = []), ("bearer" = [])),
-    responses((status = 200, description = "OK", body = RollupResponse)),
+    responses(
+        (status = 200, description = "OK", body = RollupResponse),
+        (status = 422, description = "Both `minutes` and `metres` (`bad_minutes`).", body = crate::error::ErrorBody),
+    ),
 )]
 pub async fn rollup(
     State(state): State<AppState>,
@@ -470,7 +480,10 @@ fn round1(x: f64) -> f64 {
     summary = "Per-building coverage, paged (ReadAnalytics).",
     params(CoverageParams, BuildingFilter),
     security(("session" = []), ("bearer" = [])),
-    responses((status = 200, description = "OK", body = BuildingPage)),
+    responses(
+        (status = 200, description = "OK", body = BuildingPage),
+        (status = 422, description = "Both `minutes` and `metres` (`bad_minutes`).", body = crate::error::ErrorBody),
+    ),
 )]
 pub async fn buildings(
     State(state): State<AppState>,

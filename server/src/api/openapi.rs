@@ -85,7 +85,30 @@ pub fn document() -> serde_json::Value {
     let mut json = serde_json::to_value(&doc).unwrap_or_default();
     inline_primitives(&mut json);
     integer_bounds(&mut json);
+    conditional_requirements(&mut json);
     json
+}
+
+/// Rules between fields that the derive cannot state: a publish with
+/// `force_base` needs a `reason` (`publish::BaseCheck::force`, 400
+/// `reason_required` otherwise).
+fn conditional_requirements(doc: &mut serde_json::Value) {
+    if let Some(s) = doc
+        .pointer_mut("/components/schemas/PublishBody")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        s.insert(
+            "if".into(),
+            serde_json::json!({"properties": {"force_base": {"const": true}}, "required": ["force_base"]}),
+        );
+        s.insert(
+            "then".into(),
+            serde_json::json!({
+                "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"}},
+                "required": ["reason"],
+            }),
+        );
+    }
 }
 
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| document().to_string());

@@ -30,7 +30,7 @@ pub struct Community {
 }
 
 /// Basic grid or dedicated grid (专属网格) for one institution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GridKind {
     Basic,
@@ -78,7 +78,7 @@ pub struct Building {
 }
 
 /// The three tiers of 党群服务中心 / 站 / 点.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StationTier {
     Centre,
@@ -246,7 +246,7 @@ pub enum Feature {
 }
 
 /// A person's role attached to a grid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonRole {
     /// 网格长
@@ -377,7 +377,7 @@ pub struct Dataset {
 }
 
 /// Row counts of a store or snapshot.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Counts {
     pub street_offices: u64,
     pub communities: u64,
@@ -390,7 +390,7 @@ pub struct Counts {
 }
 
 /// Where a plan is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PlanStatus {
     /// Being edited; not visible to the public.
@@ -421,7 +421,7 @@ impl PlanStatus {
 
 /// A plan: a versioned draft of one community's grids. Its content lives in
 /// [`PlanVersion`]s; `version` is the newest one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Plan {
     pub id: Id,
     pub community_id: Id,
@@ -443,7 +443,7 @@ pub struct Plan {
 }
 
 /// What made a plan version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PlanOp {
     Create,
@@ -494,4 +494,33 @@ pub struct PlanVersion {
     pub author: String,
     /// Unix seconds.
     pub at: i64,
+}
+
+/// `[lon, lat]` in WGS84, as requests and answers write a point: the
+/// OpenAPI schema of `[f64; 2]` coordinate fields.
+pub struct LonLat;
+
+impl utoipa::PartialSchema for LonLat {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Type};
+        let number = |min: f64, max: f64| {
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(min))
+                .maximum(Some(max))
+        };
+        ArrayBuilder::new()
+            .description(Some("`[lon, lat]` in WGS84."))
+            .prefix_items([number(-180.0, 180.0), number(-90.0, 90.0)])
+            .items(ArrayItems::False)
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for LonLat {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("LonLat")
+    }
 }

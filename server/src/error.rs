@@ -15,11 +15,17 @@ use gridmap_service::plans::PlanError;
 use gridmap_service::qr::QrError;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: &'a str,
+/// Every error's JSON body. Some errors add fields (a stale version adds
+/// `current_version`; a publish refused for rule breaks adds `breaks`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// Stable machine-readable code, e.g. `bad_coordinates`.
+    pub code: &'a str,
+    /// What went wrong, for people.
+    pub message: &'a str,
 }
 
 /// An API error: status, stable code, human message, and any further
@@ -73,7 +79,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self.details {
             None => {
-                let body = Json(Body {
+                let body = Json(ErrorBody {
                     code: self.code,
                     message: &self.message,
                 });
@@ -118,11 +124,9 @@ impl From<PlanError> for ApiError {
             | PlanError::BaseChanged(_)
             | PlanError::Unreadable { .. } => S::CONFLICT,
             PlanError::Edit(EditError::Locked(_)) => S::CONFLICT,
-            PlanError::Edit(EditError::UnknownGrid(_) | EditError::UnknownBuilding(_)) => {
-                S::BAD_REQUEST
-            }
+            // Naming a grid or building the plan does not have is a
+            // well-formed edit that cannot apply: 422 like the other refusals.
             PlanError::Edit(_) => S::UNPROCESSABLE_ENTITY,
-            PlanError::Partition(PartitionError::UnknownGrid(_)) => S::BAD_REQUEST,
             PlanError::Partition(_) => S::UNPROCESSABLE_ENTITY,
             PlanError::Exchange(ExchangeError::TooManyRows { .. }) => S::PAYLOAD_TOO_LARGE,
             PlanError::Exchange(_) => S::UNPROCESSABLE_ENTITY,

@@ -84,7 +84,7 @@ pub struct GraphStation {
 }
 
 /// A connected component of the walking graph that holds buildings or stations.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Island {
     pub component: u32,
     pub nodes: u64,
@@ -95,7 +95,7 @@ pub struct Island {
 }
 
 /// What the graph build found.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct GraphReport {
     pub walkable_roads: u64,
     /// Roads left out: not walkable, an excluded class, or not in `only_classes`.

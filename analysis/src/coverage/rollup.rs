@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::nearest::{CoverageResult, Status};
 
 /// A distance band, held both ways.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Band {
     pub minutes: f64,
     pub metres: f64,
@@ -50,7 +50,7 @@ impl Band {
 }
 
 /// Counts for one unit (the whole area, a community or a grid).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Tally {
     pub buildings: u64,
     pub households: u64,
@@ -128,7 +128,7 @@ impl Tally {
 }
 
 /// One community or grid with its counts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct UnitTally {
     pub id: Id,
     pub code: String,

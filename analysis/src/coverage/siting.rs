@@ -53,7 +53,7 @@ impl Default for SitingOptions {
 }
 
 /// What a proposed site is.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SiteSource {
     StreetNode {
@@ -69,9 +69,11 @@ pub enum SiteSource {
 }
 
 /// One proposed site, in the order chosen.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Site {
+    /// `[lon, lat]`.
     #[serde(serialize_with = "point_xy")]
+    #[schema(value_type = [f64; 2])]
     pub point: Point<f64>,
     pub source: SiteSource,
     /// Households newly within the time, given the sites chosen before it.
@@ -86,7 +88,7 @@ fn point_xy<S: serde::Serializer>(p: &Point<f64>, s: S) -> Result<S::Ok, S::Erro
 }
 
 /// The proposal.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Siting {
     pub minutes: f64,
     pub metres: f64,

@@ -18,7 +18,7 @@ use super::plan::{GridKey, PlanGrid, PlanPerson, PlanState};
 use super::polygons::buildings_in_polygon;
 
 /// What an edit changed.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EditSummary {
     /// Buildings whose grid changed.
     pub moved: Vec<Id>,

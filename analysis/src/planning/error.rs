@@ -20,7 +20,7 @@ pub enum InputError {
 }
 
 /// Why a partition is impossible: a proof, not a guess.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum InfeasibleReason {
     /// One building alone holds more households than a grid may.

@@ -37,7 +37,7 @@ use super::rules::Rules;
 use super::validate::validate;
 
 /// Fresh or rebalance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     #[default]
@@ -66,7 +66,7 @@ pub struct PartitionOptions {
 }
 
 /// A rule a best-effort partition left broken, and why no grid could keep it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Relaxation {
     /// The proof that the rule cannot hold for these buildings.
     pub reason: InfeasibleReason,
@@ -79,7 +79,7 @@ pub struct Relaxation {
 }
 
 /// Figures of a partition run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PartitionReport {
     /// Grids of the resulting plan (all kinds).
     pub grids: usize,

@@ -13,7 +13,7 @@ use super::input::CommunityInput;
 pub type GridKey = u32;
 
 /// A public contact attached to a grid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanPerson {
     pub name: String,
     pub role: PersonRole,
@@ -21,7 +21,7 @@ pub struct PlanPerson {
 }
 
 /// One grid of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanGrid {
     pub key: GridKey,
     /// 15 digits: community code (12) + sequence (3).
@@ -42,6 +42,7 @@ pub struct PlanGrid {
         skip_serializing_if = "Option::is_none",
         serialize_with = "finite_outline"
     )]
+    #[schema(value_type = Option<Vec<gridmap_data::model::LonLat>>)]
     pub outline: Option<Vec<[f64; 2]>>,
 }
 
@@ -63,7 +64,7 @@ fn finite_outline<S: serde::Serializer>(
 }
 
 /// One community's plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanState {
     pub community_id: Id,
     /// 12 digits.

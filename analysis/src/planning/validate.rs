@@ -23,7 +23,7 @@ use super::plan::{GridKey, PlanState};
 use super::rules::Rules;
 
 /// What rule is broken, with its figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BreakKind {
     HouseholdsUnder {
@@ -72,7 +72,7 @@ pub enum BreakKind {
 }
 
 /// One rule break.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Break {
     #[serde(flatten)]
     pub kind: BreakKind,

@@ -13,6 +13,10 @@ use gridmap_data::store::AuditEntry;
 use gridmap_data::store::accounts::{Role, Scope, SessionKind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+
+use super::accounts_schema::{RoleSchema, ScopeSchema};
+use super::params::Json as Body;
 
 use crate::auth::{self, Principal, Via, login_limit, password};
 use crate::error::ApiError;
@@ -20,19 +24,22 @@ use crate::limits::rate_limited;
 use crate::remote::client_ip;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct Login {
     username: String,
     password: String,
 }
 
 /// Who is logged in, as login and `me` return it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Me {
     user: String,
+    #[schema(value_type = RoleSchema)]
     role: Role,
+    #[schema(value_type = ScopeSchema)]
     scope: Scope,
     /// `cookie` or `bearer`.
+    #[schema(value_type = String, pattern = "^(cookie|bearer)$")]
     via: &'static str,
     /// For cookie sessions: send as `X-CSRF-Token` on writes.
     csrf_token: Option<String>,
@@ -54,10 +61,21 @@ fn invalid() -> ApiError {
     )
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    summary = "Sign in: sets the HttpOnly session cookie and returns the CSRF token.",
+    request_body = Login,
+    responses(
+        (status = 200, description = "Signed in; `Set-Cookie` carries the session.", body = Me),
+        (status = 401, description = "Wrong username or password (`invalid_credentials`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn login(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
-    Json(body): Json<Login>,
+    Body(body): Body<Login>,
 ) -> Result<Response, ApiError> {
     let ip = client_ip(&extensions);
     let remote = ip.map(|ip| ip.to_string());
@@ -134,6 +152,20 @@ pub async fn login(
     Ok(no_store(r))
 }
 
+/// `{"logged_out": true}`.
+#[derive(Serialize, ToSchema)]
+pub struct LoggedOut {
+    logged_out: bool,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    summary = "End this session (or revoke this bearer token).",
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses((status = 200, description = "OK", body = LoggedOut)),
+)]
 pub async fn logout(
     State(state): State<AppState>,
     principal: Principal,
@@ -146,7 +178,7 @@ pub async fn logout(
         .accounts()
         .delete_session(&principal.token_hash, &audit)
         .await?;
-    let mut r = Json(json!({ "logged_out": true })).into_response();
+    let mut r = Json(LoggedOut { logged_out: true }).into_response();
     if matches!(principal.via, Via::Cookie { .. }) {
         let cookie = HeaderValue::from_str(&state.auth.clear_cookie())
             .map_err(|e| ApiError::internal(format!("cookie: {e}")))?;
@@ -155,6 +187,14 @@ pub async fn logout(
     Ok(no_store(r))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    tag = "auth",
+    summary = "Who is signed in.",
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "OK", body = Me)),
+)]
 pub async fn me(principal: Principal) -> Response {
     let (via, csrf_token) = match principal.via {
         Via::Cookie { csrf_token } => ("cookie", Some(csrf_token)),
@@ -177,6 +217,20 @@ pub async fn me(principal: Principal) -> Response {
 /// way. Always 200: `{"session": Me}` or `{"session": null}` (no or an
 /// expired/unknown credential), so a signed-out visitor's browser logs no
 /// failed request. `GET /api/auth/me` keeps answering 401 to scripts.
+/// `{"session": Me}` or `{"session": null}`.
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    session: Option<Me>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/auth/session",
+    tag = "auth",
+    summary = "Who is signed in, always 200: `{session: Me}` or `{session: null}`.",
+    security((), ("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "OK", body = Session)),
+)]
 pub async fn session(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let (parts, _) = request.into_parts();
     let principal = crate::auth::principal::authenticate(&parts, &state)
@@ -184,7 +238,7 @@ pub async fn session(State(state): State<AppState>, request: axum::extract::Requ
         .ok()
         .flatten();
     let Some(principal) = principal else {
-        return no_store(Json(json!({ "session": null })).into_response());
+        return no_store(Json(Session { session: None }).into_response());
     };
     let (via, csrf_token) = match principal.via {
         Via::Cookie { csrf_token } => ("cookie", Some(csrf_token)),
@@ -198,5 +252,5 @@ pub async fn session(State(state): State<AppState>, request: axum::extract::Requ
         csrf_token,
         expires_at: principal.expires_at,
     };
-    no_store(Json(json!({ "session": me })).into_response())
+    no_store(Json(Session { session: Some(me) }).into_response())
 }

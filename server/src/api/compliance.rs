@@ -15,6 +15,7 @@ use axum::extract::State;
 use geo::{BoundingRect, MultiPolygon};
 use gridmap_data::model::{GridKind, Id};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
@@ -22,7 +23,7 @@ use crate::state::{AppState, HouseholdLimits};
 use crate::tiles::rule_status;
 
 /// How many grids are in each rule status.
-#[derive(Debug, Default, Clone, Copy, Serialize)]
+#[derive(Debug, Default, Clone, Copy, Serialize, ToSchema)]
 pub struct StatusCounts {
     grids: u64,
     under: u64,
@@ -43,7 +44,7 @@ impl StatusCounts {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CommunityCompliance {
     id: Id,
     code: String,
@@ -57,7 +58,7 @@ pub struct CommunityCompliance {
     counts: StatusCounts,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct GridCompliance {
     id: Id,
     code: String,
@@ -66,11 +67,12 @@ pub struct GridCompliance {
     kind: GridKind,
     households: u64,
     /// `under`, `ok`, `over` or `exempt`.
+    #[schema(value_type = crate::plans::load::GridStatus)]
     status: &'static str,
     bbox: Option<[f64; 4]>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Compliance {
     version: u64,
     totals: StatusCounts,
@@ -84,6 +86,14 @@ fn bbox(shape: &MultiPolygon<f64>) -> Option<[f64; 4]> {
         .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/grids/compliance",
+    tag = "coverage",
+    summary = "Each grid's households and rule status (under/ok/over/exempt) with counts per community (ReadAnalytics or ReadPlans).",
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "OK", body = Compliance)),
+)]
 pub async fn compliance(
     State(state): State<AppState>,
     principal: Principal,

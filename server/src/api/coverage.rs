@@ -18,9 +18,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use geo::{LineString, MultiPolygon, Point};
+use geo::{MultiPolygon, Point};
 use gridmap_analysis::coverage::{
     Band, Candidates, CoverageError, CoverageResult, Rollup, SitingOptions, Status, Tally,
     UnitTally, siting,
@@ -28,9 +28,10 @@ use gridmap_analysis::coverage::{
 use gridmap_data::model::{Id, StationTier};
 use gridmap_data::store::accounts::{Role, Scope};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
-use super::params::Params;
+use super::geojson::{self, IsochroneFeature, IsochroneProperties};
+use super::params::{Query, QueryParams};
 use crate::auth::{Permission, Principal};
 use crate::coverage::{CoverageSnapshot, ResultKey};
 use crate::error::ApiError;
@@ -43,7 +44,44 @@ pub const MAX_PAGE: usize = 10_000;
 /// Most sites one siting request may ask for.
 pub const MAX_SITES: usize = 20;
 
-/// The common query: minutes, tiers and speed.
+/// Slowest walking speed a request may ask about (m/s).
+pub const MIN_SPEED: f64 = 0.1;
+/// Fastest walking speed a request may ask about (m/s).
+pub const MAX_SPEED: f64 = 5.0;
+/// Longest walk in metres a request may ask about: 60 minutes at 5 m/s.
+pub const MAX_METRES: f64 = 18_000.0;
+
+/// The common query of the coverage routes: minutes or metres, tiers and speed.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageParams {
+    /// Walking minutes, (0, 60] (default 15).
+    #[param(exclusive_minimum = 0.0, maximum = 60.0)]
+    pub minutes: Option<f64>,
+    /// Walking distance in metres instead of minutes, (0, 18000]: bands are
+    /// 300/500/1,000 m below it. Not with `minutes` (422 `bad_minutes`).
+    #[param(exclusive_minimum = 0.0, maximum = 18_000.0)]
+    pub metres: Option<f64>,
+    /// Comma-separated station tiers: centre, station, point (default all).
+    #[param(pattern = "^(centre|station|point)(,(centre|station|point))*$")]
+    pub tier: Option<String>,
+    /// Walking speed in m/s, [0.1, 5] (default 1.1).
+    #[param(minimum = 0.1, maximum = 5.0)]
+    pub speed: Option<f64>,
+}
+
+impl QueryParams for CoverageParams {
+    fn error_code(field: Option<&str>) -> &'static str {
+        match field {
+            Some("metres") => "bad_metres",
+            Some("tier") => "bad_tier",
+            Some("speed") => "bad_speed",
+            _ => "bad_minutes",
+        }
+    }
+}
+
+/// A coverage question: its limit, tiers and speed.
 #[derive(Debug, Clone)]
 pub struct CoverageQuery {
     pub minutes: f64,
@@ -54,34 +92,35 @@ pub struct CoverageQuery {
 }
 
 impl CoverageQuery {
-    pub fn parse(params: &Params) -> Result<CoverageQuery, ApiError> {
-        let speed = match params.text("speed") {
-            Some(_) => params.number("speed", "bad_speed")?,
-            None => gridmap_analysis::coverage::DEFAULT_SPEED_M_S,
-        };
+    pub fn parse(params: &CoverageParams) -> Result<CoverageQuery, ApiError> {
+        let speed = params
+            .speed
+            .unwrap_or(gridmap_analysis::coverage::DEFAULT_SPEED_M_S);
         check_speed(speed)?;
-        let (minutes, by_distance) = match (params.text("minutes"), params.text("metres")) {
+        let (minutes, by_distance) = match (params.metres, params.minutes) {
             (Some(_), Some(_)) => {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                     "bad_minutes",
                     "give minutes or metres, not both",
                 ));
             }
-            (_, Some(_)) => {
-                let metres = params.number("metres", "bad_metres")?;
-                if !(metres.is_finite() && metres > 0.0) {
+            (Some(metres), None) => {
+                if !(metres.is_finite() && metres > 0.0 && metres <= MAX_METRES) {
                     return Err(ApiError::bad_request(
                         "bad_metres",
-                        "metres must be a number above 0",
+                        format!("metres must be in (0, {MAX_METRES}]"),
                     ));
                 }
                 (metres / speed / 60.0, true)
             }
-            (Some(_), None) => (params.number("minutes", "bad_minutes")?, false),
+            (None, Some(minutes)) => {
+                check_minutes(minutes)?;
+                (minutes, false)
+            }
             (None, None) => (15.0, false),
         };
-        check_minutes(minutes)?;
-        let tiers = params.text("tier").map(parse_tiers).transpose()?;
+        let tiers = params.tier.as_deref().map(parse_tiers).transpose()?;
         Ok(CoverageQuery {
             minutes,
             key: ResultKey::new(speed, tiers),
@@ -117,35 +156,28 @@ fn check_minutes(minutes: f64) -> Result<(), ApiError> {
 }
 
 fn check_speed(speed: f64) -> Result<(), ApiError> {
-    if speed.is_finite() && speed > 0.0 && speed <= 5.0 {
+    if (MIN_SPEED..=MAX_SPEED).contains(&speed) {
         Ok(())
     } else {
         Err(ApiError::bad_request(
             "bad_speed",
-            "speed must be in (0, 5] metres per second",
+            format!("speed must be in [{MIN_SPEED}, {MAX_SPEED}] metres per second"),
         ))
     }
 }
 
+/// `centre,station`: tiers separated by commas (no spaces, no empty part).
 fn parse_tiers(text: &str) -> Result<Vec<StationTier>, ApiError> {
     text.split(',')
-        .filter(|t| !t.trim().is_empty())
         .map(|t| {
-            StationTier::parse(t.trim()).ok_or_else(|| {
+            StationTier::parse(t).ok_or_else(|| {
                 ApiError::bad_request(
                     "bad_tier",
-                    format!("unknown tier `{t}` (centre, station, point)"),
+                    format!("unknown tier `{t}` (centre, station, point, separated by commas)"),
                 )
             })
         })
-        .collect::<Result<Vec<_>, _>>()
-        .and_then(|v| {
-            if v.is_empty() {
-                Err(ApiError::bad_request("bad_tier", "tier lists no tier"))
-            } else {
-                Ok(v)
-            }
-        })
+        .collect()
 }
 
 fn coverage_error(e: CoverageError) -> ApiError {
@@ -243,12 +275,13 @@ fn merge(units: &[&UnitTally], bands: usize) -> Tally {
 const ESTIMATE_NOTE: &str = "buildings with status `estimated` have no walkable street nearby: \
 their distance is the straight line to the nearest station × the detour factor, not a route";
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RollupResponse {
     version: u64,
     minutes: f64,
     speed_m_s: f64,
     /// Tiers that counted; absent = all.
+    #[schema(value_type = Option<Vec<StationTier>>)]
     tiers: Option<Vec<&'static str>>,
     detour_factor: f64,
     bands: Vec<Band>,
@@ -275,12 +308,23 @@ fn tier_names(key: &ResultKey) -> Option<Vec<&'static str>> {
         .map(|t| t.iter().map(|t| t.as_str()).collect())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/coverage",
+    tag = "coverage",
+    summary = "Walking-coverage roll-ups of the communities the caller may analyse (ReadAnalytics).",
+    params(CoverageParams),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = RollupResponse),
+        (status = 422, description = "Both `minutes` and `metres` (`bad_minutes`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn rollup(
     State(state): State<AppState>,
     principal: Principal,
-    RawQuery(raw): RawQuery,
+    Query(params): Query<CoverageParams>,
 ) -> Result<Json<RollupResponse>, ApiError> {
-    let params = Params::parse(raw.as_deref())?;
     let q = CoverageQuery::parse(&params)?;
     let snap = state.coverage.get(state.atlas()).await?;
     let scope = readable(&principal, &snap)?;
@@ -343,7 +387,7 @@ fn status_at(status: Status, metres: Option<f64>, limit_m: f64) -> &'static str 
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct BuildingRow {
     id: Id,
     name: Option<String>,
@@ -354,10 +398,11 @@ pub struct BuildingRow {
     metres: Option<f64>,
     minutes: Option<f64>,
     /// `network` / `estimated` (within the minutes), `beyond`, `unreachable`.
+    #[schema(value_type = String, pattern = "^(network|estimated|beyond|unreachable)$")]
     status: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct BuildingPage {
     version: u64,
     minutes: f64,
@@ -368,20 +413,59 @@ pub struct BuildingPage {
     buildings: Vec<BuildingRow>,
 }
 
-const STATUS_FILTERS: &[&str] = &[
-    "network",
-    "estimated",
-    "beyond",
-    "unreachable",
-    "covered",
-    "uncovered",
-];
+/// Which buildings a page lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    Network,
+    Estimated,
+    Beyond,
+    Unreachable,
+    /// `network` or `estimated`.
+    Covered,
+    /// `beyond` or `unreachable`.
+    Uncovered,
+}
 
-fn status_matches(filter: &str, status: &str) -> bool {
-    match filter {
-        "covered" => matches!(status, "network" | "estimated"),
-        "uncovered" => matches!(status, "beyond" | "unreachable"),
-        f => f == status,
+impl StatusFilter {
+    fn matches(self, status: &str) -> bool {
+        match self {
+            StatusFilter::Network => status == "network",
+            StatusFilter::Estimated => status == "estimated",
+            StatusFilter::Beyond => status == "beyond",
+            StatusFilter::Unreachable => status == "unreachable",
+            StatusFilter::Covered => matches!(status, "network" | "estimated"),
+            StatusFilter::Uncovered => matches!(status, "beyond" | "unreachable"),
+        }
+    }
+}
+
+/// The page and filter of `/api/coverage/buildings`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BuildingFilter {
+    /// Only this community.
+    community: Option<Id>,
+    /// Only buildings of this status.
+    #[param(inline)]
+    status: Option<StatusFilter>,
+    /// Rows per page (default 1,000; above 10,000 counts as 10,000).
+    #[param(minimum = 1, maximum = 4_294_967_295_u64)]
+    limit: Option<u32>,
+    /// Rows to skip.
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+}
+
+impl QueryParams for BuildingFilter {
+    fn error_code(field: Option<&str>) -> &'static str {
+        match field {
+            Some("community") => "bad_community",
+            Some("status") => "bad_status",
+            Some("limit") => "bad_limit",
+            Some("offset") => "bad_offset",
+            _ => "bad_query",
+        }
     }
 }
 
@@ -389,42 +473,34 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/coverage/buildings",
+    tag = "coverage",
+    summary = "Per-building coverage, paged (ReadAnalytics).",
+    params(CoverageParams, BuildingFilter),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = BuildingPage),
+        (status = 422, description = "Both `minutes` and `metres` (`bad_minutes`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn buildings(
     State(state): State<AppState>,
     principal: Principal,
-    RawQuery(raw): RawQuery,
+    Query(params): Query<CoverageParams>,
+    Query(filter): Query<BuildingFilter>,
 ) -> Result<Json<BuildingPage>, ApiError> {
-    let params = Params::parse(raw.as_deref())?;
     let q = CoverageQuery::parse(&params)?;
-    let limit = params.limit("limit", 1000, MAX_PAGE)?;
-    let offset = match params.text("offset") {
-        Some(_) => {
-            let o = params.number("offset", "bad_offset")?;
-            if !(o.is_finite() && o >= 0.0 && o.fract() == 0.0) {
-                return Err(ApiError::bad_request(
-                    "bad_offset",
-                    "offset must be a whole number ≥ 0",
-                ));
-            }
-            o as usize
-        }
+    let limit = super::params::limit(filter.limit, 1000, MAX_PAGE)?;
+    let offset = match filter.offset {
+        Some(o) => usize::try_from(o).map_err(|_| {
+            ApiError::bad_request("bad_offset", "offset must be a whole number ≥ 0")
+        })?,
         None => 0,
     };
-    let community = match params.text("community") {
-        Some(raw) => Some(raw.trim().parse::<Id>().map_err(|_| {
-            ApiError::bad_request("bad_community", format!("community `{raw}` is not an id"))
-        })?),
-        None => None,
-    };
-    let status = params.text("status");
-    if let Some(s) = status
-        && !STATUS_FILTERS.contains(&s)
-    {
-        return Err(ApiError::bad_request(
-            "bad_status",
-            format!("status must be one of {}", STATUS_FILTERS.join(", ")),
-        ));
-    }
+    let community = filter.community;
+    let status = filter.status;
     let snap = state.coverage.get(state.atlas()).await?;
     let scope = readable(&principal, &snap)?;
     if let Some(c) = community {
@@ -451,7 +527,7 @@ pub async fn buildings(
             continue;
         }
         let st = status_at(c.status, c.metres, limit_m);
-        if status.is_some_and(|f| !status_matches(f, st)) {
+        if status.is_some_and(|f| !f.matches(st)) {
             continue;
         }
         total += 1;
@@ -480,13 +556,22 @@ pub async fn buildings(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// What `POST /api/coverage/siting` weighs.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SitingRequest {
-    k: usize,
+    /// Sites to propose, 1..=20.
+    #[schema(minimum = 1, maximum = 20)]
+    k: u32,
+    /// Walking minutes, (0, 60] (default 15).
     #[serde(default = "fifteen")]
+    #[schema(exclusive_minimum = 0.0, maximum = 60.0, default = 15.0)]
     minutes: f64,
+    /// Comma-separated station tiers that count as existing (default all).
+    #[schema(pattern = "^(centre|station|point)(,(centre|station|point))*$")]
     tier: Option<String>,
+    /// Walking speed in m/s, [0.1, 5] (default 1.1).
+    #[schema(minimum = 0.1, maximum = 5.0)]
     speed: Option<f64>,
     candidates: Option<CandidateRequest>,
 }
@@ -495,46 +580,65 @@ fn fifteen() -> f64 {
     15.0
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CandidateRequest {
-    kind: String,
-    #[serde(default)]
-    classes: Vec<String>,
-    #[serde(default)]
-    points: Vec<[f64; 2]>,
-    max: Option<usize>,
+/// Where new sites may go (default: up to 2,000 street nodes); `max`:
+/// most candidates weighed, 1..=20,000 (default 2,000).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CandidateRequest {
+    /// Street nodes of the walking network.
+    StreetNodes {
+        #[schema(minimum = 1, maximum = 20_000)]
+        max: Option<u32>,
+    },
+    /// Buildings, only of these classes when `classes` lists any.
+    Buildings {
+        #[serde(default)]
+        classes: Vec<String>,
+        #[schema(minimum = 1, maximum = 20_000)]
+        max: Option<u32>,
+    },
+    /// These `[lon, lat]` points (1 to 20,000).
+    Points {
+        #[schema(value_type = Vec<gridmap_data::model::LonLat>, min_items = 1, max_items = 20_000)]
+        points: Vec<[f64; 2]>,
+        #[schema(minimum = 1, maximum = 20_000)]
+        max: Option<u32>,
+    },
 }
 
 /// Most candidates a request may ask the engine to weigh.
 const MAX_CANDIDATES: usize = 20_000;
 
 fn candidates(c: Option<CandidateRequest>) -> Result<Candidates, ApiError> {
-    let Some(c) = c else {
-        return Ok(Candidates::StreetNodes { max: 2_000 });
+    let max = |m: Option<u32>| {
+        let max = m.map_or(2_000, |m| m as usize);
+        if max == 0 || max > MAX_CANDIDATES {
+            Err(ApiError::bad_request(
+                "bad_candidates",
+                format!("candidates.max must be 1..={MAX_CANDIDATES}"),
+            ))
+        } else {
+            Ok(max)
+        }
     };
-    let max = c.max.unwrap_or(2_000);
-    if max == 0 || max > MAX_CANDIDATES {
-        return Err(ApiError::bad_request(
-            "bad_candidates",
-            format!("candidates.max must be 1..={MAX_CANDIDATES}"),
-        ));
-    }
-    match c.kind.as_str() {
-        "street_nodes" => Ok(Candidates::StreetNodes { max }),
-        "buildings" => Ok(Candidates::Buildings {
-            classes: c.classes,
-            max,
+    match c {
+        None => Ok(Candidates::StreetNodes { max: 2_000 }),
+        Some(CandidateRequest::StreetNodes { max: m }) => {
+            Ok(Candidates::StreetNodes { max: max(m)? })
+        }
+        Some(CandidateRequest::Buildings { classes, max: m }) => Ok(Candidates::Buildings {
+            classes,
+            max: max(m)?,
         }),
-        "points" => {
-            if c.points.is_empty() || c.points.len() > MAX_CANDIDATES {
+        Some(CandidateRequest::Points { points, max: m }) => {
+            max(m)?;
+            if points.is_empty() || points.len() > MAX_CANDIDATES {
                 return Err(ApiError::bad_request(
                     "bad_candidates",
                     format!("candidates.points must hold 1..={MAX_CANDIDATES} [lon, lat] pairs"),
                 ));
             }
-            let points = c
-                .points
+            let points = points
                 .iter()
                 .map(|&[lon, lat]| {
                     if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
@@ -549,20 +653,29 @@ fn candidates(c: Option<CandidateRequest>) -> Result<Candidates, ApiError> {
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Candidates::Points(points))
         }
-        other => Err(ApiError::bad_request(
-            "bad_candidates",
-            format!("candidates.kind `{other}`: street_nodes, buildings or points"),
-        )),
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/coverage/siting",
+    tag = "coverage",
+    summary = "Greedy new-station proposals (ReadAnalytics of every community).",
+    request_body = SitingRequest,
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = gridmap_analysis::coverage::Siting),
+        (status = 422, description = "A station is not near any walkable street (`station_not_on_network`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn site(
     State(state): State<AppState>,
     principal: Principal,
-    body: Result<Json<SitingRequest>, axum::extract::rejection::JsonRejection>,
+    body: Result<super::params::Json<SitingRequest>, ApiError>,
 ) -> Result<Json<gridmap_analysis::coverage::Siting>, ApiError> {
-    let Json(req) = body.map_err(|e| ApiError::bad_request("bad_body", e.body_text()))?;
-    if req.k == 0 || req.k > MAX_SITES {
+    let super::params::Json(req) =
+        body.map_err(|e| ApiError::bad_request("bad_body", e.message))?;
+    if req.k == 0 || req.k as usize > MAX_SITES {
         return Err(ApiError::bad_request(
             "bad_k",
             format!("k must be 1..={MAX_SITES}"),
@@ -584,7 +697,7 @@ pub async fn site(
     }
     let result = result_for(&snap, &ResultKey::new(speed, tiers)).await?;
     let options = SitingOptions {
-        k: req.k,
+        k: req.k as usize,
         minutes: req.minutes,
         candidates,
         ..SitingOptions::default()
@@ -612,6 +725,24 @@ async fn isochrone_of(
 /// `GET /tiles/isochrone/{station}/{minutes}/{z}/{x}/{y}.mvt`: the
 /// isochrone as a one-layer vector tile (`isochrone`, properties
 /// `station_id`, `minutes`), public like the GeoJSON route.
+#[utoipa::path(
+    get,
+    path = "/tiles/isochrone/{station}/{minutes}/{z}/{x}/{file}",
+    tag = "coverage",
+    summary = "A station's walking area as a vector tile (layer `isochrone`).",
+    params(
+        ("station" = i64, Path, description = "Station id."),
+        ("minutes" = f64, Path, exclusive_minimum = 0.0, maximum = 60.0, description = "Walking minutes, (0, 60]."),
+        ("z" = u8, Path, minimum = 0, maximum = 24, description = "Zoom."),
+        ("x" = u32, Path, minimum = 0, maximum = 16_777_215, description = "Tile column (below 2^z; past the edge is 404)."),
+        ("file" = String, Path, pattern = r"^[0-9]{1,8}\.mvt$", description = "`{y}.mvt`: the tile row (below 2^z; past the edge is 404)."),
+    ),
+    responses(
+        (status = 200, description = "Mapbox Vector Tile 2.1", content_type = "application/vnd.mapbox-vector-tile", body = inline(super::openapi::Binary)),
+        (status = 404, description = "No such station (`unknown_station`), or past the zoom's edge (`no_such_tile`).", body = crate::error::ErrorBody),
+        (status = 422, description = "The station is not near any walkable street (`station_not_on_network`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn isochrone_tile(
     State(state): State<AppState>,
     Path((station, minutes, z, x, file)): Path<(String, String, String, String, String)>,
@@ -647,47 +778,52 @@ pub async fn isochrone_tile(
     Ok(r)
 }
 
-/// GeoJSON geometry of a line (lon/lat).
-pub fn line_geojson(line: &LineString<f64>) -> Value {
-    json!({
-        "type": "LineString",
-        "coordinates": line.coords().map(|c| [c.x, c.y]).collect::<Vec<_>>(),
-    })
+/// Minutes and speed of a station's isochrone.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IsochroneParams {
+    /// Walking minutes, (0, 60] (default 15).
+    #[param(exclusive_minimum = 0.0, maximum = 60.0)]
+    minutes: Option<f64>,
+    /// Walking speed in m/s, [0.1, 5] (default 1.1).
+    #[param(minimum = 0.1, maximum = 5.0)]
+    speed: Option<f64>,
 }
 
-fn multipolygon_geojson(mp: &MultiPolygon<f64>) -> Value {
-    let ring = |r: &LineString<f64>| r.coords().map(|c| [c.x, c.y]).collect::<Vec<_>>();
-    json!({
-        "type": "MultiPolygon",
-        "coordinates": mp
-            .iter()
-            .map(|p| {
-                std::iter::once(ring(p.exterior()))
-                    .chain(p.interiors().iter().map(ring))
-                    .collect::<Vec<_>>()
-            })
-            .collect::<Vec<_>>(),
-    })
+impl QueryParams for IsochroneParams {
+    fn error_code(field: Option<&str>) -> &'static str {
+        match field {
+            Some("speed") => "bad_speed",
+            _ => "bad_minutes",
+        }
+    }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/stations/{id}/isochrone",
+    tag = "coverage",
+    summary = "The area a station reaches on foot, as GeoJSON.",
+    params(("id" = i64, Path, description = "Station id."), IsochroneParams),
+    responses(
+        (status = 200, description = "A GeoJSON Feature", content_type = "application/geo+json", body = IsochroneFeature),
+        (status = 404, description = "No such station (`unknown_station`).", body = crate::error::ErrorBody),
+        (status = 422, description = "The station is not near any walkable street (`station_not_on_network`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn station_isochrone(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    Query(params): Query<IsochroneParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id: Id = id
         .parse()
         .map_err(|_| ApiError::not_found("unknown_station", format!("no station `{id}`")))?;
-    let params = Params::parse(raw.as_deref())?;
-    let minutes = match params.text("minutes") {
-        Some(_) => params.number("minutes", "bad_minutes")?,
-        None => 15.0,
-    };
+    let minutes = params.minutes.unwrap_or(15.0);
     check_minutes(minutes)?;
-    let speed = match params.text("speed") {
-        Some(_) => params.number("speed", "bad_speed")?,
-        None => gridmap_analysis::coverage::DEFAULT_SPEED_M_S,
-    };
+    let speed = params
+        .speed
+        .unwrap_or(gridmap_analysis::coverage::DEFAULT_SPEED_M_S);
     check_speed(speed)?;
     let atlas = state.atlas();
     if !atlas.data().stations.iter().any(|s| s.id == id) {
@@ -698,21 +834,21 @@ pub async fn station_isochrone(
     }
     let snap = state.coverage.get(atlas).await?;
     let area = isochrone_of(&snap, id, minutes, speed).await?;
-    let feature = json!({
-        "type": "Feature",
-        "geometry": multipolygon_geojson(&area),
-        "properties": {
-            "station_id": id,
-            "minutes": minutes,
-            "metres": round1(minutes * 60.0 * speed),
-            "speed_m_s": speed,
+    let feature = geojson::feature(
+        None,
+        Some(geojson::multipolygon(&area)),
+        &IsochroneProperties {
+            station_id: id,
+            minutes,
+            metres: round1(minutes * 60.0 * speed),
+            speed_m_s: speed,
         },
-    });
+    );
     // RFC 7946's media type, as the OpenAPI document says.
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/geo+json"),
+            axum::http::HeaderValue::from_static(geojson::MEDIA_TYPE),
         )],
         Json(feature),
     ))

@@ -28,6 +28,17 @@ fn parse_range(file: &str) -> Result<(u32, u32), ApiError> {
     Ok((start, end))
 }
 
+#[utoipa::path(
+    get,
+    path = "/fonts/{fontstack}/{range}",
+    tag = "map",
+    summary = "SDF glyphs of a 256-character range (`0-255.pbf`).",
+    params(
+        ("fontstack" = String, Path, description = "Comma-separated font names."),
+        ("range" = inline(super::openapi::GlyphRange), Path, description = "`{start}-{end}.pbf`, 256 code points: start a multiple of 256 below 65,536, end = start + 255."),
+    ),
+    responses((status = 200, description = "Glyph protobuf", content_type = "application/x-protobuf", body = inline(super::openapi::Binary))),
+)]
 pub async fn glyphs(
     State(state): State<AppState>,
     Path((fontstack, file)): Path<(String, String)>,

@@ -4,11 +4,14 @@ use axum::Json;
 use axum::extract::State;
 use gridmap_data::model::Counts;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
-#[derive(Serialize)]
+/// Liveness, what the snapshot holds and the tile cache's use.
+#[derive(Serialize, ToSchema)]
 pub struct Health {
+    /// `ok`.
     status: &'static str,
     version: &'static str,
     backend: &'static str,
@@ -17,13 +20,20 @@ pub struct Health {
     tile_cache: TileCacheUsage,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TileCacheUsage {
     entries: usize,
     bytes: usize,
     budget: usize,
 }
 
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    summary = "Liveness and what the store holds.",
+    responses((status = 200, description = "OK", body = Health)),
+)]
 pub async fn health(State(state): State<AppState>) -> Json<Health> {
     let atlas = state.atlas();
     Json(Health {

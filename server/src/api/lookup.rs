@@ -7,15 +7,16 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use geo::{Distance, Haversine, Point};
 use gridmap_analysis::coverage::Status;
 use gridmap_data::Atlas;
 use gridmap_data::model::Id;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::coverage::line_geojson;
-use super::params::Params;
+use super::geojson::{self, LineStringGeometry};
+use super::params::{Query, QueryParams};
 use super::public::{self, PublicCommunity, PublicContact, PublicGrid, PublicStation};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -23,7 +24,7 @@ use crate::state::AppState;
 /// How many nearest stations a lookup returns.
 const NEAREST_STATIONS: usize = 3;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LookupResponse {
     lon: f64,
     lat: f64,
@@ -36,11 +37,12 @@ pub struct LookupResponse {
     walking: Option<Walking>,
     walking_minutes: Option<f64>,
     /// GeoJSON LineString of the walk (absent for straight-line estimates).
-    route: Option<serde_json::Value>,
+    #[schema(value_type = Option<LineStringGeometry>)]
+    route: Option<::geojson::Geometry>,
 }
 
 /// A nearby station; the one the walk ends at carries its walking figures.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LookupStation {
     #[serde(flatten)]
     station: PublicStation,
@@ -49,19 +51,22 @@ pub struct LookupStation {
     #[serde(skip_serializing_if = "Option::is_none")]
     walking_distance_m: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    route: Option<serde_json::Value>,
+    #[schema(value_type = Option<LineStringGeometry>)]
+    route: Option<::geojson::Geometry>,
 }
 
 /// The walk from the building nearest the point to its nearest station.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct Walking {
     building_id: Id,
     station: PublicStation,
     metres: f64,
     minutes: f64,
     /// `network`, or `estimated` (no street nearby: straight line × detour).
+    #[schema(value_type = String, pattern = "^(network|estimated)$")]
     status: &'static str,
-    route: Option<serde_json::Value>,
+    #[schema(value_type = Option<LineStringGeometry>)]
+    route: Option<::geojson::Geometry>,
 }
 
 /// A lookup point farther than this from every building gets no walk.
@@ -90,7 +95,7 @@ async fn walking(state: &AppState, atlas: Arc<Atlas>, p: Point) -> Option<Walkin
         .route(&snap.graph, building.id)
         .ok()
         .flatten()
-        .map(|r| line_geojson(&r.line));
+        .map(|r| geojson::line(&r.line));
     Some(Walking {
         building_id: building.id,
         station: public::station(station, Haversine.distance(p, station.point)),
@@ -101,13 +106,39 @@ async fn walking(state: &AppState, atlas: Arc<Atlas>, p: Point) -> Option<Walkin
     })
 }
 
+/// A WGS84 point.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LookupQuery {
+    /// Longitude, -180..180.
+    #[param(minimum = -180.0, maximum = 180.0)]
+    lon: f64,
+    /// Latitude, -90..90.
+    #[param(minimum = -90.0, maximum = 90.0)]
+    lat: f64,
+}
+
+impl QueryParams for LookupQuery {
+    fn error_code(_: Option<&str>) -> &'static str {
+        "bad_coordinates"
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/lookup",
+    tag = "public",
+    summary = "The grid, community, public contacts, nearest stations and walk of a WGS84 point.",
+    params(LookupQuery),
+    responses(
+        (status = 200, description = "OK", body = LookupResponse),
+        (status = 404, description = "The point lies in no grid (`not_in_grid`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn lookup(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
+    Query(LookupQuery { lon, lat }): Query<LookupQuery>,
 ) -> Result<Json<LookupResponse>, ApiError> {
-    let params = Params::parse(raw.as_deref())?;
-    let lon = params.number("lon", "bad_coordinates")?;
-    let lat = params.number("lat", "bad_coordinates")?;
     if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
         return Err(ApiError::bad_request(
             "bad_coordinates",

@@ -28,7 +28,7 @@
 use std::collections::BTreeSet;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gridmap_analysis::planning::diff::diff;
@@ -44,6 +44,13 @@ use gridmap_data::model::{Id, Plan, PlanOp, PlanStatus};
 use gridmap_data::store::accounts::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use super::geojson::{
+    self, BuildingFeatures, BuildingProperties, GridFeatures, GridProperties, MultiPolygonGeometry,
+    PlanExport,
+};
+use super::params::{Json as Body, Query, QueryParams};
 
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
@@ -60,7 +67,7 @@ type PlanResult<T> = Result<T, ApiError>;
 
 // ---------------------------------------------------------------- rules
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RulesView {
     community_id: Id,
     rules: Rules,
@@ -68,6 +75,17 @@ pub struct RulesView {
     custom: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/communities/{id}/rules",
+    tag = "plans",
+    summary = "A community's grid rules (ReadPlans).",
+    params(("id" = i64, Path, description = "Community id.")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = RulesView),
+    ),
+)]
 pub async fn get_rules(
     State(state): State<AppState>,
     principal: Principal,
@@ -83,11 +101,24 @@ pub async fn get_rules(
     }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/communities/{id}/rules",
+    tag = "plans",
+    summary = "Set a community's grid rules (EditPlan; audited).",
+    params(("id" = i64, Path, description = "Community id.")),
+    request_body = Rules,
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = RulesView),
+        (status = 422, description = "Rules that contradict themselves (`invalid_rules`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn put_rules(
     State(state): State<AppState>,
     principal: Principal,
     Path(community_id): Path<Id>,
-    Json(rules): Json<Rules>,
+    Body(rules): Body<Rules>,
 ) -> PlanResult<Json<RulesView>> {
     principal.require(Permission::EditPlan { community_id })?;
     known_community(&state, community_id)?;
@@ -129,17 +160,36 @@ fn known_community(state: &AppState, id: Id) -> Result<(), ApiError> {
 
 // ---------------------------------------------------------------- plans
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this community's plans.
     community: Option<Id>,
 }
 
-#[derive(Serialize)]
+impl QueryParams for ListQuery {
+    fn error_code(_: Option<&str>) -> &'static str {
+        "bad_community"
+    }
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct PlanList {
     plans: Vec<Plan>,
 }
 
 /// Plans the caller may read, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/plans",
+    tag = "plans",
+    summary = "Plans the caller may read, newest first.",
+    params(ListQuery),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = PlanList),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -165,7 +215,7 @@ pub async fn list(
 }
 
 /// A plan with its newest state and per-grid summary.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PlanView {
     plan: Plan,
     version: i64,
@@ -189,19 +239,33 @@ async fn view(state: &AppState, plan: Plan) -> PlanResult<PlanView> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateBody {
     community_id: Id,
+    /// 1–200 characters (spaces around are dropped).
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: String,
     /// Start from this plan's newest state instead of the published grids.
     #[serde(default)]
     from: Option<Id>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/plans",
+    tag = "plans",
+    summary = "A new draft from the published grids or another plan (EditPlan; audited).",
+    request_body = CreateBody,
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "OK", body = PlanView),
+        (status = 404, description = "No such plan to copy (`not_found`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    Json(body): Json<CreateBody>,
+    Body(body): Body<CreateBody>,
 ) -> PlanResult<(StatusCode, Json<PlanView>)> {
     let community_id = body.community_id;
     principal.require(Permission::EditPlan { community_id })?;
@@ -210,7 +274,8 @@ pub async fn create(
         Some(from) => {
             let base = load::plan(store, from).await?;
             if base.community_id != community_id {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
                     "other_community",
                     format!("plan {from} belongs to community {}", base.community_id),
                 ));
@@ -340,6 +405,17 @@ async fn append(
     .map_err(ApiError::from)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/plans/{id}",
+    tag = "plans",
+    summary = "A plan with its grids (ReadPlans).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = PlanView),
+    ),
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -351,24 +427,38 @@ pub async fn get_one(
 
 // ---------------------------------------------------------------- edits
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct EditBody {
     version: i64,
     edit: Edit,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Edited {
     version: i64,
     summary: EditSummary,
     grids: Vec<GridSummary>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/plans/{id}/edits",
+    tag = "plans",
+    summary = "Apply one edit at `version` (409 with the current version when stale; EditPlan; audited).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    request_body = EditBody,
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Edited),
+        (status = 409, description = "A stale version (`stale_version`, with `current_version`), or not a draft (`not_draft`), or a locked grid (`grid_locked`).", body = crate::error::ErrorBody),
+        (status = 422, description = "The edit or run is not possible (`code` names why).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn edit(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<EditBody>,
+    Body(body): Body<EditBody>,
 ) -> PlanResult<Json<Edited>> {
     let plan = writable(&state, &principal, id, body.version).await?;
     let store = state.store.as_ref();
@@ -394,12 +484,12 @@ pub async fn edit(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct VersionBody {
     version: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Stepped {
     version: i64,
     /// The step undone or redone.
@@ -409,20 +499,46 @@ pub struct Stepped {
     can_redo: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/plans/{id}/undo",
+    tag = "plans",
+    summary = "Undo the newest edit (EditPlan; audited).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    request_body = VersionBody,
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Stepped),
+        (status = 409, description = "A stale version (`stale_version`), not a draft, or nothing to undo (`nothing_to_undo`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn undo(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<VersionBody>,
+    Body(body): Body<VersionBody>,
 ) -> PlanResult<Json<Stepped>> {
     step(state, principal, id, body.version, PlanOp::Undo).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/plans/{id}/redo",
+    tag = "plans",
+    summary = "Redo the newest undone edit (EditPlan; audited).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    request_body = VersionBody,
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Stepped),
+        (status = 409, description = "A stale version (`stale_version`), not a draft, or nothing to redo (`nothing_to_redo`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn redo(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<VersionBody>,
+    Body(body): Body<VersionBody>,
 ) -> PlanResult<Json<Stepped>> {
     step(state, principal, id, body.version, PlanOp::Redo).await
 }
@@ -477,7 +593,7 @@ async fn step(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct HistoryEntry {
     version: i64,
     op: PlanOp,
@@ -486,11 +602,22 @@ pub struct HistoryEntry {
     at: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct History {
     history: Vec<HistoryEntry>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/plans/{id}/history",
+    tag = "plans",
+    summary = "Every version of a plan with who made it (ReadPlans).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = History),
+    ),
+)]
 pub async fn history(
     State(state): State<AppState>,
     principal: Principal,
@@ -515,13 +642,24 @@ pub async fn history(
 
 // ---------------------------------------------------------------- engine runs
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Validation {
     version: i64,
     breaks: Vec<Break>,
     clean: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/plans/{id}/validate",
+    tag = "plans",
+    summary = "Rule violations of the plan's newest state (ReadPlans).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Validation),
+    ),
+)]
 pub async fn validate_plan(
     State(state): State<AppState>,
     principal: Principal,
@@ -540,7 +678,7 @@ pub async fn validate_plan(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct PartitionBody {
     version: i64,
     #[serde(default)]
@@ -559,18 +697,32 @@ pub struct PartitionBody {
     best_effort: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Partitioned {
     version: i64,
     report: PartitionReport,
     grids: Vec<GridSummary>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/plans/{id}/partition",
+    tag = "plans",
+    summary = "Redraw grids automatically (fresh or rebalance; EditPlan; audited).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    request_body = PartitionBody,
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = Partitioned),
+        (status = 409, description = "A stale version (`stale_version`, with `current_version`), or not a draft (`not_draft`), or a locked grid (`grid_locked`).", body = crate::error::ErrorBody),
+        (status = 422, description = "The rules cannot be met (`infeasible`, with `reason` and `buildings`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn partition_plan(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<PartitionBody>,
+    Body(body): Body<PartitionBody>,
 ) -> PlanResult<Json<Partitioned>> {
     let plan = writable(&state, &principal, id, body.version).await?;
     let store = state.store.as_ref();
@@ -613,7 +765,7 @@ pub async fn partition_plan(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct PublishBody {
     version: i64,
     /// Publish despite rule breaks: admins only, audited as forced.
@@ -626,14 +778,29 @@ pub struct PublishBody {
     force_base: bool,
     /// Why the other publish is replaced (1–500 characters; with `force_base`).
     #[serde(default)]
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/plans/{id}/publish",
+    tag = "plans",
+    summary = "Make the plan the community's grids (EditPlan; audited). 422 `plan_has_breaks` (with `breaks`) when it breaks a rule (`force`: admins only); 409 `base_changed` (with `base_plan`, `published_plan`, `changes`) when the draft was made from another published plan than the current one (rebase it, or `force_base` with a `reason`, audited).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    request_body = PublishBody,
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = crate::plans::publish::Published),
+        (status = 409, description = "A stale version (`stale_version`), not a draft, or another publish since the draft was made (`base_changed`).", body = crate::error::ErrorBody),
+        (status = 422, description = "The plan breaks a rule (`plan_has_breaks`, with `breaks`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn publish_plan(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<PublishBody>,
+    Body(body): Body<PublishBody>,
 ) -> PlanResult<Json<Published>> {
     let plan = load::plan(state.store.as_ref(), id).await?;
     principal.require(Permission::EditPlan {
@@ -676,7 +843,7 @@ pub async fn publish_plan(
     Ok(Json(out))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RebasedView {
     #[serde(flatten)]
     rebased: Rebased,
@@ -687,11 +854,24 @@ pub struct RebasedView {
 
 /// Move a draft onto the community's published plan: its edits replayed,
 /// conflicts listed (see [`crate::plans::rebase`]).
+#[utoipa::path(
+    post,
+    path = "/api/plans/{id}/rebase",
+    tag = "plans",
+    summary = "Move a draft onto the community's published plan: it restarts from the published grids (undo stops there) and its own edits are replayed as new versions; the edits that could not be replayed, or were replayed over the other publish's change, are listed as `conflicts` (EditPlan; audited). 409 `base_current` when it already builds on the published plan, `rebase_unsupported` for a copy of another draft or an import.",
+    params(("id" = i64, Path, description = "Plan id.")),
+    request_body = VersionBody,
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = RebasedView),
+        (status = 409, description = "A stale version (`stale_version`), not a draft, `base_current` or `rebase_unsupported`.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn rebase_plan(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-    Json(body): Json<VersionBody>,
+    Body(body): Body<VersionBody>,
 ) -> PlanResult<Json<RebasedView>> {
     let plan = writable(&state, &principal, id, body.version).await?;
     let store = state.store.as_ref();
@@ -720,15 +900,71 @@ pub async fn rebase_plan(
     }))
 }
 
+/// A plan at a version.
+#[derive(Serialize, ToSchema)]
+pub struct PlanAt {
+    id: Id,
+    version: i64,
+}
+
+/// A building whose grid changes between the two plans.
+#[derive(Serialize, ToSchema)]
+pub struct DiffMove {
+    building: Id,
+    /// Grid key in plan `a`.
+    from: Option<GridKey>,
+    /// Grid key in plan `b`.
+    to: Option<GridKey>,
+    from_code: Option<String>,
+    to_code: Option<String>,
+}
+
+/// A grid by key and code.
+#[derive(Serialize, ToSchema)]
+pub struct KeyCode {
+    key: GridKey,
+    code: Option<String>,
+}
+
+/// What changes from plan `a` to plan `b`.
+#[derive(Serialize, ToSchema)]
+pub struct PlanDiffView {
+    a: PlanAt,
+    b: PlanAt,
+    buildings_moved: usize,
+    moved: Vec<DiffMove>,
+    grids_added: Vec<KeyCode>,
+    grids_removed: Vec<KeyCode>,
+    /// Keys of grids in both whose code, name, kind, lock or people changed.
+    grids_changed: Vec<GridKey>,
+    households_moved: u64,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/plans/{id}/diff/{other}",
+    tag = "plans",
+    summary = "Buildings that change grid between two plans of one community (ReadPlans).",
+    params(
+        ("id" = i64, Path, description = "Plan id."),
+        ("other" = i64, Path, description = "The other plan's id."),
+    ),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "OK", body = PlanDiffView),
+        (status = 422, description = "Plans of different communities (`other_community`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn diff_plans(
     State(state): State<AppState>,
     principal: Principal,
     Path((a, b)): Path<(Id, Id)>,
-) -> PlanResult<Json<Value>> {
+) -> PlanResult<Json<PlanDiffView>> {
     let pa = readable(&state, &principal, a).await?;
     let pb = readable(&state, &principal, b).await?;
     if pa.community_id != pb.community_id {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
             "other_community",
             "plans of different communities cannot be compared",
         ));
@@ -739,35 +975,63 @@ pub async fn diff_plans(
     let sb = align_by_code(&sa, &load::state(store, b, pb.version).await?);
     let work = CommunityWork::open(store, &state.atlas(), pa.community_id).await?;
     let d = diff(&work.input, &sa, &sb);
-    let code = |s: &PlanState, k: &Option<GridKey>| -> Value {
-        k.and_then(|k| s.grid(k))
-            .map_or(Value::Null, |g| Value::String(g.code.clone()))
+    let code = |s: &PlanState, k: Option<GridKey>| -> Option<String> {
+        k.and_then(|k| s.grid(k)).map(|g| g.code.clone())
     };
-    let moved: Vec<Value> = d
+    let moved: Vec<DiffMove> = d
         .moved
         .iter()
-        .map(|m| {
-            json!({
-                "building": m.building,
-                "from": m.from, "to": m.to,
-                "from_code": code(&sa, &m.from), "to_code": code(&sb, &m.to),
-            })
+        .map(|m| DiffMove {
+            building: m.building,
+            from: m.from,
+            to: m.to,
+            from_code: code(&sa, m.from),
+            to_code: code(&sb, m.to),
         })
         .collect();
-    Ok(Json(json!({
-        "a": {"id": a, "version": pa.version},
-        "b": {"id": b, "version": pb.version},
-        "buildings_moved": moved.len(),
-        "moved": moved,
-        "grids_added": d.grids_added.iter().map(|k| json!({"key": k, "code": code(&sb, &Some(*k))})).collect::<Vec<_>>(),
-        "grids_removed": d.grids_removed.iter().map(|k| json!({"key": k, "code": code(&sa, &Some(*k))})).collect::<Vec<_>>(),
-        "grids_changed": d.grids_changed,
-        "households_moved": d.households_moved,
-    })))
+    Ok(Json(PlanDiffView {
+        a: PlanAt {
+            id: a,
+            version: pa.version,
+        },
+        b: PlanAt {
+            id: b,
+            version: pb.version,
+        },
+        buildings_moved: moved.len(),
+        moved,
+        grids_added: d
+            .grids_added
+            .iter()
+            .map(|&key| KeyCode {
+                key,
+                code: code(&sb, Some(key)),
+            })
+            .collect(),
+        grids_removed: d
+            .grids_removed
+            .iter()
+            .map(|&key| KeyCode {
+                key,
+                code: code(&sa, Some(key)),
+            })
+            .collect(),
+        grids_changed: d.grids_changed,
+        households_moved: d.households_moved,
+    }))
 }
 
 // ---------------------------------------------------------------- exchange
 
+#[utoipa::path(
+    get,
+    path = "/api/plans/{id}/export.geojson",
+    tag = "plans",
+    summary = "The plan's grids as GeoJSON (ReadPlans).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "A GeoJSON FeatureCollection", content_type = "application/geo+json", body = PlanExport)),
+)]
 pub async fn export_geojson(
     State(state): State<AppState>,
     principal: Principal,
@@ -781,11 +1045,20 @@ pub async fn export_geojson(
         .map_err(|e| ApiError::internal(format!("export failed: {e}")))?;
     Ok(file(
         fc,
-        "application/geo+json",
+        geojson::MEDIA_TYPE,
         &format!("plan-{id}-v{}.geojson", plan.version),
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/plans/{id}/export.csv",
+    tag = "plans",
+    summary = "The plan's `building_id,grid_code` assignment (ReadPlans).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "CSV", content_type = "text/csv", body = inline(super::openapi::Text))),
+)]
 pub async fn export_csv(
     State(state): State<AppState>,
     principal: Principal,
@@ -814,13 +1087,40 @@ fn file(body: String, content_type: &'static str, name: &str) -> Response {
         .into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
+    /// Community id.
     community: Id,
+    /// Name of the draft, 1–200 characters (default `imported`).
+    #[param(min_length = 1, max_length = 200, pattern = r"\S")]
     name: Option<String>,
 }
 
+impl QueryParams for ImportQuery {
+    fn error_code(field: Option<&str>) -> &'static str {
+        match field {
+            Some("name") => "bad_name",
+            _ => "bad_community",
+        }
+    }
+}
+
 /// A new draft from a `building_id,grid_code` CSV (a paper plan).
+#[utoipa::path(
+    post,
+    path = "/api/plans/import",
+    tag = "plans",
+    summary = "A new draft from a `building_id,grid_code` CSV (EditPlan; audited).",
+    params(ImportQuery),
+    request_body(content = inline(super::openapi::Text), content_type = "text/csv", description = "`building_id,grid_code` rows with a header line."),
+    security(("session" = [], "csrf" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = PlanView),
+        (status = 404, description = "No such community.", body = crate::error::ErrorBody),
+        (status = 422, description = "The CSV does not make a plan (`code` names why).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn import(
     State(state): State<AppState>,
     principal: Principal,
@@ -882,7 +1182,7 @@ async fn import_csv(
 
 // ---------------------------------------------------------------- planner's map
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CommunityItem {
     id: Id,
     code: String,
@@ -892,12 +1192,20 @@ pub struct CommunityItem {
     can_edit: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CommunityList {
     communities: Vec<CommunityItem>,
 }
 
 /// The communities whose plans the caller may read, by code.
+#[utoipa::path(
+    get,
+    path = "/api/communities",
+    tag = "plans",
+    summary = "The communities the caller may read plans of, with bounds and whether they may edit them.",
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "OK", body = CommunityList)),
+)]
 pub async fn communities(
     State(state): State<AppState>,
     principal: Principal,
@@ -932,30 +1240,40 @@ fn bbox(m: &geo::MultiPolygon<f64>) -> Option<[f64; 4]> {
         .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
 }
 
-fn ring(l: &geo::LineString<f64>) -> Value {
-    Value::Array(l.coords().map(|c| json!([c.x, c.y])).collect())
-}
-
-fn multipolygon(m: &geo::MultiPolygon<f64>) -> Value {
-    let polys: Vec<Value> =
-        m.0.iter()
-            .map(|p| {
-                let mut rings = vec![ring(p.exterior())];
-                rings.extend(p.interiors().iter().map(ring));
-                Value::Array(rings)
-            })
-            .collect();
-    json!({"type": "MultiPolygon", "coordinates": polys})
+/// What the planner's map draws for a plan.
+#[derive(Serialize, ToSchema)]
+pub struct Layers {
+    plan: Id,
+    version: i64,
+    community_id: Id,
+    /// `[west, south, east, north]` of the community.
+    bbox: Option<[f64; 4]>,
+    /// The community's boundary.
+    #[schema(value_type = Option<MultiPolygonGeometry>)]
+    boundary: Option<::geojson::Geometry>,
+    #[schema(value_type = GridFeatures)]
+    grids: ::geojson::FeatureCollection,
+    #[schema(value_type = BuildingFeatures)]
+    buildings: ::geojson::FeatureCollection,
 }
 
 /// What the planner's map draws for a plan's newest version: the derived
 /// grid polygons (keyed) and every building point of the community with its
 /// households and grid key. Draft geometry, so never public: `ReadPlans`.
+#[utoipa::path(
+    get,
+    path = "/api/plans/{id}/layers",
+    tag = "plans",
+    summary = "The plan's map: derived grid polygons and building points with households and grid (ReadPlans).",
+    params(("id" = i64, Path, description = "Plan id.")),
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "OK", body = Layers)),
+)]
 pub async fn layers(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<Id>,
-) -> PlanResult<Json<Value>> {
+) -> PlanResult<Json<Layers>> {
     let plan = readable(&state, &principal, id).await?;
     let store = state.store.as_ref();
     let atlas = state.atlas();
@@ -966,52 +1284,57 @@ pub async fn layers(
     } = Workspace::open(store, &atlas, &plan, plan.version).await?;
     let boundary = atlas
         .community(plan.community_id)
-        .map(|c| (bbox(&c.boundary), multipolygon(&c.boundary)));
-    let names: Vec<Value> = input
+        .map(|c| (bbox(&c.boundary), geojson::multipolygon(&c.boundary)));
+    let names: Vec<Option<String>> = input
         .buildings
         .iter()
         .map(|b| {
             atlas
                 .building(b.id)
                 .and_then(|x| x.name.clone().or_else(|| x.address.clone()))
-                .map_or(Value::Null, Value::String)
         })
         .collect();
     let body = tokio::task::spawn_blocking(move || {
         let polys = grid_polygons(&input, &plan_state);
-        let grids: Vec<Value> = polys
+        let grids = polys
             .iter()
-            .map(|(k, m)| {
-                json!({"type": "Feature", "id": k, "properties": {"key": k}, "geometry": multipolygon(m)})
+            .map(|(&key, m)| {
+                geojson::feature(
+                    Some(i64::from(key)),
+                    Some(geojson::multipolygon(m)),
+                    &GridProperties { key },
+                )
             })
             .collect();
-        let buildings: Vec<Value> = input
+        let buildings = input
             .buildings
             .iter()
             .zip(names)
             .map(|(b, name)| {
-                json!({
-                    "type": "Feature",
-                    "id": b.id,
-                    "properties": {
-                        "households": b.households,
-                        "grid": plan_state.assignment.get(&b.id),
-                        "name": name,
+                geojson::feature(
+                    Some(b.id),
+                    Some(geojson::point(b.point)),
+                    &BuildingProperties {
+                        households: b.households,
+                        grid: plan_state.assignment.get(&b.id).copied(),
+                        name,
                     },
-                    "geometry": {"type": "Point", "coordinates": [b.point.x(), b.point.y()]},
-                })
+                )
             })
             .collect();
-        let (bbox, boundary) = boundary.unwrap_or((None, Value::Null));
-        json!({
-            "plan": id,
-            "version": plan.version,
-            "community_id": plan.community_id,
-            "bbox": bbox,
-            "boundary": boundary,
-            "grids": {"type": "FeatureCollection", "features": grids},
-            "buildings": {"type": "FeatureCollection", "features": buildings},
-        })
+        let (bbox, boundary) = match boundary {
+            Some((bbox, shape)) => (bbox, Some(shape)),
+            None => (None, None),
+        };
+        Layers {
+            plan: id,
+            version: plan.version,
+            community_id: plan.community_id,
+            bbox,
+            boundary,
+            grids: geojson::collection(grids),
+            buildings: geojson::collection(buildings),
+        }
     })
     .await
     .map_err(|e| ApiError::internal(format!("plan layers failed: {e}")))?;

@@ -4,36 +4,41 @@
 
 use gridmap_data::Atlas;
 use gridmap_data::model::{Building, Community, Grid, Id, Person, Station};
+use gridmap_data::model::{GridKind, PersonRole, StationTier};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicCommunity {
     pub id: Id,
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicGrid {
     pub id: Id,
     pub code: String,
     pub name: String,
+    #[schema(value_type = GridKind)]
     pub kind: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicContact {
     pub name: String,
+    #[schema(value_type = PersonRole)]
     pub role: &'static str,
     pub phone: Option<String>,
     /// Fictional demo person.
     pub sample: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicStation {
     pub id: Id,
     pub name: String,
+    #[schema(value_type = StationTier)]
     pub tier: &'static str,
     pub lon: f64,
     pub lat: f64,
@@ -42,7 +47,7 @@ pub struct PublicStation {
     pub distance_m: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicBuilding {
     pub id: Id,
     pub name: Option<String>,

@@ -9,14 +9,16 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use geo::BoundingRect;
 use gridmap_data::Atlas;
 use gridmap_data::model::Building;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::params::Params;
+use super::params::{Query, QueryParams};
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
 use crate::qr::{self, Matrix, svg::Label};
@@ -83,6 +85,14 @@ fn label(atlas: &Atlas, b: &Building, origin: &str) -> Result<Label, ApiError> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/buildings/{id}/qr.svg",
+    tag = "qr",
+    summary = "A labelled QR code pointing at the building's page.",
+    params(("id" = i64, Path, description = "Building id.")),
+    responses((status = 200, description = "SVG", content_type = "image/svg+xml", body = inline(super::openapi::Text))),
+)]
 pub async fn building_svg(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -97,15 +107,37 @@ pub async fn building_svg(
     Ok(svg_response(qr::svg::single(&label)))
 }
 
+/// The PNG's size.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PngQuery {
+    /// Pixels per module (default 8; above 32 counts as 32).
+    #[param(minimum = 1, maximum = 4_294_967_295_u64)]
+    scale: Option<u32>,
+}
+
+impl QueryParams for PngQuery {
+    fn error_code(_: Option<&str>) -> &'static str {
+        "bad_limit"
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/buildings/{id}/qr.png",
+    tag = "qr",
+    summary = "The bare QR code of the building's page as PNG.",
+    params(("id" = i64, Path, description = "Building id."), PngQuery),
+    responses((status = 200, description = "PNG", content_type = "image/png", body = inline(super::openapi::Binary))),
+)]
 pub async fn building_png(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    Query(query): Query<PngQuery>,
 ) -> Result<Response, ApiError> {
     let id = building_id(&id)?;
-    let scale =
-        Params::parse(raw.as_deref())?.limit("scale", DEFAULT_PNG_SCALE, qr::png::MAX_SCALE)?;
+    let scale = super::params::limit(query.scale, DEFAULT_PNG_SCALE, qr::png::MAX_SCALE)?;
     let atlas = state.atlas();
     if atlas.building(id).is_none() {
         return Err(ApiError::not_found(
@@ -126,17 +158,40 @@ pub async fn building_png(
         .into_response())
 }
 
+/// Which page of a sheet.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SheetQuery {
+    /// Only this page (1-based).
+    #[param(minimum = 1, maximum = 4_294_967_295_u64)]
+    page: Option<u32>,
+}
+
+impl QueryParams for SheetQuery {
+    fn error_code(_: Option<&str>) -> &'static str {
+        "bad_limit"
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/grids/{id}/qr-sheet.svg",
+    tag = "qr",
+    summary = "A4 sheets of QR codes for every building of a grid (ReadPlans of its community).",
+    params(("id" = i64, Path, description = "Grid id."), SheetQuery),
+    security(("session" = []), ("bearer" = [])),
+    responses((status = 200, description = "SVG", content_type = "image/svg+xml", body = inline(super::openapi::Text))),
+)]
 pub async fn grid_sheet(
     State(state): State<AppState>,
     principal: Principal,
     headers: HeaderMap,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    Query(query): Query<SheetQuery>,
 ) -> Result<Response, ApiError> {
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request("bad_id", format!("`{id}` is not a grid id")))?;
-    let params = Params::parse(raw.as_deref())?;
     let atlas = state.atlas();
     let grid = atlas
         .grid(id)
@@ -153,9 +208,9 @@ pub async fn grid_sheet(
     };
     buildings.sort_by_key(|b| b.id);
     let mut part = None;
-    if params.text("page").is_some() {
+    if query.page.is_some() {
         let pages = buildings.len().div_ceil(qr::svg::PER_PAGE).max(1);
-        let page = params.limit("page", 1, usize::MAX)?;
+        let page = super::params::limit(query.page, 1, usize::MAX)?;
         part = Some((page, pages));
         if page > pages {
             return Err(ApiError::not_found(

@@ -6,7 +6,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::tiles::TileJson;
 
 use crate::state::AppState;
 
@@ -28,39 +32,97 @@ pub fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+/// A MapLibre style (version 8).
+#[derive(Serialize, ToSchema)]
+pub struct Style {
+    /// `8`.
+    version: u8,
+    name: &'static str,
+    /// `[lon, lat]`.
+    center: [f64; 2],
+    zoom: f64,
+    sources: Sources,
+    /// URL template of the glyph ranges.
+    glyphs: String,
+    /// MapLibre style layers, drawn in order.
+    #[schema(value_type = Vec<StyleLayer>)]
+    layers: Value,
+}
+
+/// A MapLibre style layer (see the MapLibre style specification).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // documentation only
+pub struct StyleLayer {
+    id: String,
+    /// `background`, `fill`, `line`, `symbol`, `circle` …
+    #[serde(rename = "type")]
+    kind: String,
+    source: Option<String>,
+    #[serde(rename = "source-layer")]
+    source_layer: Option<String>,
+}
+
+/// The style's sources.
+#[derive(Serialize, ToSchema)]
+pub struct Sources {
+    gridmap: VectorSource,
+    /// Walking coverage, its own source: only maps that show it load it.
+    coverage: VectorSource,
+}
+
+/// A vector source with its TileJSON's fields inline.
+#[derive(Serialize, ToSchema)]
+pub struct VectorSource {
+    /// `vector`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    tiles: Vec<String>,
+    minzoom: u8,
+    maxzoom: u8,
+    bounds: [f64; 4],
+    attribution: &'static str,
+}
+
+#[utoipa::path(
+    get,
+    path = "/style.json",
+    tag = "map",
+    summary = "The MapLibre style of the map.",
+    responses((status = 200, description = "OK", body = Style)),
+)]
+pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> Json<Style> {
     let base = state.origin(&headers);
     let atlas = state.atlas();
     let (center, zoom) = match atlas.bounds() {
         Some(b) => ([b.center().x, b.center().y], 14.0),
         None => ([118.78, 32.04], 2.0),
     };
-    Json(json!({
-        "version": 8,
-        "name": "gridmap",
-        "center": center,
-        "zoom": zoom,
+    Json(Style {
+        version: 8,
+        name: "gridmap",
+        center,
+        zoom,
         // The sources carry their TileJSON inline (the same as /tiles.json and
         // /tiles/coverage.json), so a map asks for tiles without a round trip.
-        "sources": {
-            "gridmap": inline_source(super::tiles::base_tilejson(&state, &headers)),
-            // Walking coverage, its own source: only maps that show it load it.
-            "coverage": inline_source(super::tiles::coverage_tilejson_of(&state, &headers)),
+        sources: Sources {
+            gridmap: inline_source(super::tiles::base_tilejson(&state, &headers)),
+            coverage: inline_source(super::tiles::coverage_tilejson_of(&state, &headers)),
         },
-        "glyphs": format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
-        "layers": layers(),
-    }))
+        glyphs: format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
+        layers: layers(),
+    })
 }
 
 /// A vector source with a TileJSON's fields inline.
-fn inline_source(tilejson: Value) -> Value {
-    let mut source = json!({"type": "vector"});
-    for key in ["tiles", "minzoom", "maxzoom", "bounds", "attribution"] {
-        if let Some(v) = tilejson.get(key) {
-            source[key] = v.clone();
-        }
+fn inline_source(tilejson: TileJson) -> VectorSource {
+    VectorSource {
+        kind: "vector",
+        tiles: tilejson.tiles,
+        minzoom: tilejson.minzoom,
+        maxzoom: tilejson.maxzoom,
+        bounds: tilejson.bounds,
+        attribution: tilejson.attribution,
     }
-    source
 }
 
 fn layers() -> Value {

@@ -2,6 +2,7 @@
 //! coverage source `GET /tiles/coverage/{z}/{x}/{y}.mvt` and
 //! `GET /tiles/coverage.json`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -10,7 +11,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gridmap_tiles::{MAX_ZOOM, TileCoord};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::{Permission, Principal};
 use crate::error::ApiError;
@@ -24,6 +26,11 @@ pub fn parse_coord(z: &str, x: &str, file: &str) -> Result<TileCoord, ApiError> 
     let y = file
         .strip_suffix(".mvt")
         .ok_or_else(|| bad(format!("`{file}` must be {{y}}.mvt")))?;
+    // Digits only: `str::parse` would also take a sign (`+1`).
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(z) && digits(x) && digits(y)) {
+        return Err(bad(format!("`{z}/{x}/{file}` is not a tile address")));
+    }
     let z: u8 = z
         .parse()
         .map_err(|_| bad(format!("zoom `{z}` is not a number from 0 to {MAX_ZOOM}")))?;
@@ -92,6 +99,23 @@ fn view_key(p: &Principal) -> u64 {
     h.finish() | 1
 }
 
+#[utoipa::path(
+    get,
+    path = "/tiles/{z}/{x}/{file}",
+    tag = "map",
+    summary = "A vector tile; signed-in callers get household attributes of the grids they may read.",
+    params(
+        ("z" = u8, Path, minimum = 0, maximum = 24, description = "Zoom."),
+        ("x" = u32, Path, minimum = 0, maximum = 16_777_215, description = "Tile column (below 2^z; past the edge is 404)."),
+        ("file" = String, Path, pattern = r"^[0-9]{1,8}\.mvt$", description = "`{y}.mvt`: the tile row (below 2^z; past the edge is 404)."),
+    ),
+    security((), ("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Mapbox Vector Tile 2.1 (gzip when accepted)", content_type = "application/vnd.mapbox-vector-tile", body = inline(super::openapi::Binary)),
+        (status = 304, description = "Not modified (ETag matched)."),
+        (status = 404, description = "Past the zoom's edge (`no_such_tile`: `x, y < 2^z`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn tile(
     State(state): State<AppState>,
     principal: Option<Principal>,
@@ -154,6 +178,22 @@ pub async fn tile(
 /// coverage run of this snapshot is still going (large data), the tile is
 /// empty, carries a `-p` ETag and is not cached, so no client or cache keeps
 /// it as the final one.
+#[utoipa::path(
+    get,
+    path = "/tiles/coverage/{z}/{x}/{file}",
+    tag = "map",
+    summary = "A walking-coverage tile: each building's band and minutes (no households); empty with a `-p` ETag while the run is pending.",
+    params(
+        ("z" = u8, Path, minimum = 0, maximum = 24, description = "Zoom."),
+        ("x" = u32, Path, minimum = 0, maximum = 16_777_215, description = "Tile column (below 2^z; past the edge is 404)."),
+        ("file" = String, Path, pattern = r"^[0-9]{1,8}\.mvt$", description = "`{y}.mvt`: the tile row (below 2^z; past the edge is 404)."),
+    ),
+    responses(
+        (status = 200, description = "Mapbox Vector Tile 2.1 (gzip when accepted)", content_type = "application/vnd.mapbox-vector-tile", body = inline(super::openapi::Binary)),
+        (status = 304, description = "Not modified (ETag matched)."),
+        (status = 404, description = "Past the zoom's edge (`no_such_tile`).", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn coverage_tile(
     State(state): State<AppState>,
     Path((z, x, file)): Path<(String, String, String)>,
@@ -308,22 +348,67 @@ fn respond(
     Ok(response)
 }
 
-pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+/// TileJSON 3.0.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TileJson {
+    /// `3.0.0`.
+    tilejson: &'static str,
+    name: &'static str,
+    /// One URL template, `…/{z}/{x}/{y}.mvt`.
+    pub(crate) tiles: Vec<String>,
+    pub(crate) minzoom: u8,
+    pub(crate) maxzoom: u8,
+    /// `[west, south, east, north]`.
+    pub(crate) bounds: [f64; 4],
+    /// `[lon, lat, zoom]`.
+    center: [f64; 3],
+    vector_layers: Vec<VectorLayer>,
+    pub(crate) attribution: &'static str,
+}
+
+/// One layer of a TileJSON.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VectorLayer {
+    id: &'static str,
+    /// Attribute name → type (`String`, `Number`, `Boolean`).
+    fields: BTreeMap<&'static str, &'static str>,
+    minzoom: u8,
+    maxzoom: u8,
+}
+
+#[utoipa::path(
+    get,
+    path = "/tiles.json",
+    tag = "map",
+    summary = "TileJSON 3.0 of the vector tiles.",
+    responses((status = 200, description = "OK", body = TileJson)),
+)]
+pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<TileJson> {
     Json(base_tilejson(&state, &headers))
 }
 
 /// TileJSON 3.0 of the base tiles (`/tiles.json`).
-pub(crate) fn base_tilejson(state: &AppState, headers: &HeaderMap) -> Value {
+pub(crate) fn base_tilejson(state: &AppState, headers: &HeaderMap) -> TileJson {
     tilejson_of(state, headers, "gridmap", "/tiles", 0, LAYERS)
 }
 
 /// `GET /tiles/coverage.json`: TileJSON 3.0 of the coverage source.
-pub async fn coverage_tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+#[utoipa::path(
+    get,
+    path = "/tiles/coverage.json",
+    tag = "map",
+    summary = "TileJSON 3.0 of the walking-coverage tiles (layer `coverage`, z13+).",
+    responses((status = 200, description = "OK", body = TileJson)),
+)]
+pub async fn coverage_tilejson(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Json<TileJson> {
     Json(coverage_tilejson_of(&state, &headers))
 }
 
 /// TileJSON 3.0 of the coverage tiles (`/tiles/coverage.json`).
-pub(crate) fn coverage_tilejson_of(state: &AppState, headers: &HeaderMap) -> Value {
+pub(crate) fn coverage_tilejson_of(state: &AppState, headers: &HeaderMap) -> TileJson {
     let layers = [tiles::COVERAGE_LAYER];
     tilejson_of(
         state,
@@ -339,42 +424,41 @@ pub(crate) fn coverage_tilejson_of(state: &AppState, headers: &HeaderMap) -> Val
 fn tilejson_of(
     state: &AppState,
     headers: &HeaderMap,
-    name: &str,
+    name: &'static str,
     path: &str,
     minzoom: u8,
     layers: &[tiles::LayerSpec],
-) -> Value {
+) -> TileJson {
     let base = state.origin(headers);
     let atlas = state.atlas();
     let (bounds, center) = match atlas.bounds() {
         Some(b) => (
-            vec![b.min().x, b.min().y, b.max().x, b.max().y],
-            vec![b.center().x, b.center().y, 14.0],
+            [b.min().x, b.min().y, b.max().x, b.max().y],
+            [b.center().x, b.center().y, 14.0],
         ),
         None => (
-            vec![-180.0, -85.051_128_8, 180.0, 85.051_128_8],
-            vec![0.0, 0.0, 2.0],
+            [-180.0, -85.051_128_8, 180.0, 85.051_128_8],
+            [0.0, 0.0, 2.0],
         ),
     };
-    let layers: Vec<Value> = layers
+    let vector_layers = layers
         .iter()
-        .map(|(id, minzoom, fields)| {
-            let fields: serde_json::Map<String, Value> = fields
-                .iter()
-                .map(|(k, t)| ((*k).to_owned(), Value::from(*t)))
-                .collect();
-            json!({"id": id, "fields": fields, "minzoom": minzoom, "maxzoom": MAX_DATA_ZOOM})
+        .map(|&(id, minzoom, fields)| VectorLayer {
+            id,
+            fields: fields.iter().copied().collect(),
+            minzoom,
+            maxzoom: MAX_DATA_ZOOM,
         })
         .collect();
-    json!({
-        "tilejson": "3.0.0",
-        "name": name,
-        "tiles": [format!("{base}{path}/{{z}}/{{x}}/{{y}}.mvt")],
-        "minzoom": minzoom,
-        "maxzoom": MAX_DATA_ZOOM,
-        "bounds": bounds,
-        "center": center,
-        "vector_layers": layers,
-        "attribution": "© OpenStreetMap contributors",
-    })
+    TileJson {
+        tilejson: "3.0.0",
+        name,
+        tiles: vec![format!("{base}{path}/{{z}}/{{x}}/{{y}}.mvt")],
+        minzoom,
+        maxzoom: MAX_DATA_ZOOM,
+        bounds,
+        center,
+        vector_layers,
+        attribution: "© OpenStreetMap contributors",
+    }
 }

@@ -1,14 +1,22 @@
-//! Per-address token buckets for the public routes, one bucket per route
+//! Per-address rate limits for every route, one keyed limiter per route
 //! class: map tiles and glyphs come in bursts of hundreds when a map opens
 //! or pans, everything else (lookup, search, auth, style) is a few requests
 //! per user action.
 //!
-//! A refused request gets 429 `rate_limited` with `Retry-After`.
+//! Each class is a [`governor`] keyed limiter (GCRA, one state per client
+//! address in a sharded map: no lock shared by all requests). A refused
+//! request gets 429 `rate_limited` with `Retry-After`.
 
-use std::collections::HashMap;
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter as Governor};
 
 /// Sustained requests per second and the burst a client may spend at once.
 /// `per_second` 0 turns the class off (no limit).
@@ -28,11 +36,25 @@ impl Rate {
     }
 
     pub fn is_off(&self) -> bool {
-        self.per_second <= 0.0
+        !(self.per_second > 0.0 && self.per_second.is_finite())
+    }
+
+    /// The governor quota: one request every `1 / per_second` seconds, at
+    /// most `burst` at once; `None` when the class is off.
+    fn quota(&self) -> Option<Quota> {
+        if self.is_off() {
+            return None;
+        }
+        let period = Duration::try_from_secs_f64(1.0 / self.per_second).ok()?;
+        let burst = self.burst.round().clamp(1.0, f64::from(u32::MAX)) as u32;
+        Some(
+            Quota::with_period(period.max(Duration::from_nanos(1)))?
+                .allow_burst(NonZeroU32::new(burst)?),
+        )
     }
 }
 
-/// Which bucket a request draws from.
+/// Which limiter a request draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RouteClass {
     /// `/tiles/…` and `/fonts/…`.
@@ -51,77 +73,90 @@ impl RouteClass {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
+type Keyed<C> =
+    Governor<IpAddr, DefaultKeyedStateStore<IpAddr>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
-/// Buckets kept before idle (refilled) ones are dropped.
+/// Addresses a limiter keeps before the idle ones (whose state equals a
+/// fresh one) are dropped; checked every [`PRUNE_EVERY`] requests.
 const PRUNE_AT: usize = 50_000;
+const PRUNE_EVERY: u64 = 4_096;
 
-/// Token buckets per (class, address).
-#[derive(Debug)]
-pub struct RateLimiter {
-    tiles: Rate,
-    api: Rate,
-    buckets: Mutex<HashMap<(RouteClass, IpAddr), Bucket>>,
+/// One class: its limiter (absent when off) and a request counter that
+/// schedules the pruning.
+struct Class<C: Clock + Clone> {
+    limiter: Option<Keyed<C>>,
+    calls: AtomicU64,
 }
 
-impl RateLimiter {
+impl<C: Clock + Clone> Class<C> {
+    fn new(rate: Rate, clock: &C) -> Self {
+        Class {
+            limiter: rate
+                .quota()
+                .map(|q| Governor::dashmap_with_clock(q, clock.clone())),
+            calls: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Keyed limiters per (class, address).
+pub struct RateLimiter<C: Clock + Clone = DefaultClock> {
+    tiles: Class<C>,
+    api: Class<C>,
+    clock: C,
+}
+
+impl<C: Clock + Clone> fmt::Debug for RateLimiter<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = |c: &Class<C>| c.limiter.as_ref().map(Keyed::len);
+        f.debug_struct("RateLimiter")
+            .field("tiles_addresses", &keys(&self.tiles))
+            .field("api_addresses", &keys(&self.api))
+            .finish()
+    }
+}
+
+impl RateLimiter<DefaultClock> {
     pub fn new(tiles: Rate, api: Rate) -> Self {
+        Self::with_clock(tiles, api, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> RateLimiter<C> {
+    pub fn with_clock(tiles: Rate, api: Rate, clock: C) -> Self {
         RateLimiter {
-            tiles,
-            api,
-            buckets: Mutex::new(HashMap::new()),
+            tiles: Class::new(tiles, &clock),
+            api: Class::new(api, &clock),
+            clock,
         }
     }
 
-    fn rate(&self, class: RouteClass) -> Rate {
-        match class {
-            RouteClass::Tiles => self.tiles,
-            RouteClass::Api => self.api,
-        }
-    }
-
-    /// Take one token; `Err(wait)` when the bucket is empty.
+    /// Take one request's worth; `Err(wait)` when the address must wait.
     pub fn take(&self, class: RouteClass, ip: Option<IpAddr>) -> Result<(), Duration> {
-        self.take_at(class, ip, Instant::now())
-    }
-
-    fn take_at(&self, class: RouteClass, ip: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
-        let rate = self.rate(class);
-        if rate.is_off() {
-            return Ok(());
-        }
-        let ip = ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let Ok(mut map) = self.buckets.lock() else {
+        let class = match class {
+            RouteClass::Tiles => &self.tiles,
+            RouteClass::Api => &self.api,
+        };
+        let Some(limiter) = &class.limiter else {
             return Ok(());
         };
-        if map.len() >= PRUNE_AT {
-            map.retain(|(c, _), b| {
-                let r = self.rate(*c);
-                b.tokens + now.duration_since(b.last).as_secs_f64() * r.per_second < r.burst
-            });
+        if class.calls.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1
+            && limiter.len() >= PRUNE_AT
+        {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
         }
-        let b = map.entry((class, ip)).or_insert(Bucket {
-            tokens: rate.burst,
-            last: now,
-        });
-        let refill = now.duration_since(b.last).as_secs_f64() * rate.per_second;
-        b.tokens = (b.tokens + refill).min(rate.burst);
-        b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - b.tokens) / rate.per_second))
-        }
+        let ip = ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        limiter
+            .check_key(&ip)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use governor::clock::FakeRelativeClock;
+
     use super::*;
 
     const A: Option<IpAddr> = Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)));
@@ -129,23 +164,27 @@ mod tests {
 
     #[test]
     fn a_burst_then_the_sustained_rate_per_address_and_class() {
-        let l = RateLimiter::new(Rate::per_second(100.0, 2.0), Rate::per_second(2.0, 5.0));
-        let t0 = Instant::now();
+        let clock = FakeRelativeClock::default();
+        let l = RateLimiter::with_clock(
+            Rate::per_second(100.0, 2.0),
+            Rate::per_second(2.0, 5.0),
+            clock.clone(),
+        );
         for i in 0..10 {
-            assert!(l.take_at(RouteClass::Api, A, t0).is_ok(), "burst {i}");
+            assert!(l.take(RouteClass::Api, A).is_ok(), "burst {i}");
         }
-        let wait = l.take_at(RouteClass::Api, A, t0).unwrap_err();
-        assert!((wait.as_secs_f64() - 0.5).abs() < 1e-9, "{wait:?}");
-        // Other addresses and classes have their own buckets.
-        assert!(l.take_at(RouteClass::Api, B, t0).is_ok());
+        let wait = l.take(RouteClass::Api, A).unwrap_err();
+        assert!((wait.as_secs_f64() - 0.5).abs() < 1e-6, "{wait:?}");
+        // Other addresses and classes have their own state.
+        assert!(l.take(RouteClass::Api, B).is_ok());
         for _ in 0..200 {
-            assert!(l.take_at(RouteClass::Tiles, A, t0).is_ok());
+            assert!(l.take(RouteClass::Tiles, A).is_ok());
         }
-        assert!(l.take_at(RouteClass::Tiles, A, t0).is_err());
+        assert!(l.take(RouteClass::Tiles, A).is_err());
         // Half a second later one more API request is allowed, not two.
-        let t1 = t0 + Duration::from_millis(500);
-        assert!(l.take_at(RouteClass::Api, A, t1).is_ok());
-        assert!(l.take_at(RouteClass::Api, A, t1).is_err());
+        clock.advance(Duration::from_millis(500));
+        assert!(l.take(RouteClass::Api, A).is_ok());
+        assert!(l.take(RouteClass::Api, A).is_err());
     }
 
     #[test]
@@ -154,9 +193,31 @@ mod tests {
         for _ in 0..10_000 {
             assert!(l.take(RouteClass::Tiles, A).is_ok());
         }
+        assert!(l.take(RouteClass::Api, A).is_ok());
+        assert!(l.take(RouteClass::Api, A).is_err());
         assert_eq!(RouteClass::of("/tiles/14/1/2.mvt"), RouteClass::Tiles);
         assert_eq!(RouteClass::of("/fonts/x/0-255.pbf"), RouteClass::Tiles);
         assert_eq!(RouteClass::of("/tiles.json"), RouteClass::Api);
         assert_eq!(RouteClass::of("/api/lookup"), RouteClass::Api);
+    }
+
+    #[test]
+    fn idle_addresses_are_pruned() {
+        let clock = FakeRelativeClock::default();
+        let l = RateLimiter::with_clock(
+            Rate::per_second(1000.0, 1.0),
+            Rate::per_second(1.0, 1.0),
+            clock.clone(),
+        );
+        for i in 0..(PRUNE_AT as u32 + PRUNE_EVERY as u32) {
+            let ip = Some(IpAddr::V4(Ipv4Addr::from(i)));
+            let _ = l.take(RouteClass::Api, ip);
+            if i == PRUNE_AT as u32 {
+                // Every address so far is idle again a second later.
+                clock.advance(Duration::from_secs(2));
+            }
+        }
+        let len = l.api.limiter.as_ref().map_or(0, Keyed::len);
+        assert!(len < PRUNE_AT, "{len}");
     }
 }

@@ -6,11 +6,11 @@
 mod assets;
 mod dev;
 
-use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -21,22 +21,49 @@ pub use assets::BUILD;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// The page routes and the app's files.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(page))
-        .route("/find", get(page))
-        .route("/plan", get(page))
-        .route("/coverage", get(page))
-        .route("/b/{building}", get(building_page))
-        .route("/app/{build}/{*path}", get(asset))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(map_page))
+        .routes(routes!(find_page))
+        .routes(routes!(plan_page))
+        .routes(routes!(coverage_page))
+        .routes(routes!(building_page))
+        .routes(routes!(asset))
 }
 
+/// The app's HTML shell.
+type Html = crate::api::openapi::Text;
+
 /// The HTML shell; `main.js` picks the page from the location.
-async fn page() -> Response {
+#[utoipa::path(get, path = "/", tag = "web", summary = "The web app (map).",
+    responses((status = 200, description = "HTML", content_type = "text/html", body = inline(Html))))]
+async fn map_page() -> Response {
+    shell()
+}
+
+#[utoipa::path(get, path = "/find", tag = "web", summary = "The web app (find my grid).",
+    responses((status = 200, description = "HTML", content_type = "text/html", body = inline(Html))))]
+async fn find_page() -> Response {
+    shell()
+}
+
+#[utoipa::path(get, path = "/plan", tag = "web", summary = "The web app (planning).",
+    responses((status = 200, description = "HTML", content_type = "text/html", body = inline(Html))))]
+async fn plan_page() -> Response {
+    shell()
+}
+
+#[utoipa::path(get, path = "/coverage", tag = "web", summary = "The web app (coverage).",
+    responses((status = 200, description = "HTML", content_type = "text/html", body = inline(Html))))]
+async fn coverage_page() -> Response {
     shell()
 }
 
 /// The landing page of a building's QR code.
+#[utoipa::path(get, path = "/b/{building}", tag = "web",
+    summary = "A building's landing page (where its QR code points).",
+    params(("building" = i64, Path, description = "Building id.")),
+    responses((status = 200, description = "HTML", content_type = "text/html", body = inline(Html))))]
 async fn building_page(Path(building): Path<String>) -> Response {
     if building.parse::<i64>().is_err() {
         return ApiError::not_found(
@@ -69,6 +96,13 @@ fn shell() -> Response {
         .into_response()
 }
 
+#[utoipa::path(get, path = "/app/{build}/{*path}", tag = "web",
+    summary = "A static file of the web app (immutable per build).",
+    params(
+        ("build" = String, Path, description = "Build id."),
+        ("path" = String, Path, description = "File inside the app."),
+    ),
+    responses((status = 200, description = "A static file", content_type = "*/*", body = inline(crate::api::openapi::Binary))))]
 async fn asset(Path((build, path)): Path<(String, String)>, headers: HeaderMap) -> Response {
     if let Some((bytes, kind)) = dev::file(&path).filter(|_| build == assets::BUILD) {
         return (

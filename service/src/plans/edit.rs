@@ -9,7 +9,7 @@ use gridmap_data::model::{GridKind, Id};
 use serde::{Deserialize, Serialize};
 
 /// One planner edit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Edit {
     /// Move buildings to grid `to`.
@@ -27,6 +27,7 @@ pub enum Edit {
     /// Split grid `grid` along a drawn line of `[lon, lat]` points.
     Split {
         grid: GridKey,
+        #[schema(value_type = Vec<gridmap_data::model::LonLat>)]
         line: Vec<[f64; 2]>,
     },
     /// Merge grids into the first one listed.
@@ -35,6 +36,7 @@ pub enum Edit {
     },
     /// Buildings inside a drawn ring of `[lon, lat]` join `grid` (a new grid when absent).
     Draw {
+        #[schema(value_type = Vec<gridmap_data::model::LonLat>)]
         polygon: Vec<[f64; 2]>,
         #[serde(default)]
         grid: Option<GridKey>,

@@ -13,7 +13,7 @@ use gridmap_data::model::{PlanOp, PlanVersion};
 use serde::{Deserialize, Serialize};
 
 /// An undoable step: the versions before and after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Step {
     pub before: i64,
     pub after: i64,

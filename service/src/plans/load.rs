@@ -67,7 +67,7 @@ pub fn state_json(state: &PlanState) -> Result<String, PlanError> {
 }
 
 /// Where a grid stands against the household rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GridStatus {
     Under,
@@ -78,7 +78,7 @@ pub enum GridStatus {
 }
 
 /// One grid of a plan, with its counts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GridSummary {
     pub key: GridKey,
     pub code: String,

@@ -32,7 +32,7 @@ use super::error::DraftOnly;
 use super::{CommunityWork, PlanError, load, rebase};
 
 /// What a publish changed.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Published {
     /// The plan's version after the publish.
     pub version: i64,

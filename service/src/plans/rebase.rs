@@ -42,7 +42,7 @@ use super::{CommunityWork, PlanError, history, load, publish};
 pub const MAX_LISTED_MOVES: usize = 200;
 
 /// A plan as a `base_changed` answer names it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlanRef {
     pub id: Id,
     pub name: String,
@@ -54,14 +54,14 @@ pub struct PlanRef {
 }
 
 /// A grid by code and name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GridRef {
     pub code: String,
     pub name: String,
 }
 
 /// A grid whose name changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Renamed {
     pub code: String,
     pub from: String,
@@ -69,7 +69,7 @@ pub struct Renamed {
 }
 
 /// A grid kept (same code) with other changes: `kind`, `people`, `shape`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GridChanged {
     pub code: String,
     pub name: String,
@@ -77,7 +77,7 @@ pub struct GridChanged {
 }
 
 /// A building that changed grid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MovedRef {
     pub building: Id,
     pub from_code: Option<String>,
@@ -85,7 +85,7 @@ pub struct MovedRef {
 }
 
 /// What changed from one plan to another, by grid code.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Changes {
     pub grids_added: Vec<GridRef>,
     pub grids_removed: Vec<GridRef>,
@@ -298,7 +298,7 @@ pub async fn base_for_new_draft(
 
 /// Why an edit was not replayed as it was, or was replayed over the other
 /// publish's change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictKind {
     /// The edit's grid is not in the published plan (removed or recoded
@@ -312,7 +312,7 @@ pub enum ConflictKind {
 }
 
 /// One edit of the draft that a rebase could not replay cleanly.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Conflict {
     /// The draft's version that made the edit (before the rebase).
     pub version: i64,
@@ -333,7 +333,7 @@ pub struct Conflict {
 }
 
 /// What a rebase did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rebased {
     /// The draft's version after the rebase.
     pub version: i64,

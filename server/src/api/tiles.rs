@@ -251,10 +251,10 @@ struct Served {
 /// `If-None-Match` by weak comparison (RFC 9110 §13.1.2): `W/` is ignored on
 /// both sides.
 fn if_none_match(headers: &HeaderMap, tag: &str) -> bool {
-    let opaque = |t: &str| {
+    fn opaque(t: &str) -> &str {
         let t = t.trim();
-        t.strip_prefix("W/").unwrap_or(t).to_owned()
-    };
+        t.strip_prefix("W/").unwrap_or(t)
+    }
     let ours = opaque(tag);
     headers
         .get(header::IF_NONE_MATCH)
